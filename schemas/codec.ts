@@ -1,0 +1,94 @@
+/**
+ * Protobuf codec for event envelopes and payloads (schemas/*.proto are the source of truth).
+ * Payloads are decoded into the camelCase objects of domain/*/events.ts. Older schema
+ * versions are lifted to the current one by upcasters on read.
+ */
+import protobuf from 'protobufjs';
+import { fileURLToPath } from 'node:url';
+import type { DomainEvent, NewEvent, RecordedEvent } from '../domain/events.ts';
+import { upcast, currentSchemaVersion } from './upcasters.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = protobuf.loadSync([`${here}envelope.proto`, `${here}events/services.proto`, `${here}events/users.proto`]);
+const Envelope = root.lookupType('msec.EventEnvelope');
+
+const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: true, bytes: Buffer };
+
+export class UnknownEventType extends Error {
+  constructor(type: string) {
+    super(`unknown event type "${type}": add its message to schemas/events/*.proto`);
+    this.name = 'UnknownEventType';
+  }
+}
+
+function payloadType(type: string): protobuf.Type {
+  try {
+    return root.lookupType(`msec.events.${type}`);
+  } catch {
+    throw new UnknownEventType(type);
+  }
+}
+
+export function encodePayload(type: string, data: object): Uint8Array {
+  const t = payloadType(type);
+  const problem = t.verify(data);
+  if (problem) throw new Error(`payload of ${type} does not match its schema: ${problem}`);
+  return t.encode(t.fromObject(data)).finish();
+}
+
+export function decodePayload(type: string, bytes: Uint8Array): Record<string, unknown> {
+  const t = payloadType(type);
+  return t.toObject(t.decode(bytes), toObjectOptions);
+}
+
+/** Envelope fields the store assigns when it appends. */
+export interface StoredPosition {
+  revision: number;
+  position: number;
+}
+
+export function encodeEnvelope(event: NewEvent, stream: string, at: StoredPosition): Uint8Array {
+  return Envelope.encode(
+    Envelope.fromObject({
+      id: event.id,
+      type: event.type,
+      stream,
+      revision: at.revision,
+      position: at.position,
+      occurredAtMs: Date.parse(event.occurredAt),
+      actor: event.actor,
+      reason: event.reason,
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      schemaVersion: event.schemaVersion ?? currentSchemaVersion(event.type),
+      payload: encodePayload(event.type, event.data),
+    }),
+  ).finish();
+}
+
+/** Decodes an envelope and its payload, applying upcasters when the payload is older. */
+export function decodeEnvelope(bytes: Uint8Array): RecordedEvent {
+  const e = Envelope.toObject(Envelope.decode(bytes), toObjectOptions) as {
+    id: string; type: string; stream: string; revision: number; position: number; occurredAtMs: number;
+    actor: string; reason: string; correlationId: string; causationId: string; schemaVersion: number; payload: Uint8Array;
+  };
+  const raw = decodePayload(e.type, e.payload);
+  const { version, data } = upcast(e.type, e.schemaVersion, raw);
+  return {
+    type: e.type,
+    data,
+    id: e.id,
+    stream: e.stream,
+    revision: e.revision,
+    position: e.position,
+    occurredAt: new Date(e.occurredAtMs).toISOString(),
+    actor: e.actor,
+    reason: e.reason,
+    correlationId: e.correlationId,
+    causationId: e.causationId,
+    schemaVersion: version,
+  } as RecordedEvent<DomainEvent>;
+}
+
+/** The loaded protobuf root, for tools that list or validate schemas. */
+export const schemaRoot = root;
