@@ -1,6 +1,6 @@
 /**
  * Protobuf codec for event envelopes and payloads (schemas/*.proto are the source of truth).
- * Payloads are decoded into the camelCase objects of domain/*/events.ts. Older schema
+ * Payloads are decoded into the camelCase objects of the domain event types. Older schema
  * versions are lifted to the current one by upcasters on read.
  */
 import protobuf from 'protobufjs';

@@ -41,6 +41,7 @@ export interface EventStore {
   /**
    * Catch up from `after`, then follow live appends (from this or another process).
    * Batches are delivered one at a time; the next batch waits for the handler's promise.
+   * A handler that throws gets the same events again after a delay: nothing is skipped.
    */
   subscribeAll(after: number, handler: BatchHandler): Subscription;
   close(): Promise<void>;

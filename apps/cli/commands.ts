@@ -1,0 +1,26 @@
+import type { Command } from './context.ts';
+import { auditCommands } from './verbs/audit.ts';
+import { authCommands } from './verbs/auth.ts';
+import { eventsCommands } from './verbs/events.ts';
+import { hostCommands } from './verbs/host.ts';
+import { projectionCommands } from './verbs/projections.ts';
+import { routeCommands } from './verbs/route.ts';
+import { serviceCommands } from './verbs/service.ts';
+import { upCommands } from './verbs/up.ts';
+import { userCommands } from './verbs/user.ts';
+import { configCommands, idlCommands } from './verbs/versioned-files.ts';
+
+/** Every verb of `msec`, in the order `msec help` lists them. */
+export const commands: readonly Command[] = [
+  ...upCommands,
+  ...authCommands,
+  ...serviceCommands,
+  ...hostCommands,
+  ...configCommands,
+  ...idlCommands,
+  ...routeCommands,
+  ...auditCommands,
+  ...eventsCommands,
+  ...projectionCommands,
+  ...userCommands,
+];

@@ -1,0 +1,45 @@
+import { resolve } from 'node:path';
+import { integerArg, strOpt, usageLine } from '../args.ts';
+import type { Command } from '../context.ts';
+
+/** `msec up`: runs the console (API + web UI + embedded adapters) in this process. */
+
+export const defaultPort = 8080;
+export const defaultHost = '127.0.0.1';
+export const defaultHome = './.msec';
+
+const up: Command = {
+  path: ['up'],
+  summary: 'run the console here (embedded event store, bus and views under --home)',
+  kind: 'local',
+  positionals: [],
+  options: {
+    home: { type: 'string', value: 'DIR', help: `data folder (env MSEC_HOME, default ${defaultHome})` },
+    port: { type: 'string', value: 'N', help: `HTTP port (env MSEC_PORT, default ${defaultPort})` },
+    host: { type: 'string', value: 'H', help: `address to listen on (default ${defaultHost}; 0.0.0.0 for every interface)` },
+  },
+  notes: [
+    'On the very first start without MSEC_ADMIN_PASSWORD, the password of user admin is printed once.',
+    'Ctrl-C (SIGINT) or SIGTERM stops the console cleanly.',
+  ],
+  async run(ctx, line) {
+    const home = resolve(strOpt(line.opts, 'home') ?? ctx.env.MSEC_HOME ?? defaultHome);
+    const portText = strOpt(line.opts, 'port') ?? ctx.env.MSEC_PORT;
+    const port = integerArg(portText, strOpt(line.opts, 'port') !== undefined ? '--port' : 'MSEC_PORT', usageLine(this)) ?? defaultPort;
+    const host = strOpt(line.opts, 'host') ?? defaultHost;
+    const stop = ctx.stopSignal(); // before starting: a Ctrl-C during start-up must still close
+    const start = await ctx.loadUp();
+    const running = await start({ home, port, host });
+    ctx.out(`msec console: ${running.url}\n`);
+    if (running.adminPassword) {
+      ctx.out(`admin password (shown once): ${running.adminPassword}\n`);
+      ctx.out(`log in as user admin with it: msec login --console ${running.url} --user admin\n`);
+    }
+    if (!stop.aborted) await new Promise<void>((done) => stop.addEventListener('abort', () => done(), { once: true }));
+    ctx.stderr.write('msec: stopping the console…\n');
+    await running.close();
+    ctx.stderr.write('msec: console stopped\n');
+  },
+};
+
+export const upCommands: Command[] = [up];

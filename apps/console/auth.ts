@@ -1,0 +1,127 @@
+/**
+ * Who is asking. Three ways in: a browser session cookie (HttpOnly, signed, with a CSRF token
+ * for every mutating request), a bearer API token (CLI, scripts), or HTTP Basic (CLI with
+ * MSEC_USER/MSEC_PASSWORD). Everything under /api but login needs one of them.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hashToken, verifyPassword } from '../../domain/users/password-hash.ts';
+import { HttpProblem } from './problems.ts';
+
+export interface UserDirectory {
+  findUser(name: string): { name: string; passwordHash: string } | undefined;
+  findByTokenHash(tokenHash: string): { name: string; tokenId: string } | undefined;
+}
+
+export interface Caller {
+  user: string;
+  via: 'session' | 'token' | 'basic';
+  tokenId?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+export const sessionCookie = 'msec_session';
+const sessionTtlMs = 12 * 3600 * 1000;
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export class SessionKeys {
+  constructor(private readonly secret: Buffer) {}
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.secret).update(text).digest('base64url');
+  }
+
+  issue(user: string, now = Date.now()): { cookie: string; csrfToken: string } {
+    const payload = Buffer.from(JSON.stringify({ u: user, e: now + sessionTtlMs, n: randomBytes(12).toString('base64url') })).toString('base64url');
+    return { cookie: `${payload}.${this.mac(payload)}`, csrfToken: this.csrfFor(payload) };
+  }
+
+  /** The session's user and CSRF token, or undefined when forged or expired. */
+  open(cookie: string, now = Date.now()): { user: string; csrfToken: string } | undefined {
+    const [payload, mac] = cookie.split('.');
+    if (!payload || !mac || !equal(mac, this.mac(payload))) return undefined;
+    try {
+      const s = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: string; e: number };
+      if (typeof s.u !== 'string' || typeof s.e !== 'number' || s.e < now) return undefined;
+      return { user: s.u, csrfToken: this.csrfFor(payload) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A new API token and its id, derived from the issuing command (user + command id). */
+  apiToken(user: string, commandId: string): { token: string; tokenId: string } {
+    const mac = createHmac('sha256', this.secret).update(`api-token:${user}:${commandId}`).digest();
+    const h = mac.subarray(0, 16).toString('hex');
+    return {
+      token: `msec_${createHmac('sha256', this.secret).update(`api-token-secret:${user}:${commandId}`).digest('base64url')}`,
+      tokenId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
+    };
+  }
+
+  private csrfFor(payload: string): string {
+    return this.mac(`csrf:${payload}`);
+  }
+}
+
+function equal(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+export function setSessionCookie(reply: FastifyReply, value: string, secure: boolean): void {
+  const maxAge = value ? Math.floor(sessionTtlMs / 1000) : 0;
+  reply.header('set-cookie', `${sessionCookie}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`);
+}
+
+/** Resolves the caller of a request or throws 401/403 with what to do about it. */
+export function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys): Caller {
+  const authorization = request.headers.authorization;
+  if (authorization) {
+    const [scheme, value = ''] = authorization.split(' ', 2);
+    if (scheme?.toLowerCase() === 'bearer') {
+      const found = users.findByTokenHash(hashToken(value.trim()));
+      if (!found) throw new HttpProblem(401, 'unauthenticated', 'the API token is unknown or revoked: run `msec login` for a new one');
+      return { user: found.name, via: 'token', tokenId: found.tokenId };
+    }
+    if (scheme?.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      const name = i >= 0 ? decoded.slice(0, i) : decoded;
+      const user = users.findUser(name);
+      if (!user || i < 0 || !verifyPassword(decoded.slice(i + 1), user.passwordHash)) {
+        throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
+      }
+      return { user: user.name, via: 'basic' };
+    }
+    throw new HttpProblem(401, 'unauthenticated', `unsupported Authorization scheme "${scheme}": use Bearer <token> or Basic`);
+  }
+  const cookie = readCookie(request, sessionCookie);
+  const session = cookie ? keys.open(cookie) : undefined;
+  if (!session || !users.findUser(session.user)) {
+    throw new HttpProblem(401, 'unauthenticated', 'log in first (POST /api/login), or send a bearer token');
+  }
+  if (!safeMethods.has(request.method)) {
+    const sent = request.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !equal(sent, session.csrfToken)) {
+      throw new HttpProblem(403, 'csrf', 'missing or wrong X-CSRF-Token header: reload the page (GET /api/session gives the token)');
+    }
+  }
+  return { user: session.user, via: 'session' };
+}

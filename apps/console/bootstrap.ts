@@ -1,0 +1,35 @@
+/**
+ * First start: the first admin user and MSEC's reserved services. Idempotent: every later
+ * start finds them and does nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { userDecider } from '../../domain/users/index.ts';
+import { streams } from '../../domain/streams.ts';
+import { executeCommand, type CommandMeta } from './command-bus.ts';
+import type { ConsoleContext } from './context.ts';
+import { createService } from './service-workflows.ts';
+import { newPasswordHash } from './routes/users.ts';
+
+export const reservedServices = ['RESERVED.monitor', 'RESERVED.log'] as const;
+
+export async function bootstrap(ctx: ConsoleContext, givenPassword: string | undefined): Promise<{ adminPassword?: string }> {
+  const meta = (what: string): CommandMeta => ({
+    commandId: crypto.randomUUID(), actor: 'system', reason: what, at: ctx.clock(),
+  });
+  let last = 0;
+  for (const name of reservedServices) {
+    if (ctx.reads.service(name)) continue;
+    const r = await createService(ctx.store, { name, kind: 'odd', lang: '', port: 0, system: true }, meta('required by MSEC: created on first start'));
+    last = Math.max(last, r.position);
+  }
+  let adminPassword: string | undefined;
+  if (ctx.reads.userCount() === 0) {
+    const password = givenPassword ?? randomBytes(12).toString('base64url');
+    const r = await executeCommand(ctx.store, streams.user('admin'), userDecider,
+      { type: 'CreateUser', name: 'admin', passwordHash: newPasswordHash(password) }, meta('first admin, created on first start'));
+    last = Math.max(last, r.position);
+    if (givenPassword === undefined) adminPassword = password;
+  }
+  if (last > 0) await ctx.projections.waitFor(last, 10_000);
+  return { adminPassword };
+}

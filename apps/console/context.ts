@@ -1,0 +1,66 @@
+/** Everything a route needs, handed to each route plugin. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { EventStore } from '../../adapters/eventstore/port.ts';
+import type { CommandMeta, CommandOutcome } from './command-bus.ts';
+import type { ConsoleReads, ProjectionControl } from './reads.ts';
+import type { SessionKeys, UserDirectory } from './auth.ts';
+import { HttpProblem } from './problems.ts';
+
+export interface ConsoleContext {
+  store: EventStore;
+  reads: ConsoleReads;
+  projections: ProjectionControl;
+  users: UserDirectory;
+  keys: SessionKeys;
+  logger: Logger;
+  clock: () => number;
+  secureCookies: boolean;
+  /** How long a command's answer waits for the console's own projections (ms). */
+  readYourWritesMs: number;
+}
+
+const uuid = /^[0-9a-fA-F-]{8,64}$/;
+
+/** Command metadata from a request: caller, reason, idempotency key, If-Match revision. */
+export function commandMeta(ctx: ConsoleContext, request: FastifyRequest): CommandMeta {
+  const body = (request.body ?? {}) as { reason?: unknown };
+  const headerReason = request.headers['x-msec-reason'];
+  const reason = typeof body.reason === 'string' ? body.reason : typeof headerReason === 'string' ? headerReason : '';
+  if (reason.length > 500) throw new HttpProblem(400, 'invalid', 'reason is limited to 500 characters');
+  const key = request.headers['idempotency-key'];
+  if (key !== undefined && (typeof key !== 'string' || !uuid.test(key))) {
+    throw new HttpProblem(400, 'invalid', 'Idempotency-Key must be a UUID');
+  }
+  const meta: CommandMeta = {
+    commandId: typeof key === 'string' ? key.toLowerCase() : randomUUID(),
+    actor: request.caller!.user,
+    reason,
+    at: ctx.clock(),
+  };
+  const ifMatch = request.headers['if-match'];
+  if (typeof ifMatch === 'string') {
+    const m = /^(?:W\/)?"?(-?\d+)"?$/.exec(ifMatch.trim());
+    if (!m) throw new HttpProblem(400, 'invalid', 'If-Match must be a stream revision, e.g. "3"');
+    meta.expectedRevision = Number(m[1]);
+  }
+  return meta;
+}
+
+/** Answers a command once the console's projections include its events. */
+export async function commandAnswer(ctx: ConsoleContext, reply: FastifyReply, outcome: CommandOutcome, status = 200, extra: object = {}) {
+  if (outcome.position > 0) await ctx.projections.waitFor(outcome.position, ctx.readYourWritesMs);
+  return reply.code(status).send({
+    ok: true, stream: outcome.stream, revision: outcome.revision, position: outcome.position,
+    events: outcome.events.map((e) => e.type), ...extra,
+  });
+}
+
+/** Shared JSON-schema pieces. */
+export const schemas = {
+  reason: { type: 'string', maxLength: 500, description: 'Why: recorded with the events' },
+  serviceName: { type: 'string', minLength: 1, maxLength: 64, description: '`First` or `First.Second`' },
+  address: { type: 'string', pattern: '^[^:]+:[0-9]+$', description: '`ip:port`' },
+  tag: { type: 'string', minLength: 1, maxLength: 64 },
+} as const;

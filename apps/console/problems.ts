@@ -1,0 +1,56 @@
+/** One error shape for the whole API: RFC 9457 problem+json. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type DomainErrorCode } from '../../domain/decider.ts';
+import { WrongExpectedRevision } from '../../adapters/eventstore/port.ts';
+
+export class HttpProblem extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'HttpProblem';
+  }
+}
+
+const domainStatus: Record<DomainErrorCode, number> = { invalid: 400, not_found: 404, conflict: 409, forbidden: 403 };
+
+const titles: Record<number, string> = {
+  400: 'Bad request', 401: 'Not authenticated', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict',
+  413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests', 500: 'Internal error', 503: 'Unavailable',
+};
+
+export const problemSchema = {
+  type: 'object',
+  properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } },
+} as const;
+
+export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `https://msec.dev/problems/${code}`, title: titles[status] ?? 'Error', status, detail });
+}
+
+/** Maps every error the API can meet to a problem; unknown errors are logged, not leaked. */
+export function problemHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.code, error.message);
+  if (error instanceof DomainError) return sendProblem(reply, domainStatus[error.code], error.code, error.message);
+  if (error instanceof WrongExpectedRevision) return sendProblem(reply, 409, 'stale-revision', error.message);
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    const where = fe.validationContext ?? 'request';
+    return sendProblem(reply, 400, 'invalid', `${where}${fe.message.startsWith(where) ? fe.message.slice(where.length) : ` ${fe.message}`}`);
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return sendProblem(reply, 413, 'too-large', 'request body too large: configs and IDL files are limited to 1 MiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return sendProblem(reply, 415, 'media-type', 'send JSON with Content-Type: application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return sendProblem(reply, 400, 'invalid', 'the JSON body is empty: send an object');
+  }
+  if (fe.statusCode === 400 || error instanceof SyntaxError) {
+    return sendProblem(reply, 400, 'invalid', `malformed request: ${error.message}`);
+  }
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return sendProblem(reply, fe.statusCode, 'request', error.message);
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, 500, 'internal', 'internal error: see the console log for details');
+}

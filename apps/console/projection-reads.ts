@@ -1,0 +1,34 @@
+/** ConsoleReads over the projection runner's in-memory read models and the audit view. */
+import { configVersion, configVersions, idlVersion, idlVersions, listServiceTree, serviceDetail, type CatalogState } from '../../projections/catalog.ts';
+import { allRoutes, routeFor, type RoutingState } from '../../projections/routing.ts';
+import { findTokenByHash, findUser, listUsers, userCount, type UsersState } from '../../projections/users.ts';
+import type { UserDirectory } from './auth.ts';
+import type { AuditFilter, ConsoleReads } from './reads.ts';
+
+export interface ReadModelSource {
+  state<S>(projection: string): S;
+  queryRows(projection: string, filter: AuditFilter): Promise<unknown[]>;
+}
+
+export function projectionReads(source: ReadModelSource): ConsoleReads & UserDirectory {
+  const catalog = () => source.state<CatalogState>('catalog');
+  const routing = () => source.state<RoutingState>('routing');
+  const users = () => source.state<UsersState>('users');
+  const orUndefined = <T>(v: T | null): T | undefined => v ?? undefined;
+  return {
+    serviceTree: () => listServiceTree(catalog()),
+    service: (name) => orUndefined(serviceDetail(catalog(), name)),
+    versions: (kind, service) => orUndefined(kind === 'config' ? configVersions(catalog(), service) : idlVersions(catalog(), service)),
+    version: (kind, service, tag) => orUndefined(kind === 'config' ? configVersion(catalog(), service, tag) : idlVersion(catalog(), service, tag)),
+    route: (service) => orUndefined(routeFor(routing(), service)),
+    routes: () => allRoutes(routing()),
+    audit: (filter) => source.queryRows('audit', filter),
+    users: () => listUsers(users()),
+    userCount: () => userCount(users()),
+    findUser: (name) => orUndefined(findUser(users(), name)),
+    findByTokenHash: (hash) => {
+      const found = findTokenByHash(users(), hash);
+      return found ? { name: found.user.name, tokenId: found.token.tokenId } : undefined;
+    },
+  };
+}

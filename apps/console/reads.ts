@@ -1,0 +1,48 @@
+/** What the console reads: the projections' current read models, behind one small interface. */
+import type { RecordedEvent } from '../../domain/events.ts';
+
+export type VersionKind = 'config' | 'idl';
+
+export interface AuditFilter {
+  stream?: string;
+  actor?: string;
+  type?: string;
+  since?: string;
+  until?: string;
+  before?: number;
+  limit: number;
+}
+
+export interface RouteTable {
+  service: string;
+  version: number;
+  instances: { ip: string; port: number; protocol: string; weight: number }[];
+}
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  checkpoint: number;
+}
+
+export interface ConsoleReads {
+  serviceTree(): unknown[];
+  /** A first- or second-level service, or undefined. */
+  service(name: string): unknown | undefined;
+  versions(kind: VersionKind, service: string): unknown[] | undefined;
+  version(kind: VersionKind, service: string, tag: string): { text: string } | undefined;
+  route(service: string): RouteTable | undefined;
+  routes(): RouteTable[];
+  audit(filter: AuditFilter): Promise<unknown[]>;
+  users(): unknown[];
+  userCount(): number;
+}
+
+/** The projection runner, as the console uses it. */
+export interface ProjectionControl {
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  status(): ProjectionStatus[];
+  replay(name: string): Promise<{ projection: string; events: number; identical: boolean; before: string; after: string }>;
+}
+
+export type EventPage = { events: RecordedEvent[]; head: number };

@@ -1,0 +1,79 @@
+/** The audit trail, the raw event log, and projection status / replay. */
+import type { FastifyInstance } from 'fastify';
+import { schemas, type ConsoleContext } from '../context.ts';
+import { abortOnClose, waitUntil } from '../long-poll.ts';
+import { HttpProblem } from '../problems.ts';
+import type { AuditFilter } from '../reads.ts';
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+
+export function historyRoutes(ctx: ConsoleContext) {
+  return async (app: FastifyInstance) => {
+    app.get<{ Querystring: Partial<AuditFilter> }>('/api/audit', {
+      schema: {
+        tags: ['audit'], summary: 'Who did what, when, why, to which stream (newest first)',
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            stream: { type: 'string', maxLength: 200 }, actor: { type: 'string', maxLength: 64 }, type: { type: 'string', maxLength: 64 },
+            since: isoTime, until: isoTime, before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+      },
+    }, async (request) => ({ entries: await ctx.reads.audit({ limit: 100, ...request.query }) }));
+
+    app.get<{ Querystring: { after?: number; limit?: number; wait?: number } }>('/api/events', {
+      schema: {
+        tags: ['events'], summary: 'The global event log after a position; ?wait=<s> waits for new events',
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            after: { type: 'integer', minimum: 0, default: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            wait: { type: 'integer', minimum: 0, maximum: 120, default: 0 },
+          },
+        },
+      },
+    }, async (request) => {
+      const { after = 0, limit = 100, wait = 0 } = request.query;
+      const read = async () => {
+        const events = await ctx.store.readAll(after, limit);
+        return events.length ? events : undefined;
+      };
+      const events = (wait ? await waitUntil(read, wait * 1000, abortOnClose(request.raw)) : await read()) ?? [];
+      return {
+        head: await ctx.store.headPosition(),
+        events: events.map((e) => ({
+          position: e.position, id: e.id, type: e.type, stream: e.stream, revision: e.revision, occurredAt: e.occurredAt,
+          actor: e.actor, reason: e.reason, correlationId: e.correlationId, data: redact(e.data as Record<string, unknown>),
+        })),
+      };
+    });
+
+    app.get('/api/projections', { schema: { tags: ['projections'] } }, async () => {
+      const head = await ctx.store.headPosition();
+      return { head, projections: ctx.projections.status().map((p) => ({ ...p, head, lag: head - p.checkpoint })) };
+    });
+
+    app.post<{ Params: { name: string }; Body: { reason?: string } | null }>('/api/projections/:name/replay', {
+      schema: {
+        tags: ['projections'], summary: 'Rebuild a projection from position 0 into a fresh copy, compare, switch',
+        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
+        body: { type: ['object', 'null'], properties: { reason: schemas.reason } },
+      },
+    }, async (request) => {
+      const known = ctx.projections.status().map((p) => p.name);
+      if (!known.includes(request.params.name)) {
+        throw new HttpProblem(404, 'not_found', `no projection "${request.params.name}": known are ${known.join(', ')}`);
+      }
+      request.log.info({ projection: request.params.name, actor: request.caller!.user }, 'replay requested');
+      return ctx.projections.replay(request.params.name);
+    });
+  };
+}
+
+/** Secrets never leave through the event API, even as hashes. */
+function redact(data: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...data };
+  for (const k of ['passwordHash', 'tokenHash']) if (k in out) out[k] = '(redacted)';
+  return out;
+}

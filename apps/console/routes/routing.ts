@@ -1,0 +1,42 @@
+/** Routing tables: enabled instances per service, with ETag and long-poll for watchers. */
+import type { FastifyInstance } from 'fastify';
+import { parseServiceName } from '../../../domain/services/index.ts';
+import { schemas, type ConsoleContext } from '../context.ts';
+import { abortOnClose, waitUntil } from '../long-poll.ts';
+import { HttpProblem } from '../problems.ts';
+
+const etagOf = (version: number) => `"${version}"`;
+
+export function routingRoutes(ctx: ConsoleContext) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/routes', { schema: { tags: ['routing'], summary: 'Every routing table' } }, async () => ({ routes: ctx.reads.routes() }));
+
+    app.get<{ Params: { name: string }; Querystring: { wait?: number } }>('/api/routes/:name', {
+      schema: {
+        tags: ['routing'],
+        summary: 'Enabled instances of a service. With If-None-Match and ?wait=<s>, waits for the next change (304 when none came)',
+        params: { type: 'object', required: ['name'], properties: { name: schemas.serviceName } },
+        querystring: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 120 } } },
+      },
+    }, async (request, reply) => {
+      const service = parseServiceName(request.params.name).full;
+      const known = request.headers['if-none-match'];
+      const current = () => {
+        const r = ctx.reads.route(service);
+        if (!r) throw new HttpProblem(404, 'not_found', `no routing table for ${service}: create the service first`);
+        return r;
+      };
+      let route = current();
+      if (known === etagOf(route.version) && request.query.wait) {
+        const signal = abortOnClose(request.raw);
+        route = (await waitUntil(() => {
+          const r = current();
+          return etagOf(r.version) !== known ? r : undefined;
+        }, request.query.wait * 1000, signal)) ?? route;
+      }
+      reply.header('etag', etagOf(route.version)).header('cache-control', 'no-cache');
+      if (known === etagOf(route.version)) return reply.code(304).send();
+      return route;
+    });
+  };
+}

@@ -1,0 +1,108 @@
+/** The service tree and the hosts (instances) of a service. */
+import type { FastifyInstance } from 'fastify';
+import { parseHostAddress, parseServiceName, serviceDecider } from '../../../domain/services/index.ts';
+import type { HostProtocol, ServiceKind } from '../../../domain/services/events.ts';
+import { streams } from '../../../domain/streams.ts';
+import { executeCommand } from '../command-bus.ts';
+import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
+import { createService, deleteService } from '../service-workflows.ts';
+import { HttpProblem } from '../problems.ts';
+
+type NameParams = { name: string };
+type HostParams = { name: string; addr: string };
+
+const nameParams = { type: 'object', required: ['name'], properties: { name: schemas.serviceName } } as const;
+const hostParams = { type: 'object', required: ['name', 'addr'], properties: { name: schemas.serviceName, addr: schemas.address } } as const;
+const reasonOnly = { type: ['object', 'null'], properties: { reason: schemas.reason }, additionalProperties: false } as const;
+
+export function serviceRoutes(ctx: ConsoleContext) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/services', { schema: { tags: ['services'], summary: 'The service tree' } }, async () => ({
+      services: ctx.reads.serviceTree(),
+    }));
+
+    app.post<{ Body: { name: string; kind?: ServiceKind; lang?: string; port?: number; reason?: string } }>('/api/services', {
+      schema: {
+        tags: ['services'], summary: 'Create a service (`First` or `First.Second`; the first level is created when missing)',
+        body: {
+          type: 'object', required: ['name'], additionalProperties: false,
+          properties: {
+            name: schemas.serviceName, kind: { type: 'string', enum: ['standard', 'odd'] },
+            lang: { type: 'string', maxLength: 32 }, port: { type: 'integer', minimum: 0, maximum: 65535 }, reason: schemas.reason,
+          },
+        },
+      },
+    }, async (request, reply) => {
+      const b = request.body;
+      const kind = b.kind ?? 'standard';
+      const outcome = await createService(ctx.store, {
+        name: b.name, kind,
+        lang: b.lang ?? (kind === 'odd' ? '' : 'typescript'),
+        port: b.port ?? (kind === 'odd' ? 0 : 7963),
+      }, commandMeta(ctx, request));
+      return commandAnswer(ctx, reply, outcome, 201, { service: parseServiceName(b.name).full });
+    });
+
+    app.get<{ Params: NameParams }>('/api/services/:name', { schema: { tags: ['services'], params: nameParams } }, async (request) => {
+      const found = ctx.reads.service(parseServiceName(request.params.name).full);
+      if (!found) throw new HttpProblem(404, 'not_found', `service ${request.params.name} does not exist`);
+      return found;
+    });
+
+    app.delete<{ Params: NameParams }>('/api/services/:name', { schema: { tags: ['services'], params: nameParams, body: reasonOnly } }, async (request, reply) =>
+      commandAnswer(ctx, reply, await deleteService(ctx.store, request.params.name, commandMeta(ctx, request))));
+
+    app.post<{ Params: NameParams; Body: { ip: string; port: number; protocol?: HostProtocol; weight?: number; reason?: string } }>(
+      '/api/services/:name/hosts', {
+        schema: {
+          tags: ['hosts'], summary: 'Add a host (ip:port) to a service; it starts disabled', params: nameParams,
+          body: {
+            type: 'object', required: ['ip', 'port'], additionalProperties: false,
+            properties: {
+              ip: { type: 'string', maxLength: 15 }, port: { type: 'integer' },
+              protocol: { type: 'string', enum: ['udp', 'tcp', 'both'] }, weight: { type: 'integer' }, reason: schemas.reason,
+            },
+          },
+        },
+      }, async (request, reply) => {
+        const service = parseServiceName(request.params.name).full;
+        const { ip, port, protocol, weight } = request.body;
+        const outcome = await executeCommand(ctx.store, streams.service(service), serviceDecider,
+          { type: 'AddHost', service, ip, port, protocol: protocol ?? 'tcp', weight }, commandMeta(ctx, request));
+        return commandAnswer(ctx, reply, outcome, 201);
+      });
+
+    const hostAction = (action: 'enable' | 'disable', type: 'EnableHost' | 'DisableHost', summary: string) =>
+      app.post<{ Params: HostParams }>(`/api/services/:name/hosts/:addr/${action}`, {
+        schema: { tags: ['hosts'], summary, params: hostParams, body: reasonOnly },
+      }, async (request, reply) => {
+        const service = parseServiceName(request.params.name).full;
+        const { ip, port } = parseHostAddress(request.params.addr);
+        return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+          { type, service, ip, port }, commandMeta(ctx, request)));
+      });
+    hostAction('enable', 'EnableHost', 'Scale out: the host enters the routing table');
+    hostAction('disable', 'DisableHost', 'Scale in: the host leaves the routing table');
+
+    app.put<{ Params: HostParams; Body: { weight: number; reason?: string } }>('/api/services/:name/hosts/:addr/weight', {
+      schema: {
+        tags: ['hosts'], summary: 'Set the static weight of a host', params: hostParams,
+        body: { type: 'object', required: ['weight'], additionalProperties: false, properties: { weight: { type: 'integer' }, reason: schemas.reason } },
+      },
+    }, async (request, reply) => {
+      const service = parseServiceName(request.params.name).full;
+      const { ip, port } = parseHostAddress(request.params.addr);
+      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+        { type: 'SetHostWeight', service, ip, port, weight: request.body.weight }, commandMeta(ctx, request)));
+    });
+
+    app.delete<{ Params: HostParams }>('/api/services/:name/hosts/:addr', {
+      schema: { tags: ['hosts'], summary: 'Remove a disabled host', params: hostParams, body: reasonOnly },
+    }, async (request, reply) => {
+      const service = parseServiceName(request.params.name).full;
+      const { ip, port } = parseHostAddress(request.params.addr);
+      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+        { type: 'RemoveHost', service, ip, port }, commandMeta(ctx, request)));
+    });
+  };
+}

@@ -1,0 +1,68 @@
+/** Login, logout, the browser session, and API tokens for the CLI. */
+import type { FastifyInstance } from 'fastify';
+import { userDecider } from '../../../domain/users/index.ts';
+import { hashToken, verifyPassword } from '../../../domain/users/password-hash.ts';
+import { streams } from '../../../domain/streams.ts';
+import { executeCommand } from '../command-bus.ts';
+import { readCookie, sessionCookie, setSessionCookie } from '../auth.ts';
+import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
+import { HttpProblem } from '../problems.ts';
+
+export function sessionRoutes(ctx: ConsoleContext) {
+  return async (app: FastifyInstance) => {
+    app.post<{ Body: { user: string; password: string } }>('/api/login', {
+      schema: {
+        tags: ['session'], summary: 'Log in; sets an HttpOnly session cookie and returns the CSRF token',
+        body: {
+          type: 'object', required: ['user', 'password'], additionalProperties: false,
+          properties: { user: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 256 } },
+        },
+      },
+    }, async (request, reply) => {
+      const user = ctx.users.findUser(request.body.user);
+      if (!user || !verifyPassword(request.body.password, user.passwordHash)) {
+        request.log.info({ user: request.body.user }, 'login refused');
+        throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
+      }
+      const session = ctx.keys.issue(user.name, ctx.clock());
+      setSessionCookie(reply, session.cookie, ctx.secureCookies);
+      request.log.info({ user: user.name }, 'logged in');
+      return { user: user.name, csrfToken: session.csrfToken };
+    });
+
+    app.post('/api/logout', { schema: { tags: ['session'] } }, async (_request, reply) => {
+      setSessionCookie(reply, '', ctx.secureCookies);
+      return { ok: true };
+    });
+
+    app.get('/api/session', { schema: { tags: ['session'], summary: 'Who is logged in, and the CSRF token for this session' } }, async (request) => {
+      const caller = request.caller!;
+      if (caller.via !== 'session') return { user: caller.user, csrfToken: null, via: caller.via };
+      const opened = ctx.keys.open(readCookie(request, sessionCookie) ?? '');
+      return { user: caller.user, csrfToken: opened?.csrfToken ?? null, via: caller.via };
+    });
+
+    app.post<{ Body: { label?: string; reason?: string } }>('/api/tokens', {
+      schema: {
+        tags: ['session'], summary: 'Issue an API token for the caller (shown once)',
+        body: { type: ['object', 'null'], additionalProperties: false, properties: { label: { type: 'string', maxLength: 64 }, reason: schemas.reason } },
+      },
+    }, async (request, reply) => {
+      const name = request.caller!.user;
+      const meta = commandMeta(ctx, request);
+      // Derived from the command id, so a retried request (same Idempotency-Key) answers the same token.
+      const { token, tokenId } = ctx.keys.apiToken(name, meta.commandId);
+      const outcome = await executeCommand(ctx.store, streams.user(name), userDecider,
+        { type: 'IssueApiToken', name, tokenId, tokenHash: hashToken(token), label: request.body?.label ?? 'cli' }, meta);
+      return commandAnswer(ctx, reply, outcome, 201, { tokenId, token });
+    });
+
+    app.delete<{ Params: { tokenId: string } }>('/api/tokens/:tokenId', {
+      schema: { tags: ['session'], params: { type: 'object', properties: { tokenId: { type: 'string', maxLength: 64 } } } },
+    }, async (request, reply) => {
+      const name = request.caller!.user;
+      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.user(name), userDecider,
+        { type: 'RevokeApiToken', name, tokenId: request.params.tokenId }, commandMeta(ctx, request)));
+    });
+  };
+}

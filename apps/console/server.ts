@@ -1,0 +1,73 @@
+/** The console's HTTP server: JSON API under /api, OpenAPI at /docs, the web UI at /. */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { authenticate } from './auth.ts';
+import type { ConsoleContext } from './context.ts';
+import { problemHandler, sendProblem } from './problems.ts';
+import { loadStaticFiles } from './static-files.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { userRoutes } from './routes/users.ts';
+import { serviceRoutes } from './routes/services.ts';
+import { versionRoutes } from './routes/versions.ts';
+import { routingRoutes } from './routes/routing.ts';
+import { historyRoutes } from './routes/history.ts';
+
+/** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
+export const bodyLimit = 2 * 1024 * 1024;
+
+const publicPaths = new Set(['/api/login', '/healthz']);
+
+export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.setErrorHandler(problemHandler);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'msec console API', version: '1', description: 'Event-sourced control plane of msec. Errors are application/problem+json.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' },
+          session: { type: 'apiKey', in: 'cookie', name: 'msec_session' },
+        },
+      },
+      security: [{ bearer: [] }, { basic: [] }, { session: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0]!;
+    if (!path.startsWith('/api/') || publicPaths.has(path)) return;
+    request.caller = authenticate(request, ctx.users, ctx.keys);
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  await app.register(sessionRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(serviceRoutes(ctx));
+  await app.register(versionRoutes(ctx));
+  await app.register(routingRoutes(ctx));
+  await app.register(historyRoutes(ctx));
+
+  const files = loadStaticFiles();
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (path.startsWith('/api/') || request.method !== 'GET') {
+      return sendProblem(reply, 404, 'not_found', `no route ${request.method} ${path}: see /docs for the API`);
+    }
+    const file = files.get(path) ?? files.get('/index.html');
+    if (!file) return sendProblem(reply, 404, 'not_found', 'the web UI is not installed');
+    return reply
+      .type(file.type)
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+      .header('x-content-type-options', 'nosniff')
+      .send(file.body);
+  });
+  return app as unknown as FastifyInstance;
+}

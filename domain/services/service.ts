@@ -1,0 +1,146 @@
+import { refuse, type Decider } from '../decider.ts';
+import type { ServiceCommand } from './commands.ts';
+import type { ServiceEvent } from './events.ts';
+import { DEFAULT_HOST_WEIGHT, checkProtocol, checkWeight } from './hosts.ts';
+import { checkKind } from './kinds.ts';
+import { checkLanguage } from './languages.ts';
+import { RESERVED, checkPort, checkTag, hostKey, isReservedFirstLevel, parseIpv4, parseSecondLevelName } from './names.ts';
+import { evolveService, missingService, type HostState, type ServiceState } from './service-state.ts';
+import { checkConfigText, checkIdlText, checkMemo } from './versions.ts';
+
+export type { HostState, ServiceState, VersionState } from './service-state.ts';
+
+/**
+ * A second-level service ("Flight.mod_flight"), stream `service-<First>.<Second>`: its
+ * hosts (what the name service routes to) and its config and IDL versions.
+ */
+export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState> = {
+  initialState: () => missingService,
+  evolve: evolveService,
+  decide,
+};
+
+function decide(command: ServiceCommand, state: ServiceState): ServiceEvent[] {
+  if (command.type === 'CreateService') return decideCreate(command, state);
+  if (!state.exists) {
+    return refuse('not_found', `service ${command.service} does not exist; create it first`);
+  }
+  const { service } = command;
+
+  switch (command.type) {
+    case 'DeleteService': {
+      if (isReservedFirstLevel(parseSecondLevelName(service).first)) {
+        return refuse('forbidden', `${service} belongs to the platform (${RESERVED} holds the monitor and log services) and cannot be deleted`);
+      }
+      if (state.hosts.size > 0) {
+        return refuse('conflict', `${service} still has ${state.hosts.size} host(s); remove them first (disable, then remove each host)`);
+      }
+      return [{ type: 'ServiceDeleted', data: { service } }];
+    }
+
+    case 'AddHost': {
+      const ip = parseIpv4(command.ip);
+      const port = checkPort(command.port, 'host port');
+      const protocol = checkProtocol(command.protocol);
+      const weight = checkWeight(command.weight ?? DEFAULT_HOST_WEIGHT);
+      if (state.hosts.has(hostKey(ip, port))) {
+        return refuse('conflict', `host ${hostKey(ip, port)} is already in ${service}; change its weight or state instead`);
+      }
+      // A new host starts disabled, as in MSEC: it joins the name service only when
+      // enabled (scale out), after something has been released to it.
+      return [{ type: 'HostAdded', data: { service, ip, port, protocol, weight } }];
+    }
+
+    // Enabling an enabled host (or disabling a disabled one) decides nothing instead of
+    // failing: in MSEC scaling out a host twice is not an error, the wanted state simply
+    // holds already, and retried commands must not fail on their own first success.
+    case 'EnableHost': {
+      const host = findHost(state, service, command);
+      return host.enabled ? [] : [{ type: 'HostEnabled', data: { service, ip: host.ip, port: host.port } }];
+    }
+    case 'DisableHost': {
+      const host = findHost(state, service, command);
+      return host.enabled ? [{ type: 'HostDisabled', data: { service, ip: host.ip, port: host.port } }] : [];
+    }
+
+    case 'RemoveHost': {
+      const host = findHost(state, service, command);
+      if (host.enabled) {
+        return refuse('conflict', `host ${hostKey(host.ip, host.port)} still receives traffic; disable (scale in) the host first, then remove it`);
+      }
+      return [{ type: 'HostRemoved', data: { service, ip: host.ip, port: host.port } }];
+    }
+
+    case 'SetHostWeight': {
+      const weight = checkWeight(command.weight);
+      const host = findHost(state, service, command);
+      if (host.weight === weight) return [];
+      return [{ type: 'HostWeightSet', data: { service, ip: host.ip, port: host.port, weight } }];
+    }
+
+    case 'AddConfigVersion': {
+      const tag = checkTag(command.tag);
+      const memo = checkMemo(command.memo);
+      const text = checkConfigText(command.text);
+      if (state.configVersions.has(tag)) {
+        return refuse('conflict', `${service} already has config version ${tag}; versions never change, so save under a new tag`);
+      }
+      return [{ type: 'ConfigVersionAdded', data: { service, tag, text, memo } }];
+    }
+    case 'DeleteConfigVersion': {
+      if (!state.configVersions.has(command.tag)) {
+        return refuse('not_found', `${service} has no config version ${command.tag}`);
+      }
+      return [{ type: 'ConfigVersionDeleted', data: { service, tag: command.tag } }];
+    }
+
+    case 'AddIdlVersion': {
+      const tag = checkTag(command.tag);
+      const memo = checkMemo(command.memo);
+      const text = checkIdlText(command.text);
+      if (state.idlVersions.has(tag)) {
+        return refuse('conflict', `${service} already has IDL version ${tag}; versions never change, so save under a new tag`);
+      }
+      return [{ type: 'IdlVersionAdded', data: { service, tag, text, memo } }];
+    }
+    case 'DeleteIdlVersion': {
+      if (!state.idlVersions.has(command.tag)) {
+        return refuse('not_found', `${service} has no IDL version ${command.tag}`);
+      }
+      return [{ type: 'IdlVersionDeleted', data: { service, tag: command.tag } }];
+    }
+
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+}
+
+function decideCreate(command: Extract<ServiceCommand, { type: 'CreateService' }>, state: ServiceState): ServiceEvent[] {
+  const { first, full: service } = parseSecondLevelName(command.service);
+  const kind = checkKind(command.kind);
+  if (isReservedFirstLevel(first) && command.system !== true) {
+    return refuse('forbidden', `${RESERVED} is reserved for the platform's monitor and log services; choose another first-level name`);
+  }
+  if (state.exists) {
+    return refuse('conflict', `service ${service} already exists; pick another name or delete it first`);
+  }
+  if (kind === 'standard') {
+    const lang = checkLanguage(command.lang);
+    const port = checkPort(command.port, 'service port');
+    return [{ type: 'ServiceCreated', data: { service, kind, lang, port } }];
+  }
+  // Odd services are only ip:port entries; language and port may be unknown ('' and 0).
+  const lang = command.lang === '' ? '' : checkLanguage(command.lang);
+  const port = command.port === 0 ? 0 : checkPort(command.port, 'service port');
+  return [{ type: 'ServiceCreated', data: { service, kind, lang, port } }];
+}
+
+function findHost(state: ServiceState, service: string, at: { ip: string; port: number }): HostState {
+  const host = state.hosts.get(hostKey(at.ip, at.port));
+  if (!host) {
+    return refuse('not_found', `${service} has no host ${hostKey(at.ip, at.port)}; add it first`);
+  }
+  return host;
+}

@@ -1,0 +1,121 @@
+/**
+ * The spine end to end, as a user drives it: `msec up` on a fresh home, then the CLI.
+ * Covers the Flight.mod_flight walkthrough (service, hosts, scale out, config and IDL
+ * versions), the audit trail, crash safety (kill -9 and restart) and replay.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exited, msec, msecJson, startUp } from './support.ts';
+
+const home = mkdtempSync(join(tmpdir(), 'msec-e2e-'));
+const files = mkdtempSync(join(tmpdir(), 'msec-e2e-files-'));
+const flightProto = fileURLToPath(new URL('../fixtures/flight.proto', import.meta.url));
+after(() => {
+  rmSync(home, { recursive: true, force: true });
+  rmSync(files, { recursive: true, force: true });
+});
+
+type Route = { service: string; version: number; instances: { ip: string; port: number; protocol: string; weight: number }[] };
+type AuditEntry = { actor: string; type: string; stream: string; summary: string; reason: string; position: number };
+
+test('Flight.mod_flight: create, hosts, scale out, versions, audit, kill -9, replay', async () => {
+  const first = await startUp(home);
+  assert.ok(first.adminPassword, `the first start prints the generated admin password:\n${first.output()}`);
+  const env = { MSEC_CONSOLE: first.url, MSEC_USER: 'admin', MSEC_PASSWORD: first.adminPassword!, MSEC_CONFIG_DIR: files };
+  const ok = (args: string[]) => {
+    const r = msec(args, env);
+    assert.equal(r.code, 0, `msec ${args.join(' ')} failed: ${r.stderr}`);
+    return r;
+  };
+
+  try {
+    ok(['service', 'create', 'Flight.mod_flight', '--reason', 'flight search walkthrough']);
+    ok(['host', 'add', 'Flight.mod_flight', '127.0.0.11:7963', '--proto', 'both']);
+    ok(['host', 'add', 'Flight.mod_flight', '127.0.0.12:7963']);
+    ok(['host', 'enable', 'Flight.mod_flight', '127.0.0.11:7963', '--reason', 'scale out']);
+    writeFileSync(join(files, 'v1.ini'), '[LOG]\nLevel=INFO\n');
+    writeFileSync(join(files, 'v2.ini'), '[LOG]\nLevel=DEBUG\n\n[COLOR]\nFieldName1=ReqID\nFieldValue1=42\n');
+    ok(['config', 'put', 'Flight.mod_flight', 'v1', join(files, 'v1.ini'), '--memo', 'first']);
+    ok(['config', 'put', 'Flight.mod_flight', 'v2', join(files, 'v2.ini'), '--memo', 'debug logs']);
+    ok(['idl', 'put', 'Flight.mod_flight', 'v1', flightProto, '--memo', 'seed IDL']);
+
+    // Bad input: one clear line, non-zero exit, nothing written.
+    const before = msecJson<{ entries: AuditEntry[] }>(['audit'], env).entries.length;
+    const dup = msec(['host', 'add', 'Flight.mod_flight', '127.0.0.12:7963'], env);
+    assert.notEqual(dup.code, 0);
+    assert.match(dup.stderr, /127\.0\.0\.12:7963/);
+    assert.equal(dup.stderr.trim().split('\n').length, 1, 'one line on stderr');
+    const badName = msec(['service', 'create', 'Flight.mod-flight!'], env);
+    assert.notEqual(badName.code, 0);
+    const badProto = join(files, 'bad.proto');
+    writeFileSync(badProto, 'message X { required string = 1; }');
+    const badIdl = msec(['idl', 'put', 'Flight.mod_flight', 'v2', badProto], env);
+    assert.notEqual(badIdl.code, 0);
+    assert.match(badIdl.stderr, /line/i);
+    assert.equal(msecJson<{ entries: AuditEntry[] }>(['audit'], env).entries.length, before, 'refused commands write nothing');
+
+    // Routing: exactly the enabled host.
+    const route = msecJson<Route>(['route', 'Flight.mod_flight'], env);
+    assert.deepEqual(route.instances, [{ ip: '127.0.0.11', port: 7963, protocol: 'both', weight: 100 }]);
+
+    // Config and IDL read back byte for byte.
+    assert.equal(ok(['config', 'get', 'Flight.mod_flight', 'v2']).stdout, readFileSync(join(files, 'v2.ini'), 'utf8'));
+    assert.equal(ok(['idl', 'get', 'Flight.mod_flight', 'v1']).stdout, readFileSync(flightProto, 'utf8'));
+
+    // Audit: every action, by admin, with the reason where one was given.
+    const audit = msecJson<{ entries: AuditEntry[] }>(['audit', '--actor', 'admin'], env).entries;
+    const types = audit.map((e) => e.type).reverse();
+    for (const t of ['ChildServiceLinked', 'ServiceCreated', 'HostAdded', 'HostEnabled', 'ConfigVersionAdded', 'IdlVersionAdded']) {
+      assert.ok(types.includes(t), `audit has ${t}: ${types.join(',')}`);
+    }
+    assert.ok(audit.every((e) => e.actor === 'admin'));
+    assert.equal(audit.filter((e) => e.type === 'HostAdded').length, 2);
+    assert.equal(audit.filter((e) => e.type === 'ConfigVersionAdded').length, 2);
+    assert.equal(audit.find((e) => e.type === 'HostEnabled')!.reason, 'scale out');
+    assert.equal(audit.find((e) => e.type === 'ServiceCreated')!.reason, 'flight search walkthrough');
+    const systemEntries = msecJson<{ entries: AuditEntry[] }>(['audit', '--actor', 'system'], env).entries;
+    assert.ok(systemEntries.some((e) => e.stream === 'service-RESERVED.monitor'), 'RESERVED.monitor exists from the start');
+
+    const snapshot = () => ({
+      tree: msecJson(['service', 'list'], env),
+      service: msecJson(['service', 'show', 'Flight.mod_flight'], env),
+      route: msecJson(['route', 'Flight.mod_flight'], env),
+      configs: msecJson(['config', 'list', 'Flight.mod_flight'], env),
+      idls: msecJson(['idl', 'list', 'Flight.mod_flight'], env),
+      audit: msecJson(['audit', '--limit', '1000'], env),
+    });
+    const state = snapshot();
+
+    // kill -9, start again on the same home: identical state, no new admin password.
+    first.proc.kill('SIGKILL');
+    await exited(first.proc);
+    const second = await startUp(home);
+    try {
+      assert.equal(second.adminPassword, undefined, 'the admin password is printed on the first start only');
+      const env2 = { ...env, MSEC_CONSOLE: second.url };
+      const again = (() => {
+        Object.assign(env, env2);
+        return snapshot();
+      })();
+      assert.deepEqual(again, state);
+
+      // Replay the routing projection from position 0: the same table.
+      const replay = msecJson<{ identical: boolean; events: number }>(['replay', 'routing'], env);
+      assert.equal(replay.identical, true);
+      assert.ok(replay.events >= 10, `replayed ${replay.events} events`);
+      assert.deepEqual(msecJson<Route>(['route', 'Flight.mod_flight'], env), state.route);
+      const auditReplay = msecJson<{ identical: boolean }>(['replay', 'audit'], env);
+      assert.equal(auditReplay.identical, true);
+      assert.equal(msec(['replay', 'nosuch'], env).code, 1);
+    } finally {
+      second.proc.kill('SIGTERM');
+      await exited(second.proc);
+    }
+  } finally {
+    first.proc.kill('SIGKILL');
+  }
+});

@@ -1,0 +1,205 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { integerArg, optionsOf, parseCommandLine, splitAddress, usageLine } from '../../../apps/cli/args.ts';
+import { commands } from '../../../apps/cli/commands.ts';
+import { UsageError } from '../../../apps/cli/errors.ts';
+import { runCli } from './helpers.ts';
+
+const parse = (argv: string[]) => parseCommandLine(argv, commands);
+
+function run(argv: string[]) {
+  const line = parse(argv);
+  assert.equal(line.kind, 'run', `${argv.join(' ')} should parse to a command`);
+  if (line.kind !== 'run') throw new Error('unreachable');
+  return { path: line.spec.path.join(' '), args: line.args, opts: line.opts };
+}
+
+function usageError(argv: string[], message: RegExp): UsageError {
+  try {
+    parse(argv);
+  } catch (err) {
+    assert.ok(err instanceof UsageError, `${argv.join(' ')}: expected a UsageError, got ${String(err)}`);
+    assert.equal(err.exitCode, 2);
+    assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`${argv.join(' ')} should be a usage error`);
+}
+
+/** One good command line per verb, and what it parses to. */
+const good: [string[], string, Record<string, string | undefined>, Record<string, string | boolean>][] = [
+  [['up'], 'up', {}, {}],
+  [['up', '--home', '/tmp/h', '--port', '9000', '--host', '0.0.0.0'], 'up', {}, { home: '/tmp/h', port: '9000', host: '0.0.0.0' }],
+  [['login', '--console', 'http://c:1', '--user', 'bob'], 'login', {}, { console: 'http://c:1', user: 'bob' }],
+  [['logout'], 'logout', {}, {}],
+  [['service', 'create', 'A.b'], 'service create', { NAME: 'A.b' }, {}],
+  [['service', 'create', 'A.b', '--odd', '--lang', 'c++', '--port', '7000', '--reason', 'new'], 'service create', { NAME: 'A.b' }, { odd: true, lang: 'c++', port: '7000', reason: 'new' }],
+  [['service', 'list', '--json'], 'service list', {}, { json: true }],
+  [['service', 'show', 'A.b'], 'service show', { NAME: 'A.b' }, {}],
+  [['service', 'delete', 'A.b', '--reason', 'gone'], 'service delete', { NAME: 'A.b' }, { reason: 'gone' }],
+  [['host', 'add', 'A.b', '10.0.0.1:7963', '--proto', 'udp', '--weight', '200'], 'host add', { SERVICE: 'A.b', 'IP:PORT': '10.0.0.1:7963' }, { proto: 'udp', weight: '200' }],
+  [['host', 'enable', 'A.b', '10.0.0.1:7963'], 'host enable', { SERVICE: 'A.b', 'IP:PORT': '10.0.0.1:7963' }, {}],
+  [['host', 'disable', 'A.b', '10.0.0.1:7963', '--reason', 'drain'], 'host disable', { SERVICE: 'A.b', 'IP:PORT': '10.0.0.1:7963' }, { reason: 'drain' }],
+  [['host', 'remove', 'A.b', '10.0.0.1:7963'], 'host remove', { SERVICE: 'A.b', 'IP:PORT': '10.0.0.1:7963' }, {}],
+  [['host', 'weight', 'A.b', '10.0.0.1:7963', '300'], 'host weight', { SERVICE: 'A.b', 'IP:PORT': '10.0.0.1:7963', WEIGHT: '300' }, {}],
+  [['config', 'put', 'A.b', 'v1', 'conf.ini', '--memo', 'first'], 'config put', { SERVICE: 'A.b', TAG: 'v1', FILE: 'conf.ini' }, { memo: 'first' }],
+  [['config', 'put', 'A.b', 'v1', '-'], 'config put', { SERVICE: 'A.b', TAG: 'v1', FILE: '-' }, {}],
+  [['config', 'list', 'A.b'], 'config list', { SERVICE: 'A.b' }, {}],
+  [['config', 'get', 'A.b', 'v1'], 'config get', { SERVICE: 'A.b', TAG: 'v1' }, {}],
+  [['config', 'delete', 'A.b', 'v1'], 'config delete', { SERVICE: 'A.b', TAG: 'v1' }, {}],
+  [['idl', 'put', 'A.b', 'v1', 'a.proto'], 'idl put', { SERVICE: 'A.b', TAG: 'v1', FILE: 'a.proto' }, {}],
+  [['idl', 'list', 'A.b', '--json'], 'idl list', { SERVICE: 'A.b' }, { json: true }],
+  [['idl', 'get', 'A.b', 'v1'], 'idl get', { SERVICE: 'A.b', TAG: 'v1' }, {}],
+  [['idl', 'delete', 'A.b', 'v1', '--reason', 'typo'], 'idl delete', { SERVICE: 'A.b', TAG: 'v1' }, { reason: 'typo' }],
+  [['route', 'A.b', '--watch'], 'route', { SERVICE: 'A.b' }, { watch: true }],
+  [['audit', '--stream', 's', '--actor', 'a', '--type', 't', '--since', '2024-01-01', '--until', '2024-02-01', '--limit', '5'], 'audit', {},
+    { stream: 's', actor: 'a', type: 't', since: '2024-01-01', until: '2024-02-01', limit: '5' }],
+  [['events', 'tail', '--after', '10', '-f'], 'events tail', {}, { after: '10', follow: true }],
+  [['events', 'tail', '--follow', '--json'], 'events tail', {}, { follow: true, json: true }],
+  [['replay', 'routing.v1'], 'replay', { PROJECTION: 'routing.v1' }, {}],
+  [['status'], 'status', {}, {}],
+  [['user', 'add', 'bob', '--password', 'pw'], 'user add', { NAME: 'bob' }, { password: 'pw' }],
+  [['user', 'list'], 'user list', {}, {}],
+  [['user', 'remove', 'bob'], 'user remove', { NAME: 'bob' }, {}],
+  [['user', 'passwd'], 'user passwd', { NAME: undefined }, {}],
+  [['user', 'passwd', 'bob', '--old-password', 'o', '--password', 'n'], 'user passwd', { NAME: 'bob' }, { 'old-password': 'o', password: 'n' }],
+];
+
+test('every verb parses its documented form', () => {
+  for (const [argv, path, args, opts] of good) {
+    const r = run(argv);
+    assert.equal(r.path, path, argv.join(' '));
+    assert.deepEqual(r.args, args, argv.join(' '));
+    assert.deepEqual({ ...r.opts }, opts, argv.join(' '));
+  }
+});
+
+test('every verb has a good case in this file', () => {
+  const covered = new Set(good.map(([, path]) => path));
+  for (const c of commands) assert.ok(covered.has(c.path.join(' ')), `no parse test for ${c.path.join(' ')}`);
+});
+
+test('every verb refuses an unknown flag, with its usage line', () => {
+  for (const c of commands) {
+    const argv = [...c.path, ...c.positionals.map((p) => `x${p.name}`), '--no-such-flag'];
+    const err = usageError(argv, /unknown option --no-such-flag/);
+    assert.equal(err.usage, usageLine(c));
+  }
+});
+
+test('every verb refuses a missing argument, naming it', () => {
+  for (const c of commands) {
+    const required = c.positionals.filter((p) => !p.optional);
+    if (required.length === 0) continue;
+    const argv = [...c.path, ...required.slice(0, -1).map(() => 'x')];
+    usageError(argv, new RegExp(`missing argument ${required[required.length - 1]!.name.replace(':', '.')}`));
+  }
+});
+
+test('every verb refuses an extra argument', () => {
+  for (const c of commands) {
+    usageError([...c.path, ...c.positionals.map(() => 'x'), 'surplus'], /unexpected argument 'surplus'/);
+  }
+});
+
+test('a string option without its value is a usage error', () => {
+  usageError(['service', 'create', 'A.b', '--port'], /option --port needs a value/);
+  usageError(['service', 'list', '--json=yes'], /option --json takes no value/);
+});
+
+test('only query and mutation verbs take --json; only mutations take --reason', () => {
+  usageError(['up', '--json'], /unknown option --json/);
+  usageError(['service', 'list', '--reason', 'x'], /unknown option --reason/);
+  usageError(['route', 'A.b', '--reason', 'x'], /unknown option --reason/);
+  assert.equal(run(['service', 'delete', 'A.b', '--json']).opts.json, true);
+});
+
+test('options may come before the verb', () => {
+  const r = run(['--console', 'http://c:1', '--token', 't', 'service', 'show', 'A.b']);
+  assert.equal(r.path, 'service show');
+  assert.deepEqual(r.args, { NAME: 'A.b' });
+  assert.equal(r.opts.console, 'http://c:1');
+});
+
+test('unknown verbs and missing sub-verbs are usage errors', () => {
+  usageError([], /missing verb/);
+  usageError(['frobnicate'], /unknown verb 'frobnicate'/);
+  const e = usageError(['service'], /missing verb after 'service': one of create\|list\|show\|delete/);
+  assert.match(e.usage ?? '', /msec service create NAME/);
+  assert.match(e.usage ?? '', /msec service delete NAME/);
+  usageError(['host', 'explode', 'A.b'], /unknown verb 'host explode'/);
+  usageError(['--frob'], /unknown option --frob/);
+});
+
+test('help and version', () => {
+  assert.deepEqual(parse(['help']), { kind: 'help', topic: [] });
+  assert.deepEqual(parse(['--help']), { kind: 'help', topic: [] });
+  assert.deepEqual(parse(['help', 'service', 'create']), { kind: 'help', topic: ['service', 'create'] });
+  assert.deepEqual(parse(['service', 'create', '--help']), { kind: 'help', topic: ['service', 'create'] });
+  assert.deepEqual(parse(['host', 'add', '-h']), { kind: 'help', topic: ['host', 'add'] });
+  assert.deepEqual(parse(['service', '--help']), { kind: 'help', topic: ['service'] });
+  assert.deepEqual(parse(['--version']), { kind: 'version' });
+});
+
+test('an option name has one type across all verbs (the command words are found with their union)', () => {
+  const seen = new Map<string, string>();
+  for (const c of commands) {
+    for (const [name, o] of Object.entries(optionsOf(c))) {
+      const before = seen.get(name);
+      assert.ok(before === undefined || before === o.type, `--${name} is ${before} somewhere and ${o.type} in ${c.path.join(' ')}`);
+      seen.set(name, o.type);
+    }
+  }
+});
+
+test('usage lines show the arguments and options', () => {
+  const spec = commands.find((c) => c.path.join(' ') === 'host add')!;
+  assert.equal(usageLine(spec), 'msec host add SERVICE IP:PORT [--proto tcp|udp|both] [--weight W] [--reason TEXT] [--json]');
+  const passwd = commands.find((c) => c.path.join(' ') === 'user passwd')!;
+  assert.match(usageLine(passwd), /^msec user passwd \[NAME\] /);
+});
+
+test('integerArg and splitAddress', () => {
+  assert.equal(integerArg(undefined, '--port', 'u'), undefined);
+  assert.equal(integerArg('7963', '--port', 'u'), 7963);
+  assert.throws(() => integerArg('80a', '--port', 'u'), /--port must be an integer, got '80a'/);
+  assert.deepEqual(splitAddress('10.0.0.1:7963', 'u'), { ip: '10.0.0.1', port: 7963 });
+  assert.deepEqual(splitAddress('[::1]:80', 'u'), { ip: '::1', port: 80 });
+  assert.deepEqual(splitAddress('::1:80', 'u'), { ip: '::1', port: 80 });
+  assert.throws(() => splitAddress('10.0.0.1', 'u'), (e: unknown) => e instanceof UsageError && /IP:PORT/.test(e.message));
+});
+
+test('through main: a usage error is exit 2, the problem and the usage line on stderr, nothing on stdout', async () => {
+  const r = await runCli(['service', 'create']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'msec: missing argument NAME\nusage: msec service create NAME [--odd] [--lang L] [--port P] [--reason TEXT] [--json]\n');
+
+  const unknown = await runCli(['deploy']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^msec: unknown verb 'deploy'\nusage: msec <verb>/);
+
+  const badInt = await runCli(['host', 'add', 'A.b', '1.2.3.4:80', '--weight', 'heavy']);
+  assert.equal(badInt.code, 2);
+  assert.match(badInt.stderr, /^msec: --weight must be an integer, got 'heavy'\n/);
+});
+
+test('through main: help for every verb exits 0 and shows its usage', async () => {
+  const all = await runCli(['help']);
+  assert.equal(all.code, 0);
+  for (const c of commands) {
+    assert.ok(all.stdout.includes(c.path.join(' ')), `msec help lists ${c.path.join(' ')}`);
+    const one = await runCli([...c.path, '--help']);
+    assert.equal(one.code, 0);
+    assert.ok(one.stdout.startsWith(`usage: ${usageLine(c)}\n`), one.stdout);
+  }
+  const unknownTopic = await runCli(['help', 'nothing']);
+  assert.equal(unknownTopic.code, 2);
+  const v = await runCli(['--version']);
+  assert.match(v.stdout, /^msec \d+\.\d+\.\d+\n$/);
+});
+
+test('host add documents its default protocol (tcp)', async () => {
+  const r = await runCli(['help', 'host', 'add']);
+  assert.match(r.stdout, /--proto tcp\|udp\|both\s+protocol \(default tcp\)/);
+});

@@ -1,0 +1,48 @@
+/** A console wired on in-memory adapters, driven through fastify's inject (no port, real pipeline). */
+import { pino } from 'pino';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { MemoryEventStore } from '../../../adapters/eventstore/memory.ts';
+import { MemoryViewStore } from '../../../adapters/views/memory.ts';
+import { ProjectionRunner } from '../../../apps/projector/runner.ts';
+import { defaultProjections } from '../../../projections/index.ts';
+import { SessionKeys } from '../../../apps/console/auth.ts';
+import { buildConsole } from '../../../apps/console/server.ts';
+import { projectionReads } from '../../../apps/console/projection-reads.ts';
+import { bootstrap } from '../../../apps/console/bootstrap.ts';
+import type { ConsoleContext } from '../../../apps/console/context.ts';
+
+export const adminPassword = 'correct horse battery';
+export const basicAdmin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
+
+export interface Harness {
+  app: FastifyInstance;
+  store: MemoryEventStore;
+  ctx: ConsoleContext;
+  /** inject with admin's Basic auth unless headers say otherwise. */
+  call(o: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function consoleHarness(): Promise<Harness> {
+  const logger = pino({ level: 'silent' });
+  const store = new MemoryEventStore();
+  const views = new MemoryViewStore();
+  const runner = new ProjectionRunner({ store, views, projections: defaultProjections, logger });
+  await runner.start();
+  const reads = projectionReads(runner);
+  const ctx: ConsoleContext = {
+    store, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
+    clock: Date.now, secureCookies: false, readYourWritesMs: 5000,
+  };
+  await bootstrap(ctx, adminPassword);
+  const app = await buildConsole(ctx);
+  return {
+    app, store, ctx,
+    call: (o) => app.inject({ ...o, headers: { authorization: basicAdmin, ...(o.headers ?? {}) } }),
+    close: async () => {
+      await app.close();
+      await runner.stop();
+      await store.close();
+    },
+  };
+}

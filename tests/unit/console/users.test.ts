@@ -1,0 +1,57 @@
+/** Console users over HTTP: add, change password, remove; the rules that protect access. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { consoleHarness, type Harness } from './harness.ts';
+
+let h: Harness;
+before(async () => {
+  h = await consoleHarness();
+});
+after(() => h.close());
+
+const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+test('a new user can log in; the list shows users without hashes', async () => {
+  const add = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'alice', password: 'alice-pass-1', reason: 'new ops engineer' } });
+  assert.equal(add.statusCode, 201, add.body);
+  const asAlice = await h.app.inject({ method: 'GET', url: '/api/services', headers: basic('alice', 'alice-pass-1') });
+  assert.equal(asAlice.statusCode, 200);
+  const list = await h.call({ method: 'GET', url: '/api/users' });
+  assert.deepEqual((list.json() as { users: { name: string }[] }).users.map((u) => u.name).sort(), ['admin', 'alice']);
+  assert.doesNotMatch(list.body, /scrypt|Hash/);
+});
+
+test('bad user names and short passwords are refused with a reason; duplicates are 409', async () => {
+  const bad = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'Bob Smith', password: 'long-enough-1' } });
+  assert.equal(bad.statusCode, 400);
+  const short = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'bob', password: 'short' } });
+  assert.equal(short.statusCode, 400);
+  assert.match((short.json() as { detail: string }).detail, /8/);
+  const dup = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'alice', password: 'whatever-123' } });
+  assert.equal(dup.statusCode, 409);
+});
+
+test('changing your own password needs the current one; the old one stops working', async () => {
+  const wrong = await h.app.inject({ method: 'PUT', url: '/api/users/alice/password', headers: basic('alice', 'alice-pass-1'), payload: { password: 'alice-pass-2', oldPassword: 'nope' } });
+  assert.equal(wrong.statusCode, 403);
+  const ok = await h.app.inject({ method: 'PUT', url: '/api/users/alice/password', headers: basic('alice', 'alice-pass-1'), payload: { password: 'alice-pass-2', oldPassword: 'alice-pass-1' } });
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.equal((await h.app.inject({ method: 'GET', url: '/api/routes', headers: basic('alice', 'alice-pass-1') })).statusCode, 401);
+  assert.equal((await h.app.inject({ method: 'GET', url: '/api/routes', headers: basic('alice', 'alice-pass-2') })).statusCode, 200);
+});
+
+test('nobody removes themselves; a removed user is locked out', async () => {
+  const self = await h.call({ method: 'DELETE', url: '/api/users/admin' });
+  assert.equal(self.statusCode, 403);
+  const remove = await h.call({ method: 'DELETE', url: '/api/users/alice' });
+  assert.equal(remove.statusCode, 200, remove.body);
+  assert.equal((await h.app.inject({ method: 'GET', url: '/api/routes', headers: basic('alice', 'alice-pass-2') })).statusCode, 401);
+  const audit = await h.call({ method: 'GET', url: '/api/audit?stream=user-alice' });
+  const types = (audit.json() as { entries: { type: string; actor: string }[] }).entries.map((e) => e.type);
+  assert.deepEqual(types, ['UserRemoved', 'PasswordChanged', 'UserCreated']);
+});
+
+test('the last user cannot be removed', async () => {
+  const r = await h.call({ method: 'DELETE', url: '/api/users/admin', headers: basic('admin', 'correct horse battery') });
+  assert.ok(r.statusCode === 403 || r.statusCode === 409);
+});
