@@ -22,6 +22,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['apps/console/web/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly', history: 'readonly', URLSearchParams: 'readonly', console: 'readonly', setTimeout: 'readonly', Blob: 'readonly', URL: 'readonly', FormData: 'readonly', encodeURIComponent: 'readonly', alert: 'readonly', confirm: 'readonly', prompt: 'readonly' } },
   },

@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { authenticate } from './auth.ts';
 import type { ConsoleContext } from './context.ts';
-import { problemHandler, sendProblem } from './problems.ts';
+import { HttpProblem, problemHandler, sendProblem } from './problems.ts';
 import { loadStaticFiles } from './static-files.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
@@ -25,6 +25,17 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.setErrorHandler(problemHandler);
+  // Mutations without parameters (enable, delete, …) take an optional body: an empty JSON body is no body.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text, refusePrototypeKeys));
+    } catch (e) {
+      done(new HttpProblem(400, 'invalid', `malformed JSON body: ${(e as Error).message}`), undefined);
+    }
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -70,4 +81,10 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
       .send(file.body);
   });
   return app as unknown as FastifyInstance;
+}
+
+/** Keys that could poison an object's prototype are refused outright. */
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || key === 'constructor') throw new Error(`key "${key}" is not allowed`);
+  return value;
 }

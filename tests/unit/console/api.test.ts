@@ -210,3 +210,11 @@ test('OpenAPI document lists the routes; unknown API paths are 404 problems', as
   assert.equal(r.statusCode, 404);
   problem(r);
 });
+
+test('a JSON content type with an empty body counts as no body; prototype keys are refused', async () => {
+  await createService('Empty.body');
+  const del = await h.call({ method: 'DELETE', url: '/api/services/Empty.body', headers: { 'content-type': 'application/json' }, payload: '' });
+  assert.equal(del.statusCode, 200, del.body);
+  const poisoned = await h.call({ method: 'POST', url: '/api/services', headers: { 'content-type': 'application/json' }, payload: '{"name":"A.b","__proto__":{"admin":true}}' });
+  assert.equal(poisoned.statusCode, 400);
+});

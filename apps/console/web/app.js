@@ -1,0 +1,140 @@
+/**
+ * msec console web UI: bootstrap and hash router.
+ * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/routes  #/audit  #/users
+ */
+import { setUnauthorizedHandler } from './js/api.js';
+import { h } from './js/dom.js';
+import { clearError, clearStaleNotice, installBanner, showError } from './js/banner.js';
+import { installDialogs } from './js/dialogs.js';
+import { forget, loadSession, logout, session } from './js/session.js';
+import { highlight, installNewServiceForm, refreshTree } from './js/tree.js';
+import { renderLogin } from './js/page-login.js';
+import { renderFirstLevel, renderOverview } from './js/page-services.js';
+import { renderService } from './js/page-service.js';
+import { renderRoutes } from './js/page-routes.js';
+import { renderAudit } from './js/page-audit.js';
+import { renderUsers } from './js/page-users.js';
+
+const byId = (id) => document.getElementById(id);
+
+/** [pattern, nav id, title, render(root, { match, query }, signal)] */
+const pages = [
+  [/^\/services$/, 'nav-services', 'Services', (root) => renderOverview(root)],
+  [/^\/services\/([^/]+)$/, 'nav-services', null, (root, { match }) => {
+    const name = decodeURIComponent(match[1]);
+    document.title = `${name} · msec console`;
+    highlight(name);
+    return name.includes('.') ? renderService(root, name) : renderFirstLevel(root, name);
+  }],
+  [/^\/routes$/, 'nav-routes', 'Routing', (root, params, signal) => renderRoutes(root, params, signal)],
+  [/^\/audit$/, 'nav-audit', 'Audit', (root, params) => renderAudit(root, params)],
+  [/^\/users$/, 'nav-users', 'Users', (root) => renderUsers(root)],
+];
+
+let pageController = null;
+let chromeReady = false;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/services';
+  const q = raw.indexOf('?');
+  return { path: q >= 0 ? raw.slice(0, q) : raw, query: new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '') };
+}
+
+function showChrome(loggedIn) {
+  byId('nav').hidden = !loggedIn;
+  byId('session').hidden = !loggedIn;
+  byId('tree-pane').hidden = !loggedIn;
+  byId('layout').classList.toggle('logged-out', !loggedIn);
+  byId('whoami').textContent = loggedIn ? session.user : '';
+}
+
+async function enterApp() {
+  showChrome(true);
+  if (!chromeReady) {
+    installNewServiceForm();
+    chromeReady = true;
+  }
+  await refreshTree();
+}
+
+async function navigate() {
+  pageController?.abort();
+  pageController = new window.AbortController();
+  const signal = pageController.signal;
+  const { path, query } = parseHash();
+  clearError();
+  clearStaleNotice();
+  const root = h('div', { class: 'page' });
+  byId('main').replaceChildren(root);
+
+  if (path === '/login' || !session.user) {
+    if (session.user) {
+      location.hash = '#/services';
+      return;
+    }
+    if (path !== '/login') {
+      location.hash = `#/login?next=${encodeURIComponent(`#${path}${query.toString() ? `?${query}` : ''}`)}`;
+      return;
+    }
+    showChrome(false);
+    document.title = 'Log in · msec console';
+    renderLogin(root, {
+      next: query.get('next'),
+      onLoggedIn: async (next) => {
+        await enterApp();
+        location.hash = next && next.startsWith('#/') && !next.startsWith('#/login') ? next : '#/services';
+      },
+    });
+    return;
+  }
+
+  for (const a of byId('nav').querySelectorAll('a')) a.classList.remove('active');
+  const found = pages.map(([re, nav, title, render]) => ({ match: re.exec(path), nav, title, render })).find((p) => p.match);
+  if (!found) {
+    root.append(h('h1', {}, 'Not found'), h('p', {}, 'No page here. ', h('a', { href: '#/services' }, 'Back to the services')));
+    return;
+  }
+  byId(found.nav).classList.add('active');
+  if (found.title) {
+    document.title = `${found.title} · msec console`;
+    highlight(null);
+  }
+  root.classList.add('loading');
+  try {
+    await found.render(root, { match: found.match, query }, signal);
+  } catch (err) {
+    if (!signal.aborted) showError(err);
+  } finally {
+    root.classList.remove('loading');
+  }
+}
+
+async function start() {
+  installBanner();
+  installDialogs();
+  setUnauthorizedHandler(() => {
+    if (!session.user) return;
+    forget();
+    const here = location.hash || '#/services';
+    location.hash = `#/login?next=${encodeURIComponent(here)}`;
+    setTimeout(() => showError('Your session has expired: log in again.'));
+  });
+  byId('logout').addEventListener('click', async () => {
+    try {
+      await logout();
+    } catch (err) {
+      showError(err);
+    }
+    showChrome(false);
+    location.hash = '#/login';
+  });
+  try {
+    if (await loadSession()) await enterApp();
+  } catch (err) {
+    showError(err);
+  }
+  window.addEventListener('hashchange', navigate);
+  await navigate();
+}
+
+start();

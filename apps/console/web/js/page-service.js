@@ -1,0 +1,45 @@
+/** #/services/<First.Second>: header, hosts, config versions, IDL versions. */
+import { api } from './api.js';
+import { h, append, replace, badge } from './dom.js';
+import { hostsSection } from './hosts.js';
+import { versionsSection } from './versions.js';
+import { servicePath } from './services-data.js';
+import { refreshTree } from './tree.js';
+
+export async function renderService(root, name) {
+  const header = h('div', { class: 'service-head' });
+  const page = h('div', { id: 'service-page', 'data-name': name }, header);
+  const load = () => api.get(servicePath(name));
+
+  const changed = async () => {
+    const s = await load();
+    update(s);
+    await refreshTree();
+  };
+  const hosts = hostsSection(name, changed);
+  const configs = versionsSection('config', name, changed);
+  const idls = versionsSection('idl', name, changed);
+
+  const update = (s) => {
+    replace(header,
+      h('h1', { id: 'service-title' }, s.name),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Kind'), h('dd', { id: 'service-kind' }, badge(s.kind)),
+        h('dt', {}, 'Language'), h('dd', { id: 'service-lang' }, s.lang || '—'),
+        h('dt', {}, 'Port'), h('dd', { id: 'service-port' }, s.port || '—'),
+        h('dt', {}, 'Revision'), h('dd', { id: 'service-revision' }, s.revision ?? '—')),
+      h('p', { class: 'links' },
+        h('a', { href: '#/routes' }, 'Routing table'), ' · ',
+        h('a', { href: `#/audit?stream=${encodeURIComponent(`service-${s.name}`)}` }, 'Audit trail')));
+    hosts.update(s);
+    configs.update(s.configs || []);
+    idls.update(s.idls || []);
+  };
+
+  const s = await load();
+  const standard = s.kind !== 'odd';
+  append(page, [hosts.el, standard ? [configs.el, idls.el]
+    : h('p', { class: 'muted card' }, 'Odd (heterogeneous) service: the console manages its IP:port list and scaling only.')]);
+  update(s);
+  root.append(page);
+}

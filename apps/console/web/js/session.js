@@ -1,0 +1,39 @@
+/** Who is logged in. The CSRF token lives in memory only (js/api.js), re-fetched on load. */
+import { api, request, setCsrfToken } from './api.js';
+
+export const session = { user: null };
+
+/** GET /api/session → true when logged in; 401 → false. */
+export async function loadSession() {
+  try {
+    const { data } = await request('GET', '/api/session');
+    session.user = data.user;
+    setCsrfToken(data.csrfToken);
+    return true;
+  } catch (err) {
+    if (err.status === 401) {
+      forget();
+      return false;
+    }
+    throw err;
+  }
+}
+
+export async function login(user, password) {
+  const data = await api.post('/api/login', { user, password });
+  session.user = data.user;
+  setCsrfToken(data.csrfToken);
+}
+
+export async function logout() {
+  try {
+    await api.post('/api/logout');
+  } finally {
+    forget();
+  }
+}
+
+export function forget() {
+  session.user = null;
+  setCsrfToken(null);
+}
