@@ -34,6 +34,7 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
   if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.code, error.message);
   if (error instanceof DomainError) return sendProblem(reply, domainStatus[error.code], error.code, error.message);
   if (error instanceof WrongExpectedRevision) return sendProblem(reply, 409, 'stale-revision', error.message);
+  if (error instanceof RangeError) return sendProblem(reply, 400, 'invalid', error.message);
   const fe = error as FastifyError;
   if (fe.validation) {
     const where = fe.validationContext ?? 'request';

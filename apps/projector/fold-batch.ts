@@ -1,0 +1,31 @@
+import type { ViewRow } from '../../adapters/views/port.ts';
+import type { RecordedEvent } from '../../domain/events.ts';
+import type { Projection } from '../../projections/projection.ts';
+
+export interface FoldedBatch {
+  /** The new state (state projections; null for row projections). */
+  state: unknown;
+  /** Rows to append (row projections). */
+  rows: ViewRow[];
+  /** Whether any event of the batch was one the projection handles. */
+  touched: boolean;
+}
+
+/**
+ * Feeds a batch to a projection, the same way live and during a rebuild: events of types it
+ * does not handle are skipped (the caller still moves the checkpoint over them). Rows get the
+ * event's position when the projection did not set one, since the store orders and pages by it.
+ */
+export function foldBatch(projection: Projection, state: unknown, events: readonly RecordedEvent[]): FoldedBatch {
+  const handled = events.filter((event) => projection.handles.includes(event.type));
+  if (projection.kind === 'state') {
+    let next = state;
+    for (const event of handled) next = projection.apply(next, event);
+    return { state: next, rows: [], touched: handled.length > 0 };
+  }
+  const rows = handled.flatMap((event) => projection.rows(event).map((row): ViewRow => {
+    const position = (row as { position?: unknown }).position;
+    return { ...row, position: typeof position === 'number' ? position : event.position };
+  }));
+  return { state: null, rows, touched: handled.length > 0 };
+}

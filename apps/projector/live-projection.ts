@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import type { EventStore, Subscription } from '../../adapters/eventstore/port.ts';
+import { projectionKey, type ViewStore } from '../../adapters/views/port.ts';
+import type { RecordedEvent } from '../../domain/events.ts';
+import type { Projection } from '../../projections/projection.ts';
+import { foldBatch } from './fold-batch.ts';
+import { Serial } from './serial.ts';
+
+export interface LiveProjectionOptions {
+  /**
+   * State projections: the least time between two stored snapshots. A snapshot is the whole
+   * read model as JSON (megabytes for a big catalog), so writing one per batch would make
+   * catch-up crawl; readers never wait for it, they read the in-memory state.
+   */
+  snapshotIntervalMs: number;
+  /**
+   * A batch without any handled event changes no output; its checkpoint is still stored once
+   * the stored one lags this many positions behind, so a restart does not re-read too much.
+   */
+  persistEvery: number;
+  /** Called after the checkpoint moved. */
+  onProgress(): void;
+}
+
+/**
+ * One projection following the event store: its current read model and checkpoint.
+ *
+ * Restart safety: what is stored is always a consistent pair (output, checkpoint), written in
+ * one transaction; a restart resumes from it and folds again what came after (at-least-once:
+ * a state is replaced whole, rows are idempotent by event id).
+ * - Row projections store rows + checkpoint before the checkpoint moves in memory, since
+ *   readers query the rows from the store.
+ * - State projections move in memory first (readers use that) and store a snapshot at most
+ *   every `snapshotIntervalMs`, and when stopped. A crash loses only in-memory progress,
+ *   which the restart folds again from the events.
+ */
+export class LiveProjection {
+  readonly key: string;
+  private current: { state: unknown; checkpoint: number } = { state: null, checkpoint: 0 };
+  private storedCheckpoint = 0;
+  private unsaved = false;
+  private lastSnapshotAt = -Infinity;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private subscription: Subscription | null = null;
+  private readonly serial = new Serial();
+  /** The last failure (folding a batch or storing output), cleared by the next success. */
+  lastError: string | null = null;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly views: ViewStore,
+    private readonly logger: Logger,
+    private readonly options: LiveProjectionOptions,
+  ) {
+    this.key = projectionKey(projection.name, projection.version);
+  }
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  get checkpoint(): number {
+    return this.current.checkpoint;
+  }
+
+  get state(): unknown {
+    return this.current.state;
+  }
+
+  /** Reads the stored state and checkpoint (nothing stored: initial state, position 0). */
+  async load(): Promise<void> {
+    if (this.projection.kind === 'state') {
+      const stored = await this.views.loadState(this.key);
+      this.current = stored ?? { state: this.projection.initialState(), checkpoint: 0 };
+    } else {
+      this.current = { state: null, checkpoint: (await this.views.checkpoint(this.key)) ?? 0 };
+    }
+    this.storedCheckpoint = this.current.checkpoint;
+  }
+
+  follow(events: EventStore): void {
+    this.logger.info({ projection: this.key, checkpoint: this.checkpoint }, `projection ${this.key} follows the event store after position ${this.checkpoint}`);
+    this.subscription = events.subscribeAll(this.checkpoint, (batch) => this.serial.run(() => this.applyBatch(batch)));
+  }
+
+  /** Runs `task` between two batches (the switch at the end of a replay). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.serial.run(task);
+  }
+
+  /** Takes over a rebuilt read model, already stored under `key` with this checkpoint. */
+  adopt(state: unknown, checkpoint: number): void {
+    this.current = { state, checkpoint };
+    this.storedCheckpoint = checkpoint;
+    this.unsaved = false;
+    this.lastError = null;
+    this.options.onProgress();
+  }
+
+  /** Stops following and stores the last snapshot of a state projection. */
+  async stop(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = null;
+    await subscription?.close();
+    this.clearSnapshotTimer();
+    await this.serial.run(async () => {
+      if (this.unsaved) await this.snapshot().catch(() => undefined); // reported by snapshot()
+      this.clearSnapshotTimer();
+    });
+  }
+
+  private async applyBatch(batch: RecordedEvent[]): Promise<void> {
+    // A redelivered batch (at-least-once), or one from before a replay's switch: skip what is in.
+    const fresh = batch.filter((event) => event.position > this.current.checkpoint);
+    if (fresh.length === 0) return;
+    const last = fresh[fresh.length - 1]!.position;
+    let folded;
+    try {
+      folded = foldBatch(this.projection, this.current.state, fresh);
+      const due = folded.touched || last - this.storedCheckpoint >= this.options.persistEvery;
+      if (due && this.projection.kind === 'rows') {
+        await this.views.appendRows(this.key, folded.rows, last);
+        this.storedCheckpoint = last;
+      }
+      if (due && this.projection.kind === 'state') this.unsaved = true;
+    } catch (err) {
+      this.fail(err, `folding or storing events ${fresh[0]!.position}-${last}; the batch will be retried, reads stay at ${this.checkpoint}`);
+      throw err; // the subscription retries the same batch after a delay
+    }
+    this.current = { state: folded.state, checkpoint: last };
+    this.lastError = null;
+    this.options.onProgress();
+    if (this.unsaved) await this.snapshotSoon();
+  }
+
+  /** Stores the snapshot now if the last one is old enough, else once it is. */
+  private async snapshotSoon(): Promise<void> {
+    const wait = this.lastSnapshotAt + this.options.snapshotIntervalMs - performance.now();
+    if (wait <= 0) {
+      await this.snapshot().catch(() => this.scheduleSnapshot(this.options.snapshotIntervalMs));
+    } else {
+      this.scheduleSnapshot(wait);
+    }
+  }
+
+  private scheduleSnapshot(delayMs: number): void {
+    if (this.snapshotTimer) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = null;
+      void this.serial.run(() => (this.unsaved ? this.snapshotSoon() : Promise.resolve()));
+    }, Math.max(1, delayMs));
+    this.snapshotTimer.unref(); // a pending snapshot must not keep a finished process alive
+  }
+
+  private clearSnapshotTimer(): void {
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = null;
+  }
+
+  /** Runs inside the serial queue, so state and checkpoint are one consistent pair. */
+  private async snapshot(): Promise<void> {
+    const { state, checkpoint } = this.current;
+    this.lastSnapshotAt = performance.now();
+    try {
+      await this.views.saveState(this.key, state, checkpoint);
+    } catch (err) {
+      this.fail(err, `storing the snapshot at position ${checkpoint}; reads are not affected, it will be stored again later`);
+      throw err;
+    }
+    this.storedCheckpoint = checkpoint;
+    this.unsaved = false;
+    this.lastError = null;
+  }
+
+  private fail(err: unknown, doing: string): void {
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.logger.error({ err, projection: this.key }, `projection ${this.key} failed ${doing}`);
+  }
+}

@@ -1,0 +1,189 @@
+import type { Logger } from 'pino';
+import type { EventStore } from '../../adapters/eventstore/port.ts';
+import { projectionKey, type RowFilter, type ViewRow, type ViewStore } from '../../adapters/views/port.ts';
+import type { Projection } from '../../projections/projection.ts';
+import { LiveProjection } from './live-projection.ts';
+import { PositionWaiters } from './position-waiters.ts';
+import { digestOf, RebuildCopy } from './rebuild.ts';
+
+export interface ProjectionRunnerOptions {
+  store: EventStore;
+  views: ViewStore;
+  projections: readonly Projection[];
+  logger: Logger;
+  /** Events per page while replaying (default 500). */
+  pageSize?: number;
+  /** See LiveProjectionOptions.persistEvery (default 1000). */
+  persistEvery?: number;
+  /** Least time between two stored snapshots of a state projection (default 1000 ms; 0: after every batch). */
+  snapshotIntervalMs?: number;
+  /** How long a replay waits for the live projection to reach the head it rebuilt to (default 60 s). */
+  replayCatchUpMs?: number;
+}
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  kind: Projection['kind'];
+  checkpoint: number;
+  /** Present while the last batch or snapshot failed (it is being retried). */
+  error?: string;
+}
+
+export interface ReplayResult {
+  projection: string;
+  /** Events read by the rebuild (all types, from position 1 to the switch). */
+  events: number;
+  /** Whether the rebuilt read model equals the live one at the same position. */
+  identical: boolean;
+  /** Digests (sha256 of canonical JSON) of the live read model and of the rebuilt one. */
+  before: string;
+  after: string;
+}
+
+/** Key suffix of the copy a replay builds beside the live projection. */
+export const rebuildSuffix = '_rebuild';
+
+/**
+ * Runs projections against the event store: each follows the global log from its stored
+ * checkpoint and writes its output through the ViewStore (design.md, Projections).
+ * Readers (the console) take state projections from memory (`state`) and row projections
+ * from the view store (`queryRows`); `waitFor` gives read-your-writes after a command.
+ */
+export class ProjectionRunner {
+  private readonly live = new Map<string, LiveProjection>();
+  private readonly waiters = new PositionWaiters();
+  private readonly replays = new Map<string, Promise<ReplayResult>>();
+  private readonly pageSize: number;
+  private readonly replayCatchUpMs: number;
+  private started = false;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.pageSize = options.pageSize ?? 500;
+    this.replayCatchUpMs = options.replayCatchUpMs ?? 60_000;
+    for (const projection of options.projections) {
+      if (this.live.has(projection.name)) throw new Error(`two projections are named ${projection.name}; give each a unique name`);
+      this.live.set(projection.name, new LiveProjection(projection, options.views, options.logger, {
+        persistEvery: options.persistEvery ?? 1000,
+        snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
+        onProgress: () => this.waiters.check(),
+      }));
+    }
+  }
+
+  /** Loads every projection's stored state and checkpoint, then follows the event store. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('the projection runner is already started');
+    this.started = true;
+    for (const live of this.live.values()) await live.load();
+    for (const live of this.live.values()) live.follow(this.options.store);
+  }
+
+  /**
+   * Stops following and stores the last snapshots; waiting callers get false. The event and
+   * view stores stay open (their owner closes them).
+   */
+  async stop(): Promise<void> {
+    this.waiters.cancelAll(); // also ends a replay still waiting for its live projection
+    await Promise.allSettled(this.replays.values());
+    await Promise.all([...this.live.values()].map((live) => live.stop()));
+    this.started = false;
+  }
+
+  /** The current in-memory state of a state projection. */
+  state<S>(name: string): S {
+    const live = this.projection(name);
+    if (live.projection.kind !== 'state') throw new Error(`projection ${name} writes rows: read it with queryRows`);
+    return live.state as S;
+  }
+
+  /** Rows of a row projection (e.g. audit), newest first. */
+  queryRows(name: string, filter: RowFilter = {}): Promise<ViewRow[]> {
+    const live = this.projection(name);
+    if (live.projection.kind !== 'rows') throw new Error(`projection ${name} keeps a state: read it with state`);
+    return this.options.views.queryRows(live.key, filter);
+  }
+
+  status(): ProjectionStatus[] {
+    return [...this.live.values()].map((live) => ({
+      name: live.name,
+      version: live.projection.version,
+      kind: live.projection.kind,
+      checkpoint: live.checkpoint,
+      ...(live.lastError ? { error: live.lastError } : {}),
+    }));
+  }
+
+  /** True once every projection's checkpoint is at least `position`; false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    return this.waiters.wait(position, timeoutMs, () => this.lowestCheckpoint());
+  }
+
+  /**
+   * Rebuilds a projection from position 0 into a fresh copy while the live one keeps serving,
+   * compares the two at the same position, then switches readers to the copy and drops the
+   * old output. A second call while one runs gets the running one's result.
+   */
+  replay(name: string): Promise<ReplayResult> {
+    const live = this.projection(name);
+    // The switch needs the live projection following the log, to meet it at one position.
+    if (!this.started) return Promise.reject(new Error(`start the projection runner before replaying ${name}`));
+    let running = this.replays.get(name);
+    if (!running) {
+      running = this.rebuild(live).finally(() => this.replays.delete(name));
+      this.replays.set(name, running);
+    }
+    return running;
+  }
+
+  private async rebuild(live: LiveProjection): Promise<ReplayResult> {
+    const { projection } = live;
+    const { store, views, logger } = this.options;
+    const copy = new RebuildCopy(projection, views, projectionKey(projection.name, projection.version, rebuildSuffix), this.pageSize);
+    await copy.reset();
+    const head = await store.headPosition();
+    logger.info({ projection: live.key, head }, `replaying ${live.key} from position 0 to ${head} into ${copy.key}`);
+    await copy.readUpTo(store, head);
+
+    const caughtUp = await this.waiters.wait(head, this.replayCatchUpMs, () => live.checkpoint);
+    if (!caughtUp) {
+      await copy.reset();
+      throw new Error(`projection ${live.key} did not reach position ${head} within ${this.replayCatchUpMs} ms`
+        + `${live.lastError ? ` (it fails with: ${live.lastError})` : ''}; nothing was switched, try the replay again`);
+    }
+
+    // Between two live batches: bring the copy to the live position, compare, switch.
+    return live.exclusive(async () => {
+      const at = live.checkpoint;
+      await copy.readUpTo(store, at);
+      const before = await digestOf(projection, views, live.key, live.state, this.pageSize);
+      const after = await copy.digest();
+      await copy.store(at);
+      await views.promote(copy.key, live.key);
+      live.adopt(copy.builtState, at);
+      const result = { projection: projection.name, events: copy.eventsRead, identical: before === after, before, after };
+      if (result.identical) logger.info({ ...result, position: at }, `replayed ${live.key}: identical at position ${at}`);
+      else logger.warn({ ...result, position: at }, `replayed ${live.key}: the rebuilt read model differs from the live one at position ${at}; readers now use the rebuilt one`);
+      return result;
+    });
+  }
+
+  private projection(name: string): LiveProjection {
+    const live = this.live.get(name);
+    if (!live) throw new UnknownProjection(name, [...this.live.keys()]);
+    return live;
+  }
+
+  private lowestCheckpoint(): number {
+    let lowest = Infinity;
+    for (const live of this.live.values()) lowest = Math.min(lowest, live.checkpoint);
+    return lowest === Infinity ? 0 : lowest;
+  }
+}
+
+export class UnknownProjection extends Error {
+  constructor(readonly projection: string, known: string[]) {
+    super(`there is no projection named ${projection}; known: ${known.join(', ')}`);
+    this.name = 'UnknownProjection';
+  }
+}

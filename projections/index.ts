@@ -1,0 +1,13 @@
+import { auditProjection } from './audit.ts';
+import { catalogProjection } from './catalog.ts';
+import type { Projection } from './projection.ts';
+import { routingProjection } from './routing.ts';
+import { usersProjection } from './users.ts';
+
+/** The projections the projector runs by default, in the order their status is listed. */
+export const defaultProjections: readonly Projection[] = [
+  catalogProjection as Projection,
+  routingProjection as Projection,
+  usersProjection as Projection,
+  auditProjection,
+];

@@ -1,0 +1,183 @@
+import type { RecordedEvent } from '../domain/events.ts';
+import type { HostProtocol, ServiceEvent, ServiceEventType, ServiceKind } from '../domain/services/events.ts';
+import type { StateProjection } from './projection.ts';
+import { compareText, keyedList, search, withSorted } from './sorted-list.ts';
+
+/**
+ * The name service's routing tables (msec-reference §1.2): per second-level service, the
+ * ENABLED instances only. A new host starts disabled; enabling it ("scale out") is what routes
+ * traffic to it, never a release.
+ *
+ * `version` is the global position of the last event that changed what a client would route
+ * to, so it is the same after any replay and can serve as an ETag. What changes it:
+ *  - the table appearing (ServiceCreated), an enabled host joining or leaving
+ *    (HostEnabled, HostDisabled, HostRemoved of an enabled host), or the weight of an enabled
+ *    host changing;
+ * what does not (the served table would be identical, so long-polling clients must not wake):
+ *  - adding, removing or re-weighting a disabled host, and any event that changes nothing.
+ * The weight of a disabled host is still remembered, so enabling it later routes with it.
+ */
+export interface RoutingState {
+  /** Sorted by full second-level name. */
+  services: ServiceRoutes[];
+}
+
+export interface RouteInstance {
+  ip: string;
+  port: number;
+  protocol: HostProtocol;
+  weight: number;
+}
+
+export interface ServiceRoutes {
+  service: string;
+  /** MSEC's route policy: "standard" services get heartbeat checks, "odd" ones do not. */
+  kind: ServiceKind;
+  version: number;
+  /** Enabled hosts, sorted by IP (numerically) then port. */
+  instances: RouteInstance[];
+  /** Disabled hosts, same order: kept to know protocol and weight when they are enabled. */
+  standby: RouteInstance[];
+}
+
+export type Route = Omit<ServiceRoutes, 'standby'>;
+
+const handled: readonly ServiceEventType[] = [
+  'ServiceCreated', 'ServiceDeleted', 'HostAdded', 'HostEnabled', 'HostDisabled', 'HostRemoved', 'HostWeightSet',
+];
+
+export const routingProjection: StateProjection<RoutingState> = {
+  kind: 'state',
+  name: 'routing',
+  version: 1,
+  handles: handled,
+  initialState: () => ({ services: [] }),
+  apply: (state, event) => applyRoutingEvent(state, event as RecordedEvent<ServiceEvent>),
+};
+
+export function routeFor(state: RoutingState, service: string): Route | null {
+  const routes = tables.find(state.services, service);
+  return routes ? publicRoute(routes) : null;
+}
+
+/** Every service's route, by service name. */
+export function allRoutes(state: RoutingState): Route[] {
+  return state.services.map(publicRoute);
+}
+
+function publicRoute({ service, kind, version, instances }: ServiceRoutes): Route {
+  return { service, kind, version, instances };
+}
+
+function applyRoutingEvent(state: RoutingState, event: RecordedEvent<ServiceEvent>): RoutingState {
+  switch (event.type) {
+    case 'ServiceCreated': {
+      const { service, kind } = event.data;
+      const table: ServiceRoutes = { service, kind, version: event.position, instances: [], standby: [] };
+      return { services: tables.with(state.services, table) };
+    }
+    case 'ServiceDeleted':
+      return { services: tables.without(state.services, event.data.service) };
+    case 'HostAdded': {
+      const { ip, port, protocol, weight } = event.data;
+      return change(state, event, (t) => ({
+        instances: without(t.instances, event.data),
+        standby: withSorted(t.standby, { ip, port, protocol, weight }, compareHosts),
+      }));
+    }
+    case 'HostEnabled':
+      return change(state, event, (t) => {
+        const host = find(t.standby, event.data);
+        if (!host) return t;
+        return { instances: withSorted(t.instances, host, compareHosts), standby: without(t.standby, host) };
+      });
+    case 'HostDisabled':
+      return change(state, event, (t) => {
+        const host = find(t.instances, event.data);
+        if (!host) return t;
+        return { instances: without(t.instances, host), standby: withSorted(t.standby, host, compareHosts) };
+      });
+    case 'HostRemoved':
+      return change(state, event, (t) => ({ instances: without(t.instances, event.data), standby: without(t.standby, event.data) }));
+    case 'HostWeightSet': {
+      const { weight } = event.data;
+      const stale = (h: RouteInstance) => same(h, event.data) && h.weight !== weight;
+      const reweigh = (hosts: RouteInstance[]) => (hosts.some(stale) ? hosts.map((h) => (stale(h) ? { ...h, weight } : h)) : hosts);
+      return change(state, event, (t) => ({ instances: reweigh(t.instances), standby: reweigh(t.standby) }));
+    }
+    case 'FirstLevelServiceCreated':
+    case 'FirstLevelServiceDeleted':
+    case 'ChildServiceLinked':
+    case 'ChildServiceUnlinked':
+    case 'ConfigVersionAdded':
+    case 'ConfigVersionDeleted':
+    case 'IdlVersionAdded':
+    case 'IdlVersionDeleted':
+      return state;
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
+  }
+}
+
+type HostLists = Pick<ServiceRoutes, 'instances' | 'standby'>;
+
+/** Applies a host change; bumps `version` only when the served instance list changed. */
+function change(
+  state: RoutingState,
+  event: RecordedEvent<Extract<ServiceEvent, { data: { service: string } }>>,
+  update: (table: HostLists) => HostLists,
+): RoutingState {
+  const table = tables.find(state.services, event.data.service);
+  if (!table) return state;
+  const { instances, standby } = update(table);
+  if (instances === table.instances && standby === table.standby) return state;
+  const served = sameInstances(instances, table.instances);
+  const version = served ? table.version : event.position;
+  return { services: tables.with(state.services, { ...table, version, instances: served ? table.instances : instances, standby }) };
+}
+
+function same(a: { ip: string; port: number }, b: { ip: string; port: number }): boolean {
+  return a.ip === b.ip && a.port === b.port;
+}
+
+const tables = keyedList<ServiceRoutes>((table) => table.service);
+
+function find(hosts: RouteInstance[], at: { ip: string; port: number }): RouteInstance | undefined {
+  const { found, at: i } = search(hosts, (h) => compareHosts(h, at));
+  return found ? hosts[i] : undefined;
+}
+
+function without(hosts: RouteInstance[], at: { ip: string; port: number }): RouteInstance[] {
+  const { found, at: i } = search(hosts, (h) => compareHosts(h, at));
+  return found ? [...hosts.slice(0, i), ...hosts.slice(i + 1)] : hosts;
+}
+
+function sameInstances(a: RouteInstance[], b: RouteInstance[]): boolean {
+  return a.length === b.length && a.every((h, i) => {
+    const o = b[i]!;
+    return same(h, o) && h.protocol === o.protocol && h.weight === o.weight;
+  });
+}
+
+/** The order instances are served in: by IP, then port. */
+function compareHosts(a: { ip: string; port: number }, b: { ip: string; port: number }): number {
+  return compareIp(a.ip, b.ip) || a.port - b.port;
+}
+
+/** IPv4 in numeric order (10.0.0.9 before 10.0.0.10); anything else in code-unit order after. */
+function compareIp(a: string, b: string): number {
+  const na = ipv4Number(a);
+  const nb = ipv4Number(b);
+  if (na !== null && nb !== null) return na - nb || compareText(a, b);
+  if (na !== null) return -1;
+  if (nb !== null) return 1;
+  return compareText(a, b);
+}
+
+function ipv4Number(ip: string): number | null {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DomainEvent } from '../../../domain/events.ts';
+import { serviceEventTypes } from '../../../domain/services/events.ts';
+import { userEventTypes } from '../../../domain/users/events.ts';
+import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
+import * as e from './events.ts';
+
+const svc = 'Flight.mod_flight';
+const secrets = ['scrypt$SECRET-PASSWORD-HASH', 'sha256$SECRET-TOKEN-HASH', '[SECRET]\nconfig=text', 'message SecretIdl {}'];
+
+/** One event of every type, with the summary a person reads in the audit view. */
+const everyType: [DomainEvent, string][] = [
+  [e.firstLevelCreated('Flight'), 'first-level service Flight created (standard)'],
+  [e.firstLevelDeleted('Flight'), 'first-level service Flight deleted'],
+  [e.childLinked('Flight', 'mod_flight'), 'mod_flight linked under Flight'],
+  [e.childUnlinked('Flight', 'mod_flight'), 'mod_flight unlinked from Flight'],
+  [e.serviceCreated(svc, { lang: 'go', port: 8000 }), 'service Flight.mod_flight created (standard, go, port 8000)'],
+  [e.serviceDeleted(svc), 'service Flight.mod_flight deleted'],
+  [e.hostAdded(svc, '10.0.0.1:7963', { protocol: 'udp', weight: 200 }), 'host 10.0.0.1:7963 added to Flight.mod_flight (udp, weight 200, disabled)'],
+  [e.hostEnabled(svc, '10.0.0.1:7963'), 'host 10.0.0.1:7963 enabled (scale out) on Flight.mod_flight'],
+  [e.hostDisabled(svc, '10.0.0.1:7963'), 'host 10.0.0.1:7963 disabled (scale in) on Flight.mod_flight'],
+  [e.hostRemoved(svc, '10.0.0.1:7963'), 'host 10.0.0.1:7963 removed from Flight.mod_flight'],
+  [e.hostWeightSet(svc, '10.0.0.1:7963', 300), 'host 10.0.0.1:7963 weight set to 300 on Flight.mod_flight'],
+  [e.configAdded(svc, 'v2', secrets[2]!, 'log level'), 'config v2 added to Flight.mod_flight (memo: log level)'],
+  [e.configDeleted(svc, 'v2'), 'config v2 deleted from Flight.mod_flight'],
+  [e.idlAdded(svc, 'i1', secrets[3]!), 'IDL i1 added to Flight.mod_flight'],
+  [e.idlDeleted(svc, 'i1'), 'IDL i1 deleted from Flight.mod_flight'],
+  [e.userCreated('alice', secrets[0]), 'user alice created'],
+  [e.passwordChanged('alice', secrets[0]!), 'password of user alice changed'],
+  [e.userRemoved('alice'), 'user alice removed'],
+  [e.tokenIssued('alice', 'tok-1', secrets[1]!, 'ci bot'), 'API token tok-1 "ci bot" issued to alice'],
+  [e.tokenRevoked('alice', 'tok-1'), 'API token tok-1 of alice revoked'],
+];
+
+describe('audit projection', () => {
+  it('covers every domain event type', () => {
+    assert.deepEqual(new Set(everyType.map(([event]) => event.type)), new Set([...serviceEventTypes, ...userEventTypes]));
+    assert.deepEqual(new Set(auditProjection.handles), new Set([...serviceEventTypes, ...userEventTypes]));
+  });
+
+  it('writes one row per event: who, when, why, which stream, and a summary', () => {
+    const [event] = e.recorded([e.hostEnabled(svc, '10.0.0.1:7963')], { after: 41, actor: 'alice', reason: 'peak traffic' });
+    assert.deepEqual(auditProjection.rows(event!), [{
+      eventId: e.eventId(42), position: 42, time: '2024-05-01T08:42:00.000Z', actor: 'alice', reason: 'peak traffic',
+      stream: 'service-Flight.mod_flight', type: 'HostEnabled', revision: 0,
+      summary: 'host 10.0.0.1:7963 enabled (scale out) on Flight.mod_flight',
+    }]);
+  });
+
+  for (const [event, summary] of everyType) {
+    it(`summarises ${event.type}`, () => {
+      assert.equal(auditRow(e.recorded([event])[0]!).summary, summary);
+    });
+  }
+
+  it('never puts a password hash, token hash, config or IDL text in a row', () => {
+    const rows = e.recorded(everyType.map(([event]) => event)).map(auditRow);
+    const text = JSON.stringify(rows);
+    for (const secret of secrets) assert.ok(!text.includes(JSON.stringify(secret).slice(1, -1)), `row leaks ${secret}`);
+    assert.doesNotMatch(text, /SECRET/);
+  });
+
+  it('folds a memo or label to one short line', () => {
+    const [event] = e.recorded([e.configAdded(svc, 'v3', 'x', `two\nlines\t and ${'long '.repeat(40)}`)]);
+    const summary = auditRow(event!).summary;
+    assert.doesNotMatch(summary, /[\n\t]/);
+    assert.match(summary, /^config v3 added to Flight\.mod_flight \(memo: two lines and long long .*…\)$/);
+    assert.ok(summary.length < 200);
+    assert.equal(oneLine('  a\u2028b  ', 10), 'a b');
+  });
+
+  it('keeps the reason as given', () => {
+    const [event] = e.recorded([e.userRemoved('bob')], { reason: 'left the team\nticket #12' });
+    assert.equal(auditRow(event!).reason, 'left the team\nticket #12');
+  });
+});
