@@ -34,7 +34,6 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
   if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.code, error.message);
   if (error instanceof DomainError) return sendProblem(reply, domainStatus[error.code], error.code, error.message);
   if (error instanceof WrongExpectedRevision) return sendProblem(reply, 409, 'stale-revision', error.message);
-  if (error instanceof RangeError) return sendProblem(reply, 400, 'invalid', error.message);
   const fe = error as FastifyError;
   if (fe.validation) {
     const where = fe.validationContext ?? 'request';
@@ -48,6 +47,8 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return sendProblem(reply, 400, 'invalid', 'the JSON body is empty: send an object');
   }
+  // Read models refuse a filter they cannot apply (an unparsable instant) with a plain RangeError.
+  if (error.constructor === RangeError) return sendProblem(reply, 400, 'invalid', error.message);
   if (fe.statusCode === 400 || error instanceof SyntaxError) {
     return sendProblem(reply, 400, 'invalid', `malformed request: ${error.message}`);
   }
