@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: throughput of the spine, each figure beside a baseline measured in the
  * same run on the same machine.
- *   commands/s  HTTP → decider → SQLite store → projections caught up (answer after read-your-writes)
+ *   commands/s  HTTP → decider → SQLite store → projections caught up (answer after read-your-writes),
+ *               against `msec up` in its own process
  *               baseline: raw SqliteEventStore.append of the same events, no HTTP, no projections
  *   replay      events/s rebuilding projections from position 0 over 100 000 events
  *               baseline: raw readAll + protobuf decode of the same log
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { pino } from 'pino';
-import { up } from '../apps/console/up.ts';
+import { exited, startUp } from '../tests/e2e/support.ts';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { SqliteViewStore } from '../adapters/views/sqlite.ts';
 import { ProjectionRunner } from '../apps/projector/runner.ts';
@@ -24,8 +25,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function commandsThroughHttp(total: number, concurrency: number, services: number) {
   const home = mkdtempSync(join(tmpdir(), 'msec-bench-'));
-  process.env.MSEC_ADMIN_PASSWORD = 'bench-password-1';
-  const running = await up({ home, port: 0, logger: silent });
+  // The console runs as `msec up` in its own process, as users run it; this process is the client.
+  const running = await startUp(home, { MSEC_ADMIN_PASSWORD: 'bench-password-1', MSEC_LOG_LEVEL: 'warn' });
   const basic = `Basic ${Buffer.from('admin:bench-password-1').toString('base64')}`;
   const token = ((await (await fetch(`${running.url}/api/tokens`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: '{"label":"bench"}' })).json()) as { token: string }).token;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -47,7 +48,8 @@ async function commandsThroughHttp(total: number, concurrency: number, services:
     }
   }));
   const seconds = (performance.now() - started) / 1000;
-  await running.close();
+  running.proc.kill('SIGTERM');
+  await exited(running.proc);
   rmSync(home, { recursive: true, force: true });
   if (failed) throw new Error(`${failed} commands failed`);
   return total / seconds;
@@ -86,7 +88,7 @@ async function rawAppends(total: number, streamsCount: number) {
 
 async function replay(total: number) {
   const dir = mkdtempSync(join(tmpdir(), 'msec-bench-replay-'));
-  const store = SqliteEventStore.open(join(dir, 'msec.db'), { logger: silent });
+  let store = SqliteEventStore.open(join(dir, 'msec.db'), { logger: silent });
   // Realistic mix: 1 000 services, each with hosts added and enabled and config versions.
   const events = hostEvents(total, 1000);
   const byStream = new Map<string, NewEvent[]>();
@@ -95,6 +97,9 @@ async function replay(total: number) {
     for (let i = 0; i < list.length; i += 500) await store.append(stream, 'any', list.slice(i, i + 500));
   }
   const head = await store.headPosition();
+  await store.close();
+  // A fresh instance: a rebuild reads the database, not what this process just appended.
+  store = SqliteEventStore.open(join(dir, 'msec.db'), { logger: silent });
 
   let started = performance.now();
   let read = 0;

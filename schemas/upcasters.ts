@@ -6,6 +6,12 @@
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 
 const registry = new Map<string, Map<number, Upcaster>>();
+let generation = 0;
+
+/** Changes whenever the set of upcasters changes: caches of decoded events compare it. */
+export function upcasterGeneration(): number {
+  return generation;
+}
 
 /** Every payload starts at version 1. */
 export function currentSchemaVersion(type: string): number {
@@ -18,6 +24,7 @@ export function registerUpcaster(type: string, fromVersion: number, up: Upcaster
   if (chain.has(fromVersion)) throw new Error(`an upcaster for ${type} v${fromVersion} is already registered`);
   chain.set(fromVersion, up);
   registry.set(type, chain);
+  generation++;
 }
 
 export function upcast(type: string, version: number, data: Record<string, unknown>): { version: number; data: Record<string, unknown> } {
@@ -34,5 +41,6 @@ export function upcast(type: string, version: number, data: Record<string, unkno
 /** For tests: forget upcasters registered by a test. */
 export function unregisterUpcasters(type: string): void {
   registry.delete(type);
+  generation++;
 }
 

@@ -12,6 +12,7 @@ import { assertAppendable, checkExpectedRevision, earlierResult, type StoredAt }
 import type { FollowerOptions } from './batch-follower.ts';
 import { followAll } from './follow-all.ts';
 import { OpenSubscriptions } from './open-subscriptions.ts';
+import { RecentEvents } from './recent-events.ts';
 import type { AppendResult, BatchHandler, EventStore, ExpectedRevision, Subscription } from './port.ts';
 
 const schema = `
@@ -32,6 +33,7 @@ export type SqliteEventStoreOptions = FollowerOptions;
 interface AppendOutcome {
   result: AppendResult;
   wrote: boolean;
+  envelopes: Uint8Array[];
 }
 
 export class SqliteEventStore implements EventStore {
@@ -43,6 +45,7 @@ export class SqliteEventStore implements EventStore {
   private readonly changes: ChangeChannel;
   private readonly subscriptions = new OpenSubscriptions();
   private closed = false;
+  private readonly recent = new RecentEvents();
   private readonly sql: {
     findById: Statement<[string], StoredAt>;
     lastRevision: Statement<[string], number | null>;
@@ -70,26 +73,31 @@ export class SqliteEventStore implements EventStore {
     };
     this.appendInTransaction = db.transaction((stream: string, expected: ExpectedRevision, events: readonly NewEvent[]): AppendOutcome => {
       const earlier = earlierResult(stream, events, (id) => this.sql.findById.get(id));
-      if (earlier) return { result: earlier, wrote: false };
+      if (earlier) return { result: earlier, wrote: false, envelopes: [] };
       const current = this.sql.lastRevision.get(stream) ?? undefined;
       checkExpectedRevision(stream, expected, current);
       const firstRevision = (current ?? -1) + 1;
       const firstPosition = this.sql.lastPosition.get()! + 1;
-      events.forEach((event, i) => {
+      const envelopes = events.map((event, i) => {
         const at = { revision: firstRevision + i, position: firstPosition + i };
         const envelope = encodeEnvelope(event, stream, at);
         this.sql.insert.run(at.position, event.id, stream, at.revision, event.type, event.occurredAt, event.actor, envelope);
+        return envelope;
       });
-      if (events.length === 0) return { result: { nextRevision: current ?? -1, position: firstPosition - 1 }, wrote: false };
-      return { result: { nextRevision: firstRevision + events.length - 1, position: firstPosition + events.length - 1 }, wrote: true };
+      if (events.length === 0) return { result: { nextRevision: current ?? -1, position: firstPosition - 1 }, wrote: false, envelopes };
+      return { result: { nextRevision: firstRevision + events.length - 1, position: firstPosition + events.length - 1 }, wrote: true, envelopes };
     }).immediate;
   }
 
   async append(stream: string, expected: ExpectedRevision, events: NewEvent[]): Promise<AppendResult> {
     this.assertOpen();
     assertAppendable(stream, events);
-    const { result, wrote } = this.appendInTransaction(stream, expected, events);
-    if (wrote) this.changes.notify();
+    const { result, wrote, envelopes } = this.appendInTransaction(stream, expected, events);
+    // Committed: decode once here (exactly what a reader of the table would get) for the followers.
+    if (wrote) {
+      this.recent.add(envelopes.map(decodeEnvelope));
+      this.changes.notify();
+    }
     return result;
   }
 
@@ -126,7 +134,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   private readAllNow(after: number, limit: number): RecordedEvent[] {
-    return this.sql.readAll.all(after, limit).map(decodeEnvelope);
+    const cached = this.recent.after(after, limit);
+    if (cached.length) return cached;
+    // Followers move in step (one per projection): the first to read a page decodes it for all.
+    const read = this.sql.readAll.all(after, limit).map(decodeEnvelope);
+    this.recent.add(read);
+    return read;
   }
 
   private assertOpen(): void {

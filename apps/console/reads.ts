@@ -1,17 +1,11 @@
 /** What the console reads: the projections' current read models, behind one small interface. */
 import type { RecordedEvent } from '../../domain/events.ts';
+import type { RowFilter } from '../../adapters/views/port.ts';
 
 export type VersionKind = 'config' | 'idl';
 
-export interface AuditFilter {
-  stream?: string;
-  actor?: string;
-  type?: string;
-  since?: string;
-  until?: string;
-  before?: number;
-  limit: number;
-}
+/** The audit view's filters are the view store's row filters. */
+export type AuditFilter = RowFilter;
 
 export interface RouteTable {
   service: string;

@@ -78,37 +78,14 @@ function decide(command: ServiceCommand, state: ServiceState): ServiceEvent[] {
       return [{ type: 'HostWeightSet', data: { service, ip: host.ip, port: host.port, weight } }];
     }
 
-    case 'AddConfigVersion': {
-      const tag = checkTag(command.tag);
-      const memo = checkMemo(command.memo);
-      const text = checkConfigText(command.text);
-      if (state.configVersions.has(tag)) {
-        return refuse('conflict', `${service} already has config version ${tag}; versions never change, so save under a new tag`);
-      }
-      return [{ type: 'ConfigVersionAdded', data: { service, tag, text, memo } }];
-    }
-    case 'DeleteConfigVersion': {
-      if (!state.configVersions.has(command.tag)) {
-        return refuse('not_found', `${service} has no config version ${command.tag}`);
-      }
-      return [{ type: 'ConfigVersionDeleted', data: { service, tag: command.tag } }];
-    }
-
-    case 'AddIdlVersion': {
-      const tag = checkTag(command.tag);
-      const memo = checkMemo(command.memo);
-      const text = checkIdlText(command.text);
-      if (state.idlVersions.has(tag)) {
-        return refuse('conflict', `${service} already has IDL version ${tag}; versions never change, so save under a new tag`);
-      }
-      return [{ type: 'IdlVersionAdded', data: { service, tag, text, memo } }];
-    }
-    case 'DeleteIdlVersion': {
-      if (!state.idlVersions.has(command.tag)) {
-        return refuse('not_found', `${service} has no IDL version ${command.tag}`);
-      }
-      return [{ type: 'IdlVersionDeleted', data: { service, tag: command.tag } }];
-    }
+    case 'AddConfigVersion':
+      return addVersion(versionRules.config, state, service, command);
+    case 'DeleteConfigVersion':
+      return deleteVersion(versionRules.config, state, service, command.tag);
+    case 'AddIdlVersion':
+      return addVersion(versionRules.idl, state, service, command);
+    case 'DeleteIdlVersion':
+      return deleteVersion(versionRules.idl, state, service, command.tag);
 
     default: {
       const _exhaustive: never = command;
@@ -143,4 +120,35 @@ function findHost(state: ServiceState, service: string, at: { ip: string; port: 
     return refuse('not_found', `${service} has no host ${hostKey(at.ip, at.port)}; add it first`);
   }
   return host;
+}
+
+/** Config and IDL versions follow one set of rules; only their text check and event names differ. */
+const versionRules = {
+  config: {
+    label: 'config', versions: (s: ServiceState) => s.configVersions, checkText: checkConfigText,
+    added: 'ConfigVersionAdded', deleted: 'ConfigVersionDeleted',
+  },
+  idl: {
+    label: 'IDL', versions: (s: ServiceState) => s.idlVersions, checkText: checkIdlText,
+    added: 'IdlVersionAdded', deleted: 'IdlVersionDeleted',
+  },
+} as const;
+
+type VersionRules = (typeof versionRules)[keyof typeof versionRules];
+
+function addVersion(rules: VersionRules, state: ServiceState, service: string, command: { tag: string; text: string; memo: string }): ServiceEvent[] {
+  const tag = checkTag(command.tag);
+  const memo = checkMemo(command.memo);
+  const text = rules.checkText(command.text);
+  if (rules.versions(state).has(tag)) {
+    return refuse('conflict', `${service} already has ${rules.label} version ${tag}; versions never change, so save under a new tag`);
+  }
+  return [{ type: rules.added, data: { service, tag, text, memo } }];
+}
+
+function deleteVersion(rules: VersionRules, state: ServiceState, service: string, tag: string): ServiceEvent[] {
+  if (!rules.versions(state).has(tag)) {
+    return refuse('not_found', `${service} has no ${rules.label} version ${tag}`);
+  }
+  return [{ type: rules.deleted, data: { service, tag } }];
 }

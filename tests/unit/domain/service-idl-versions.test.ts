@@ -6,7 +6,7 @@ import { spec } from '../support/given-when-then.ts';
 import { SERVICE, idlAdded, idlDeleted, serviceCreated } from './fixtures/service-events.ts';
 
 /** MSEC's example IDL, verbatim: proto2 without a `syntax` line, with `};` after messages. */
-const flightProto = readFileSync(new URL('./fixtures/flight.proto', import.meta.url), 'utf8');
+const flightProto = readFileSync(new URL('../../fixtures/flight.proto', import.meta.url), 'utf8');
 
 const service = spec(serviceDecider);
 const OTHER = 'Flight.mod_price';
