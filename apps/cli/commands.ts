@@ -7,6 +7,7 @@ import { projectionCommands } from './verbs/projections.ts';
 import { routeCommands } from './verbs/route.ts';
 import { serviceCommands } from './verbs/service.ts';
 import { upCommands } from './verbs/up.ts';
+import { resetPasswordCommands } from './verbs/reset-password.ts';
 import { userCommands } from './verbs/user.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 
@@ -23,4 +24,5 @@ export const commands: readonly Command[] = [
   ...eventsCommands,
   ...projectionCommands,
   ...userCommands,
+  ...resetPasswordCommands,
 ];

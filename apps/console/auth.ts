@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hashToken, verifyPassword } from '../../domain/users/password-hash.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface UserDirectory {
@@ -90,8 +91,20 @@ export function setSessionCookie(reply: FastifyReply, value: string, secure: boo
   reply.header('set-cookie', `${sessionCookie}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`);
 }
 
-/** Resolves the caller of a request or throws 401/403 with what to do about it. */
-export function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys): Caller {
+/** Checks a user's password, counting failures against guessing; throws 401 or 429. */
+export function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): { name: string } {
+  throttle.check(name, address);
+  const user = users.findUser(name);
+  if (!user || !verifyPassword(password, user.passwordHash)) {
+    throttle.failed(name, address);
+    throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
+  }
+  throttle.succeeded(name);
+  return user;
+}
+
+/** Resolves the caller of a request or throws 401/403/429 with what to do about it. */
+export function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys, throttle: LoginThrottle): Caller {
   const authorization = request.headers.authorization;
   if (authorization) {
     const [scheme, value = ''] = authorization.split(' ', 2);
@@ -103,11 +116,8 @@ export function authenticate(request: FastifyRequest, users: UserDirectory, keys
     if (scheme?.toLowerCase() === 'basic') {
       const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
-      const name = i >= 0 ? decoded.slice(0, i) : decoded;
-      const user = users.findUser(name);
-      if (!user || i < 0 || !verifyPassword(decoded.slice(i + 1), user.passwordHash)) {
-        throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
-      }
+      if (i < 0) throw new HttpProblem(401, 'unauthenticated', 'Basic credentials must be user:password');
+      const user = checkPassword(users, throttle, decoded.slice(0, i), decoded.slice(i + 1), request.ip);
       return { user: user.name, via: 'basic' };
     }
     throw new HttpProblem(401, 'unauthenticated', `unsupported Authorization scheme "${scheme}": use Bearer <token> or Basic`);

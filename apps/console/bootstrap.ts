@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userDecider } from '../../domain/users/index.ts';
+import { passwordProblem } from '../../domain/users/password-hash.ts';
 import { streams } from '../../domain/streams.ts';
 import { executeCommand, type CommandMeta } from './command-bus.ts';
 import type { ConsoleContext } from './context.ts';
@@ -24,6 +25,8 @@ export async function bootstrap(ctx: ConsoleContext, givenPassword: string | und
   }
   let adminPassword: string | undefined;
   if (ctx.reads.userCount() === 0) {
+    const weak = givenPassword === undefined ? null : passwordProblem(givenPassword);
+    if (weak) throw new Error(`MSEC_ADMIN_PASSWORD is not usable: ${weak}`);
     const password = givenPassword ?? randomBytes(12).toString('base64url');
     const r = await executeCommand(ctx.store, streams.user('admin'), userDecider,
       { type: 'CreateUser', name: 'admin', passwordHash: newPasswordHash(password) }, meta('first admin, created on first start'));

@@ -6,6 +6,7 @@ import type { EventStore } from '../../adapters/eventstore/port.ts';
 import type { CommandMeta, CommandOutcome } from './command-bus.ts';
 import type { ConsoleReads, ProjectionControl } from './reads.ts';
 import type { SessionKeys, UserDirectory } from './auth.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface ConsoleContext {
@@ -14,6 +15,7 @@ export interface ConsoleContext {
   projections: ProjectionControl;
   users: UserDirectory;
   keys: SessionKeys;
+  throttle: LoginThrottle;
   logger: Logger;
   clock: () => number;
   secureCookies: boolean;

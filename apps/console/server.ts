@@ -54,7 +54,7 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0]!;
     if (!path.startsWith('/api/') || publicPaths.has(path)) return;
-    request.caller = authenticate(request, ctx.users, ctx.keys);
+    request.caller = authenticate(request, ctx.users, ctx.keys, ctx.throttle);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

@@ -11,6 +11,7 @@ import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { SqliteViewStore } from '../../adapters/views/sqlite.ts';
 import { ProjectionRunner } from '../projector/runner.ts';
 import { defaultProjections } from '../../projections/index.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { SessionKeys } from './auth.ts';
 import { buildConsole } from './server.ts';
 import { projectionReads } from './projection-reads.ts';
@@ -46,14 +47,27 @@ export async function up(options: UpOptions): Promise<Running> {
   const ctx: ConsoleContext = {
     store, reads, users: reads, projections: runner, logger,
     keys: new SessionKeys(sessionSecret(home)),
-    clock: Date.now,
+    clock: Date.now, throttle: new LoginThrottle(Date.now),
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
     readYourWritesMs: 5000,
   };
-  const { adminPassword } = await bootstrap(ctx, process.env.MSEC_ADMIN_PASSWORD);
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';
-  await app.listen({ port: options.port, host });
+  const closeAll = async () => {
+    await app.close();
+    await runner.stop();
+    await views.close();
+    await store.close();
+  };
+  let adminPassword: string | undefined;
+  try {
+    // Listen first: a first admin password is only generated once the console can be reached.
+    await app.listen({ port: options.port, host });
+    ({ adminPassword } = await bootstrap(ctx, process.env.MSEC_ADMIN_PASSWORD || undefined));
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -63,12 +77,7 @@ export async function up(options: UpOptions): Promise<Running> {
   return {
     url,
     adminPassword,
-    close: () => (closing ??= (async () => {
-      await app.close();
-      await runner.stop();
-      await views.close();
-      await store.close();
-    })()),
+    close: () => (closing ??= closeAll()),
   };
 }
 

@@ -111,6 +111,21 @@ test('Flight.mod_flight: create, hosts, scale out, versions, audit, kill -9, rep
       const auditReplay = msecJson<{ identical: boolean }>(['replay', 'audit'], env);
       assert.equal(auditReplay.identical, true);
       assert.equal(msec(['replay', 'nosuch'], env).code, 1);
+
+      // A lost admin password is reset on the console host, while the console runs.
+      const reset = msec(['reset-password', 'admin', '--home', home, '--password', 'a-new-admin-pass'], {});
+      assert.equal(reset.code, 0, reset.stderr);
+      const withNew = { ...env, MSEC_PASSWORD: 'a-new-admin-pass' };
+      let ok = false;
+      for (let i = 0; i < 50 && !ok; i++) {
+        ok = msec(['route', 'Flight.mod_flight'], withNew).code === 0;
+        if (!ok) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(ok, 'the running console accepts the reset password');
+      assert.equal(msec(['route', 'Flight.mod_flight'], env).code, 3, 'the old password no longer works');
+      const resetAudit = msecJson<{ entries: AuditEntry[] }>(['audit', '--stream', 'user-admin'], withNew).entries[0]!;
+      assert.equal(resetAudit.type, 'PasswordChanged');
+      assert.equal(resetAudit.actor, 'system');
     } finally {
       second.proc.kill('SIGTERM');
       await exited(second.proc);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { integerArg, strOpt, usageLine } from '../args.ts';
 import type { Command } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 /** `msec up`: runs the console (API + web UI + embedded adapters) in this process. */
 
@@ -29,7 +30,15 @@ const up: Command = {
     const host = strOpt(line.opts, 'host') ?? defaultHost;
     const stop = ctx.stopSignal(); // before starting: a Ctrl-C during start-up must still close
     const start = await ctx.loadUp();
-    const running = await start({ home, port, host });
+    let running;
+    try {
+      running = await start({ home, port, host });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new CliError(`port ${port} on ${host} is in use: is msec already running? pass --port N (or MSEC_PORT)`);
+      if (code === 'EACCES') throw new CliError(`no permission to listen on ${host}:${port}: pick a port above 1023 with --port`);
+      throw new CliError(`cannot start the console: ${(e as Error).message}`);
+    }
     ctx.out(`msec console: ${running.url}\n`);
     if (running.adminPassword) {
       ctx.out(`admin password (shown once): ${running.adminPassword}\n`);

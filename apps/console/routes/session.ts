@@ -1,12 +1,11 @@
 /** Login, logout, the browser session, and API tokens for the CLI. */
 import type { FastifyInstance } from 'fastify';
 import { userDecider } from '../../../domain/users/index.ts';
-import { hashToken, verifyPassword } from '../../../domain/users/password-hash.ts';
+import { hashToken } from '../../../domain/users/password-hash.ts';
 import { streams } from '../../../domain/streams.ts';
 import { executeCommand } from '../command-bus.ts';
-import { readCookie, sessionCookie, setSessionCookie } from '../auth.ts';
+import { checkPassword, readCookie, sessionCookie, setSessionCookie } from '../auth.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
-import { HttpProblem } from '../problems.ts';
 
 export function sessionRoutes(ctx: ConsoleContext) {
   return async (app: FastifyInstance) => {
@@ -19,10 +18,12 @@ export function sessionRoutes(ctx: ConsoleContext) {
         },
       },
     }, async (request, reply) => {
-      const user = ctx.users.findUser(request.body.user);
-      if (!user || !verifyPassword(request.body.password, user.passwordHash)) {
+      let user;
+      try {
+        user = checkPassword(ctx.users, ctx.throttle, request.body.user, request.body.password, request.ip);
+      } catch (e) {
         request.log.info({ user: request.body.user }, 'login refused');
-        throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
+        throw e;
       }
       const session = ctx.keys.issue(user.name, ctx.clock());
       setSessionCookie(reply, session.cookie, ctx.secureCookies);

@@ -5,6 +5,7 @@ import { MemoryEventStore } from '../../../adapters/eventstore/memory.ts';
 import { MemoryViewStore } from '../../../adapters/views/memory.ts';
 import { ProjectionRunner } from '../../../apps/projector/runner.ts';
 import { defaultProjections } from '../../../projections/index.ts';
+import { LoginThrottle } from '../../../apps/console/login-throttle.ts';
 import { SessionKeys } from '../../../apps/console/auth.ts';
 import { buildConsole } from '../../../apps/console/server.ts';
 import { projectionReads } from '../../../apps/console/projection-reads.ts';
@@ -32,7 +33,7 @@ export async function consoleHarness(): Promise<Harness> {
   const reads = projectionReads(runner);
   const ctx: ConsoleContext = {
     store, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
-    clock: Date.now, secureCookies: false, readYourWritesMs: 5000,
+    clock: Date.now, throttle: new LoginThrottle(Date.now), secureCookies: false, readYourWritesMs: 5000,
   };
   await bootstrap(ctx, adminPassword);
   const app = await buildConsole(ctx);

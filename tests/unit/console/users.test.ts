@@ -1,7 +1,7 @@
 /** Console users over HTTP: add, change password, remove; the rules that protect access. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { consoleHarness, type Harness } from './harness.ts';
+import { adminPassword, consoleHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 before(async () => {
@@ -54,4 +54,20 @@ test('nobody removes themselves; a removed user is locked out', async () => {
 test('the last user cannot be removed', async () => {
   const r = await h.call({ method: 'DELETE', url: '/api/users/admin', headers: basic('admin', 'correct horse battery') });
   assert.ok(r.statusCode === 403 || r.statusCode === 409);
+});
+
+test('password guessing is throttled: after 5 wrong passwords even the right one gets 429 for a while', async () => {
+  const add = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'carol', password: 'carol-pass-1' } });
+  assert.equal(add.statusCode, 201);
+  for (let i = 0; i < 5; i++) {
+    const wrong = await h.app.inject({ method: 'POST', url: '/api/login', remoteAddress: '10.9.9.9', payload: { user: 'carol', password: `guess-${i}` } });
+    assert.equal(wrong.statusCode, 401);
+  }
+  const locked = await h.app.inject({ method: 'POST', url: '/api/login', remoteAddress: '10.9.9.9', payload: { user: 'carol', password: 'carol-pass-1' } });
+  assert.equal(locked.statusCode, 429);
+  assert.match((locked.json() as { detail: string }).detail, /try again in \d+ s/);
+  const basic = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.8.8.8', headers: { authorization: `Basic ${Buffer.from('carol:carol-pass-1').toString('base64')}` } });
+  assert.equal(basic.statusCode, 429, 'Basic auth shares the throttle');
+  const other = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.8.8.8', headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } });
+  assert.equal(other.statusCode, 200, 'other users are not locked out');
 });

@@ -1,0 +1,29 @@
+/**
+ * `msec reset-password`: on the machine that holds the data, give a user a new password
+ * without logging in (the first admin password was lost, say). It appends PasswordChanged
+ * to the user's stream as actor `system`; a running console sees it within a poll interval.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { destination, pino } from 'pino';
+import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
+import { msecDatabaseFile } from '../../adapters/sqlite/open.ts';
+import { streams } from '../../domain/streams.ts';
+import { userDecider } from '../../domain/users/index.ts';
+import { executeCommand } from './command-bus.ts';
+import { newPasswordHash } from './routes/users.ts';
+
+export async function resetPassword(home: string, user: string, given?: string): Promise<{ password: string; position: number }> {
+  const file = msecDatabaseFile(home);
+  if (!existsSync(file)) throw new Error(`no msec data at ${file}: pass the --home of the console (or set MSEC_HOME)`);
+  const store = SqliteEventStore.open(file, { logger: pino({ level: 'warn' }, destination(2)) });
+  try {
+    const password = given ?? randomBytes(12).toString('base64url');
+    const outcome = await executeCommand(store, streams.user(user), userDecider,
+      { type: 'ChangePassword', name: user, passwordHash: newPasswordHash(password) },
+      { commandId: crypto.randomUUID(), actor: 'system', reason: 'password reset with msec reset-password on the console host', at: Date.now() });
+    return { password, position: outcome.position };
+  } finally {
+    await store.close();
+  }
+}
