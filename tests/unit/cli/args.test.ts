@@ -30,6 +30,7 @@ function usageError(argv: string[], message: RegExp): UsageError {
 const good: [string[], string, Record<string, string | undefined>, Record<string, string | boolean>][] = [
   [['up'], 'up', {}, {}],
   [['up', '--home', '/tmp/h', '--port', '9000', '--host', '0.0.0.0'], 'up', {}, { home: '/tmp/h', port: '9000', host: '0.0.0.0' }],
+  [['reset-password', 'admin', '--home', '/tmp/h'], 'reset-password', { USER: 'admin' }, { home: '/tmp/h' }],
   [['login', '--console', 'http://c:1', '--user', 'bob'], 'login', {}, { console: 'http://c:1', user: 'bob' }],
   [['logout'], 'logout', {}, {}],
   [['service', 'create', 'A.b'], 'service create', { NAME: 'A.b' }, {}],
