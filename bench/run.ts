@@ -63,7 +63,7 @@ function hostEvents(count: number, streamsCount: number): { stream: string; even
       stream: `service-${service}`,
       event: {
         type: 'HostAdded', data: { service, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 7963, protocol: 'tcp', weight: 100 },
-        id: eventIdFor(`bench-${i}`, 0, at), occurredAt: new Date(at).toISOString(), actor: 'bench', reason: '', correlationId: `bench-${i}`, causationId: `bench-${i}`,
+        id: eventIdFor(`bench-${i}`, 0), occurredAt: new Date(at).toISOString(), actor: 'bench', reason: '', correlationId: `bench-${i}`, causationId: `bench-${i}`,
       } as NewEvent,
     };
   });

@@ -21,11 +21,27 @@ export class UnknownEventType extends Error {
   }
 }
 
+const payloadTypes = new Map<string, protobuf.Type>();
+
 function payloadType(type: string): protobuf.Type {
+  let t = payloadTypes.get(type);
+  if (t) return t;
   try {
-    return root.lookupType(`msec.events.${type}`);
+    t = root.lookupType(`msec.events.${type}`);
   } catch {
     throw new UnknownEventType(type);
+  }
+  payloadTypes.set(type, t);
+  return t;
+}
+
+/** Whether this build has a payload schema for the event type. */
+export function isKnownEventType(type: string): boolean {
+  try {
+    payloadType(type);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -72,8 +88,11 @@ export function decodeEnvelope(bytes: Uint8Array): RecordedEvent {
     id: string; type: string; stream: string; revision: number; position: number; occurredAtMs: number;
     actor: string; reason: string; correlationId: string; causationId: string; schemaVersion: number; payload: Uint8Array;
   };
-  const raw = decodePayload(e.type, e.payload);
-  const { version, data } = upcast(e.type, e.schemaVersion, raw);
+  // An event type from a newer build decodes with empty data: readers that do not handle it
+  // skip it (projections), the audit lists it, and deciders refuse to fold it.
+  const known = isKnownEventType(e.type);
+  const raw = known ? decodePayload(e.type, e.payload) : {};
+  const { version, data } = known ? upcast(e.type, e.schemaVersion, raw) : { version: e.schemaVersion, data: raw };
   return {
     type: e.type,
     data,

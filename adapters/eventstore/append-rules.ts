@@ -24,7 +24,7 @@ export function assertAppendable(stream: string, events: readonly NewEvent[]): v
   if (!stream) throw new Error('cannot append to a stream with an empty name: build stream ids with domain/streams.ts');
   const seen = new Set<string>();
   for (const e of events) {
-    if (!e.id) throw new Error(`an event of type ${e.type} for ${stream} has no id: give it one with eventIdFor(commandId, index, time)`);
+    if (!e.id) throw new Error(`an event of type ${e.type} for ${stream} has no id: give it one with eventIdFor(commandId, index)`);
     if (seen.has(e.id)) throw new Error(`event id ${e.id} appears twice in one append to ${stream}: give each event its own index in eventIdFor`);
     seen.add(e.id);
     if (Number.isNaN(Date.parse(e.occurredAt))) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../domain/event-ids.ts';
 import { CliError, ProblemError, UnreachableError, oneLine } from './errors.ts';
 
 /**
@@ -114,7 +114,7 @@ export class ConsoleClient {
       body = JSON.stringify(payload);
       headers['content-type'] = 'application/json';
     }
-    if (o.mutating) headers['idempotency-key'] = randomUUID();
+    if (o.mutating) headers['idempotency-key'] = uuidv7();
 
     const url = this.url(path, o.query);
     const delays = this.o.retryDelaysMs ?? [100, 400];

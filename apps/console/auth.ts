@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { hashToken, verifyPassword } from '../../domain/users/password-hash.ts';
+import { hashPassword, hashToken, verifyPassword } from '../../domain/users/password-hash.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { HttpProblem } from './problems.ts';
 
@@ -27,32 +27,58 @@ declare module 'fastify' {
 }
 
 export const sessionCookie = 'msec_session';
+const unknownUserHash = hashPassword(randomBytes(16).toString('hex'), randomBytes(16));
 const sessionTtlMs = 12 * 3600 * 1000;
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * Signs and checks session cookies. A session names its user and a tag of the user's password
+ * hash, so changing or resetting the password (or removing and re-creating the user) ends
+ * every session of the old credentials. Logout ends one session: its nonce is refused until
+ * the session would have expired anyway (kept in memory: a console restart forgets it).
+ */
 export class SessionKeys {
-  constructor(private readonly secret: Buffer) {}
+  private readonly ended = new Map<string, number>();
+
+  constructor(private readonly secret: Buffer) {
+    if (secret.length < 32) throw new Error('the session key must be at least 32 bytes: delete the damaged session.key in the home folder so a new one is made (everyone logs in again)');
+  }
 
   private mac(text: string): string {
     return createHmac('sha256', this.secret).update(text).digest('base64url');
   }
 
-  issue(user: string, now = Date.now()): { cookie: string; csrfToken: string } {
-    const payload = Buffer.from(JSON.stringify({ u: user, e: now + sessionTtlMs, n: randomBytes(12).toString('base64url') })).toString('base64url');
+  private credentialTag(passwordHash: string): string {
+    return this.mac(`credentials:${passwordHash}`).slice(0, 22);
+  }
+
+  issue(user: { name: string; passwordHash: string }, now = Date.now()): { cookie: string; csrfToken: string } {
+    const session = { u: user.name, e: now + sessionTtlMs, n: randomBytes(12).toString('base64url'), p: this.credentialTag(user.passwordHash) };
+    const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
     return { cookie: `${payload}.${this.mac(payload)}`, csrfToken: this.csrfFor(payload) };
   }
 
-  /** The session's user and CSRF token, or undefined when forged or expired. */
-  open(cookie: string, now = Date.now()): { user: string; csrfToken: string } | undefined {
+  /** The session's user and CSRF token, or undefined when forged, expired, ended or of old credentials. */
+  open(cookie: string, users: UserDirectory, now = Date.now()): { user: string; csrfToken: string; nonce: string; expires: number } | undefined {
     const [payload, mac] = cookie.split('.');
     if (!payload || !mac || !equal(mac, this.mac(payload))) return undefined;
+    let s: { u?: unknown; e?: unknown; n?: unknown; p?: unknown };
     try {
-      const s = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: string; e: number };
-      if (typeof s.u !== 'string' || typeof s.e !== 'number' || s.e < now) return undefined;
-      return { user: s.u, csrfToken: this.csrfFor(payload) };
+      s = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof s;
     } catch {
       return undefined;
     }
+    if (typeof s.u !== 'string' || typeof s.e !== 'number' || typeof s.n !== 'string' || typeof s.p !== 'string' || s.e < now) return undefined;
+    if (this.ended.has(s.n)) return undefined;
+    const user = users.findUser(s.u);
+    if (!user || !equal(s.p, this.credentialTag(user.passwordHash))) return undefined;
+    return { user: s.u, csrfToken: this.csrfFor(payload), nonce: s.n, expires: s.e };
+  }
+
+  /** Logout: this session is refused from now on. */
+  end(session: { nonce: string; expires: number }, now = Date.now()): void {
+    this.ended.set(session.nonce, session.expires);
+    for (const [nonce, expires] of this.ended) if (expires < now) this.ended.delete(nonce);
   }
 
   /** A new API token and its id, derived from the issuing command (user + command id). */
@@ -81,7 +107,13 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined; // a mangled cookie is no session
+      }
+    }
   }
   return undefined;
 }
@@ -95,7 +127,9 @@ export function setSessionCookie(reply: FastifyReply, value: string, secure: boo
 export function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): { name: string } {
   throttle.check(name, address);
   const user = users.findUser(name);
-  if (!user || !verifyPassword(password, user.passwordHash)) {
+  // An unknown name costs the same scrypt as a known one, so timing does not tell which names exist.
+  const matches = verifyPassword(password, user?.passwordHash ?? unknownUserHash);
+  if (!user || !matches) {
     throttle.failed(name, address);
     throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
   }
@@ -123,8 +157,8 @@ export function authenticate(request: FastifyRequest, users: UserDirectory, keys
     throw new HttpProblem(401, 'unauthenticated', `unsupported Authorization scheme "${scheme}": use Bearer <token> or Basic`);
   }
   const cookie = readCookie(request, sessionCookie);
-  const session = cookie ? keys.open(cookie) : undefined;
-  if (!session || !users.findUser(session.user)) {
+  const session = cookie ? keys.open(cookie, users) : undefined;
+  if (!session) {
     throw new HttpProblem(401, 'unauthenticated', 'log in first (POST /api/login), or send a bearer token');
   }
   if (!safeMethods.has(request.method)) {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { userDecider } from '../../domain/users/index.ts';
 import { passwordProblem } from '../../domain/users/password-hash.ts';
+import { uuidv7 } from '../../domain/event-ids.ts';
 import { streams } from '../../domain/streams.ts';
 import { executeCommand, type CommandMeta } from './command-bus.ts';
 import type { ConsoleContext } from './context.ts';
@@ -15,7 +16,7 @@ export const reservedServices = ['RESERVED.monitor', 'RESERVED.log'] as const;
 
 export async function bootstrap(ctx: ConsoleContext, givenPassword: string | undefined): Promise<{ adminPassword?: string }> {
   const meta = (what: string): CommandMeta => ({
-    commandId: crypto.randomUUID(), actor: 'system', reason: what, at: ctx.clock(),
+    commandId: uuidv7(ctx.clock()), actor: 'system', reason: what, at: ctx.clock(),
   });
   let last = 0;
   for (const name of reservedServices) {

@@ -3,10 +3,12 @@
  * expected revision. The command id makes event ids deterministic, so a retried request
  * (same Idempotency-Key) is absorbed by the store's idempotency instead of writing twice.
  */
-import type { Decider } from '../../domain/decider.ts';
+import { createHash } from 'node:crypto';
+import { DomainError, type Decider } from '../../domain/decider.ts';
 import type { DomainEvent, NewEvent } from '../../domain/events.ts';
 import { eventIdFor } from '../../domain/event-ids.ts';
 import { WrongExpectedRevision, type EventStore } from '../../adapters/eventstore/port.ts';
+import { isKnownEventType } from '../../schemas/codec.ts';
 
 /** Who asks, why, and under which command id. */
 export interface CommandMeta {
@@ -25,24 +27,36 @@ export interface CommandOutcome {
   revision: number;
   /** Global position of the last event written, 0 when the command decided nothing. */
   position: number;
-  events: DomainEvent[];
+  /** Types of the events the command wrote (on a retry: the ones the first attempt wrote). */
+  eventTypes: string[];
 }
 
 /**
  * Folded state per (decider, stream), so a command reads only the events appended since the
  * last one instead of the whole stream. Commands on one stream run one at a time in this
- * process (a per-stream queue); another process's appends are read before deciding, and a
- * conflict at append drops the entry.
+ * process (`inOrder`); another process's appends are read before deciding, and a conflict at
+ * append drops the entry.
  */
 interface Folded<S> {
   revision: number;
   state: S;
-  /** Recent command ids of this stream and what they wrote, for idempotent retries. */
-  commands: Map<string, { position: number; events: DomainEvent[] }>;
+  /** Every command id seen on this stream and what it wrote, so any retry answers the same. */
+  commands: Map<string, RememberedCommand>;
+}
+
+interface RememberedCommand {
+  position: number;
+  actor: string;
+  eventTypes: string[];
+  /** Hash of the command, known for commands decided by this process: a reused key with another request is refused. */
+  fingerprint?: string;
+}
+
+function fingerprint(command: unknown): string {
+  return createHash('sha256').update(JSON.stringify(command)).digest('base64url');
 }
 
 const cacheLimit = 5000;
-const commandsRemembered = 200;
 const caches = new WeakMap<EventStore, Map<unknown, Map<string, Folded<unknown>>>>();
 const queues = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
 
@@ -54,26 +68,21 @@ function foldedFor<S>(store: EventStore, decider: unknown): Map<string, Folded<S
   return byStream as Map<string, Folded<S>>;
 }
 
-/** Runs `work` after every earlier command on the same stream (of this store) has finished. */
-function serialised<T>(store: EventStore, stream: string, work: () => Promise<T>): Promise<T> {
-  let byStream = queues.get(store);
-  if (!byStream) queues.set(store, (byStream = new Map()));
-  const before = byStream.get(stream) ?? Promise.resolve();
+/**
+ * Runs `work` after all earlier work queued under the same key (for this store) has finished.
+ * Keys: a stream id for single commands; `workflow:<First>` for the service-tree workflows.
+ */
+export function inOrder<T>(store: EventStore, key: string, work: () => Promise<T>): Promise<T> {
+  let byKey = queues.get(store);
+  if (!byKey) queues.set(store, (byKey = new Map()));
+  const before = byKey.get(key) ?? Promise.resolve();
   const run = before.then(work, work);
   const tail = run.catch(() => undefined);
-  byStream.set(stream, tail);
+  byKey.set(key, tail);
   void tail.then(() => {
-    if (byStream.get(stream) === tail) byStream.delete(stream);
+    if (byKey.get(key) === tail) byKey.delete(key);
   });
   return run;
-}
-
-function remember<S>(folded: Folded<S>, commandId: string, outcome: { position: number; events: DomainEvent[] }): void {
-  folded.commands.set(commandId, outcome);
-  for (const oldest of folded.commands.keys()) {
-    if (folded.commands.size <= commandsRemembered) break;
-    folded.commands.delete(oldest);
-  }
 }
 
 export async function executeCommand<C, S>(
@@ -85,16 +94,20 @@ export async function executeCommand<C, S>(
   /** Several commands of one request (a workflow step) need distinct event ids. */
   step = 0,
 ): Promise<CommandOutcome> {
-  return serialised(store, stream, async () => {
+  return inOrder(store, stream, async () => {
     const cache = foldedFor<S>(store, decider);
     let folded = cache.get(stream);
     const fresh = await store.readStream(stream, folded ? folded.revision + 1 : 0);
+    const unknown = fresh.find((e) => !isKnownEventType(e.type));
+    if (unknown) {
+      throw new Error(`stream ${stream} holds a ${unknown.type} event (position ${unknown.position}) that this msec build does not know: run a newer msec`);
+    }
     if (!folded) folded = { revision: -1, state: decider.initialState(), commands: new Map() };
     for (const e of fresh) {
       folded.state = decider.evolve(folded.state, e);
       folded.revision = e.revision;
       const known = folded.commands.get(e.correlationId);
-      remember(folded, e.correlationId, { position: e.position, events: [...(known?.events ?? []), e] });
+      folded.commands.set(e.correlationId, { position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type] });
     }
     cache.delete(stream); // re-inserted last: the Map's order is least recently used first
     cache.set(stream, folded);
@@ -103,20 +116,25 @@ export async function executeCommand<C, S>(
       cache.delete(oldest);
     }
     const current = folded.revision;
-    if (meta.expectedRevision !== undefined && step === 0 && meta.expectedRevision !== current) {
+    // A retried request (same command id) finds its events already stored: answer as before.
+    const already = folded.commands.get(meta.commandId);
+    if (already) {
+      if (already.actor !== meta.actor || (already.fingerprint && already.fingerprint !== fingerprint(command))) {
+        throw new DomainError('conflict', `Idempotency-Key ${meta.commandId} was used for a different request: send a new key`);
+      }
+      return { stream, revision: current, position: already.position, eventTypes: already.eventTypes };
+    }
+    if (meta.expectedRevision !== undefined && meta.expectedRevision !== current) {
       // Checked here too so the client learns of a stale view even when the command decides nothing.
       throw new WrongExpectedRevision(stream, meta.expectedRevision, current < 0 ? 'no_stream' : current);
     }
-    // A retried request (same command id) finds its events already stored: answer as before.
-    const already = folded.commands.get(meta.commandId);
-    if (already) return { stream, revision: current, position: already.position, events: already.events };
 
     const decided = decider.decide(command, folded.state);
-    if (decided.length === 0) return { stream, revision: current, position: 0, events: [] };
+    if (decided.length === 0) return { stream, revision: current, position: 0, eventTypes: [] };
     const occurredAt = new Date(meta.at).toISOString();
     const events: NewEvent[] = decided.map((e, i) => ({
       ...e,
-      id: eventIdFor(meta.commandId, step * 1000 + i, meta.at),
+      id: eventIdFor(meta.commandId, step * 1000 + i),
       occurredAt,
       actor: meta.actor,
       reason: meta.reason,
@@ -130,15 +148,15 @@ export async function executeCommand<C, S>(
       cache.delete(stream); // another process wrote: start from the store next time
       throw e;
     }
-    // Fold our own events so the next command needs no read; idempotent retries by id
-    // (r.nextRevision unchanged) simply leave the state as it was read.
+    const eventTypes = decided.map((e) => e.type);
     if (r.nextRevision === current + events.length) {
+      // Fold our own events so the next command needs no read.
       for (const e of decided) folded.state = decider.evolve(folded.state, e);
       folded.revision = r.nextRevision;
-      remember(folded, meta.commandId, { position: r.position, events: decided });
+      folded.commands.set(meta.commandId, { position: r.position, actor: meta.actor, eventTypes, fingerprint: fingerprint(command) });
     } else {
-      cache.delete(stream);
+      cache.delete(stream); // the store answered an earlier append of the same ids: re-read next time
     }
-    return { stream, revision: r.nextRevision, position: r.position, events: decided };
+    return { stream, revision: r.nextRevision, position: r.position, eventTypes };
   });
 }

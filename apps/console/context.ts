@@ -1,5 +1,5 @@
 /** Everything a route needs, handed to each route plugin. */
-import { randomUUID } from 'node:crypto';
+import { uuidPattern, uuidv7 } from '../../domain/event-ids.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
@@ -23,7 +23,6 @@ export interface ConsoleContext {
   readYourWritesMs: number;
 }
 
-const uuid = /^[0-9a-fA-F-]{8,64}$/;
 
 /** Command metadata from a request: caller, reason, idempotency key, If-Match revision. */
 export function commandMeta(ctx: ConsoleContext, request: FastifyRequest): CommandMeta {
@@ -32,11 +31,11 @@ export function commandMeta(ctx: ConsoleContext, request: FastifyRequest): Comma
   const reason = typeof body.reason === 'string' ? body.reason : typeof headerReason === 'string' ? headerReason : '';
   if (reason.length > 500) throw new HttpProblem(400, 'invalid', 'reason is limited to 500 characters');
   const key = request.headers['idempotency-key'];
-  if (key !== undefined && (typeof key !== 'string' || !uuid.test(key))) {
+  if (key !== undefined && (typeof key !== 'string' || !uuidPattern.test(key.toLowerCase()))) {
     throw new HttpProblem(400, 'invalid', 'Idempotency-Key must be a UUID');
   }
   const meta: CommandMeta = {
-    commandId: typeof key === 'string' ? key.toLowerCase() : randomUUID(),
+    commandId: typeof key === 'string' ? key.toLowerCase() : uuidv7(ctx.clock()),
     actor: request.caller!.user,
     reason,
     at: ctx.clock(),
@@ -55,7 +54,7 @@ export async function commandAnswer(ctx: ConsoleContext, reply: FastifyReply, ou
   if (outcome.position > 0) await ctx.projections.waitFor(outcome.position, ctx.readYourWritesMs);
   return reply.code(status).send({
     ok: true, stream: outcome.stream, revision: outcome.revision, position: outcome.position,
-    events: outcome.events.map((e) => e.type), ...extra,
+    events: outcome.eventTypes, ...extra,
   });
 }
 

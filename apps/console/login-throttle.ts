@@ -1,7 +1,8 @@
 /**
- * Slows down password guessing: after `maxFailures` wrong passwords for one user name (or
- * from one client address) within `windowMs`, further password checks for it are refused
- * with 429 until the window has passed. Tokens and sessions are not affected.
+ * Slows down password guessing: after `maxFailures` wrong passwords for one user name, or
+ * ten times as many from one client address (many people may share an address behind a
+ * proxy or NAT), within `windowMs`, further password checks for it are refused with 429
+ * until the window has passed. Tokens and sessions are not affected.
  */
 import { HttpProblem } from './problems.ts';
 
@@ -18,7 +19,7 @@ export class LoginThrottle {
   check(user: string, address: string): void {
     for (const key of [`user:${user}`, `ip:${address}`]) {
       const recent = this.recent(key);
-      if (recent.length >= this.maxFailures) {
+      if (recent.length >= (key.startsWith('ip:') ? this.maxFailures * 10 : this.maxFailures)) {
         const waitS = Math.ceil((recent[0]! + this.windowMs - this.clock()) / 1000);
         throw new HttpProblem(429, 'throttled', `too many wrong passwords for ${key.startsWith('user:') ? `user ${user}` : 'this address'}: try again in ${waitS} s`);
       }

@@ -9,7 +9,10 @@ import { destination, pino } from 'pino';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { msecDatabaseFile } from '../../adapters/sqlite/open.ts';
 import { streams } from '../../domain/streams.ts';
-import { userDecider } from '../../domain/users/index.ts';
+import { userDecider, type UserEvent } from '../../domain/users/index.ts';
+import { fold } from '../../domain/decider.ts';
+import type { RecordedEvent } from '../../domain/events.ts';
+import { uuidv7 } from '../../domain/event-ids.ts';
 import { executeCommand } from './command-bus.ts';
 import { newPasswordHash } from './routes/users.ts';
 
@@ -19,9 +22,18 @@ export async function resetPassword(home: string, user: string, given?: string):
   const store = SqliteEventStore.open(file, { logger: pino({ level: 'warn' }, destination(2)) });
   try {
     const password = given ?? randomBytes(12).toString('base64url');
-    const outcome = await executeCommand(store, streams.user(user), userDecider,
-      { type: 'ChangePassword', name: user, passwordHash: newPasswordHash(password) },
-      { commandId: crypto.randomUUID(), actor: 'system', reason: 'password reset with msec reset-password on the console host', at: Date.now() });
+    const stream = streams.user(user);
+    const meta = () => ({ commandId: uuidv7(), actor: 'system', reason: 'password reset with msec reset-password on the console host', at: Date.now() });
+    const state = fold(userDecider, (await store.readStream(stream)) as RecordedEvent<UserEvent>[]);
+    // A reset is for lost or leaked credentials: the user's API tokens end with the old password.
+    // With no such user (say every user was removed), the user is created: the host owner gets back in.
+    const passwordHash = newPasswordHash(password);
+    let outcome = await executeCommand(store, stream, userDecider, state.exists
+      ? { type: 'ChangePassword', name: user, passwordHash }
+      : { type: 'CreateUser', name: user, passwordHash }, meta());
+    for (const tokenId of state.exists ? state.tokens.keys() : []) {
+      outcome = await executeCommand(store, stream, userDecider, { type: 'RevokeApiToken', name: user, tokenId }, meta());
+    }
     return { password, position: outcome.position };
   } finally {
     await store.close();

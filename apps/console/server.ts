@@ -25,8 +25,12 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.setErrorHandler(problemHandler);
+  const closing = new AbortController();
+  app.decorate('closing', closing.signal);
+  app.addHook('preClose', async () => closing.abort());
   // Mutations without parameters (enable, delete, …) take an optional body: an empty JSON body is no body.
   app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is 415
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
@@ -51,9 +55,11 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Decided on the matched route, never on the raw URL: "/%61pi/users" or an absolute-form
+  // request target reach the same handlers as "/api/users" and must meet the same check.
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0]!;
-    if (!path.startsWith('/api/') || publicPaths.has(path)) return;
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/api/') || publicPaths.has(route)) return;
     request.caller = authenticate(request, ctx.users, ctx.keys, ctx.throttle);
   });
 

@@ -2,7 +2,7 @@
  * `msec up`: the whole control plane in one process on embedded defaults — the SQLite event
  * store, the projection runner and the console — under one home folder.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
@@ -86,7 +86,10 @@ function sessionSecret(home: string): Buffer {
   const file = join(home, 'session.key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   const secret = randomBytes(32);
-  writeFileSync(file, secret.toString('base64'), { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
+  // Written whole or not at all: a crash never leaves an empty key behind.
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, secret.toString('base64'), { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, file);
   return secret;
 }

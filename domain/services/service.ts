@@ -137,6 +137,10 @@ const versionRules = {
 type VersionRules = (typeof versionRules)[keyof typeof versionRules];
 
 function addVersion(rules: VersionRules, state: ServiceState, service: string, command: { tag: string; text: string; memo: string }): ServiceEvent[] {
+  if (state.kind === 'odd') {
+    // MSEC's heterogeneous services are an IP:port list with scaling only: msec builds and releases nothing for them.
+    return refuse('invalid', `${service} is an odd (non-standard) service: it has hosts and routing only, no ${rules.label} versions`);
+  }
   const tag = checkTag(command.tag);
   const memo = checkMemo(command.memo);
   const text = rules.checkText(command.text);

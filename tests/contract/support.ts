@@ -33,7 +33,7 @@ export function command(events: DomainEvent[], meta: CommandMeta = {}): NewEvent
   const at = meta.at ?? Date.now();
   return events.map((e, i) => ({
     ...e,
-    id: eventIdFor(commandId, i, at),
+    id: eventIdFor(commandId, i),
     occurredAt: new Date(at).toISOString(),
     actor: meta.actor ?? 'alice',
     reason: meta.reason ?? '',

@@ -14,7 +14,10 @@ const resetPassword: Command = {
     home: { type: 'string', value: 'DIR', help: `data folder (env MSEC_HOME, default ${defaultHome})` },
     password: { type: 'string', value: 'PW', help: 'the new password (default: a generated one, printed once)' },
   },
-  notes: ['Needs no login: whoever can write the data folder owns the console anyway. The audit trail records it as actor system.'],
+  notes: [
+    'Needs no login: whoever can write the data folder owns the console anyway. The audit trail records it as actor system.',
+    "The user's API tokens are revoked and their browser sessions end. A user that does not exist is created.",
+  ],
   async run(ctx, line) {
     const home = resolve(strOpt(line.opts, 'home') ?? ctx.env.MSEC_HOME ?? defaultHome);
     const user = line.args.USER!;

@@ -39,7 +39,7 @@ export function historyRoutes(ctx: ConsoleContext) {
         const events = await ctx.store.readAll(after, limit);
         return events.length ? events : undefined;
       };
-      const events = (wait ? await waitUntil(read, wait * 1000, abortOnClose(request.raw)) : await read()) ?? [];
+      const events = (wait ? await waitUntil(read, wait * 1000, abortOnClose(request)) : await read()) ?? [];
       return {
         head: await ctx.store.headPosition(),
         events: events.map((e) => ({
@@ -58,7 +58,7 @@ export function historyRoutes(ctx: ConsoleContext) {
       schema: {
         tags: ['projections'], summary: 'Rebuild a projection from position 0 into a fresh copy, compare, switch',
         params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
-        body: { type: ['object', 'null'], properties: { reason: schemas.reason } },
+        body: { type: ['object', 'null'], properties: { reason: schemas.reason }, additionalProperties: false },
       },
     }, async (request) => {
       const known = ctx.projections.status().map((p) => p.name);

@@ -28,7 +28,7 @@ export function routingRoutes(ctx: ConsoleContext) {
       };
       let route = current();
       if (known === etagOf(route.version) && request.query.wait) {
-        const signal = abortOnClose(request.raw);
+        const signal = abortOnClose(request);
         route = (await waitUntil(() => {
           const r = current();
           return etagOf(r.version) !== known ? r : undefined;

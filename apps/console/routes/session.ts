@@ -25,13 +25,15 @@ export function sessionRoutes(ctx: ConsoleContext) {
         request.log.info({ user: request.body.user }, 'login refused');
         throw e;
       }
-      const session = ctx.keys.issue(user.name, ctx.clock());
+      const session = ctx.keys.issue(ctx.users.findUser(user.name)!, ctx.clock());
       setSessionCookie(reply, session.cookie, ctx.secureCookies);
       request.log.info({ user: user.name }, 'logged in');
       return { user: user.name, csrfToken: session.csrfToken };
     });
 
-    app.post('/api/logout', { schema: { tags: ['session'] } }, async (_request, reply) => {
+    app.post('/api/logout', { schema: { tags: ['session'] } }, async (request, reply) => {
+      const session = ctx.keys.open(readCookie(request, sessionCookie) ?? '', ctx.users, ctx.clock());
+      if (session) ctx.keys.end(session, ctx.clock());
       setSessionCookie(reply, '', ctx.secureCookies);
       return { ok: true };
     });
@@ -39,7 +41,7 @@ export function sessionRoutes(ctx: ConsoleContext) {
     app.get('/api/session', { schema: { tags: ['session'], summary: 'Who is logged in, and the CSRF token for this session' } }, async (request) => {
       const caller = request.caller!;
       if (caller.via !== 'session') return { user: caller.user, csrfToken: null, via: caller.via };
-      const opened = ctx.keys.open(readCookie(request, sessionCookie) ?? '');
+      const opened = ctx.keys.open(readCookie(request, sessionCookie) ?? '', ctx.users, ctx.clock());
       return { user: caller.user, csrfToken: opened?.csrfToken ?? null, via: caller.via };
     });
 

@@ -3,6 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { consoleHarness, adminPassword, type Harness } from './harness.ts';
+import { executeCommand } from '../../../apps/console/command-bus.ts';
+import { serviceDecider } from '../../../domain/services/index.ts';
 
 let h: Harness;
 before(async () => {
@@ -217,4 +219,75 @@ test('a JSON content type with an empty body counts as no body; prototype keys a
   assert.equal(del.statusCode, 200, del.body);
   const poisoned = await h.call({ method: 'POST', url: '/api/services', headers: { 'content-type': 'application/json' }, payload: '{"name":"A.b","__proto__":{"admin":true}}' });
   assert.equal(poisoned.statusCode, 400);
+});
+
+test('encoded or absolute-form paths reach no API route without auth', async () => {
+  for (const url of ['/%61pi/users', '/%61pi/events?after=0', '/api%2Fusers', 'http://localhost/api/users']) {
+    const r = await h.app.inject({ method: 'GET', url });
+    const leaked = r.statusCode === 200 && String(r.headers['content-type']).startsWith('application/json');
+    assert.ok(!leaked, `${url}: ${r.statusCode} ${r.body.slice(0, 80)}`);
+    assert.doesNotMatch(r.body, /"users"|"events"/);
+  }
+  const write = await h.app.inject({ method: 'POST', url: '/%61pi/services', payload: { name: 'Sneaky.one' } });
+  assert.ok(write.statusCode === 401 || write.statusCode === 404);
+});
+
+test('a refused creation writes nothing, not even the first level or the link', async () => {
+  const at = await head();
+  const r = await h.call({ method: 'POST', url: '/api/services', payload: { name: 'Newfirst.svc', lang: 'cobol' } });
+  assert.equal(r.statusCode, 400);
+  assert.equal(await head(), at);
+  const tree = (await h.call({ method: 'GET', url: '/api/services' })).json() as { services: { name: string }[] };
+  assert.ok(!tree.services.some((s) => s.name === 'Newfirst'));
+});
+
+test('a half-done delete retried after the service was created again does not unlink the live service', async () => {
+  await createService('Again.svc');
+  const key = '01900000-0000-7000-8000-00000000a9a9';
+  // The first attempt died after its first step: the service is deleted, its link not yet removed.
+  await executeCommand(h.store, 'service-Again.svc', serviceDecider, { type: 'DeleteService', service: 'Again.svc' },
+    { commandId: key, actor: 'admin', reason: '', at: Date.now() });
+  await createService('Again.svc');
+  const retry = await h.call({ method: 'DELETE', url: '/api/services/Again.svc', headers: { 'idempotency-key': key } });
+  assert.ok(retry.statusCode < 500, retry.body);
+  const parentDelete = await h.call({ method: 'DELETE', url: '/api/services/Again' });
+  assert.equal(parentDelete.statusCode, 409, 'the first level still has its (live) child');
+  assert.equal((await h.call({ method: 'GET', url: '/api/services/Again.svc' })).statusCode, 200);
+});
+
+test('an Idempotency-Key reused for a different request is refused; a plain retry with If-Match answers the same', async () => {
+  await createService('Keys.svc');
+  const key = '01900000-0000-7000-8000-00000000b1b1';
+  const detail = (await h.call({ method: 'GET', url: '/api/services/Keys.svc' })).json() as { revision: number };
+  const send = (ip: string) => h.call({ method: 'POST', url: '/api/services/Keys.svc/hosts', headers: { 'idempotency-key': key, 'if-match': `"${detail.revision}"` }, payload: { ip, port: 80 } });
+  assert.equal((await send('10.0.0.5')).statusCode, 201);
+  assert.equal((await send('10.0.0.5')).statusCode, 201, 'the same request again answers the same, If-Match notwithstanding');
+  const other = await send('10.0.0.6');
+  assert.equal(other.statusCode, 409);
+  assert.match((other.json() as { detail: string }).detail, /Idempotency-Key/);
+});
+
+test('sessions end at logout and when the password changes; a mangled cookie is 401, not 500', async () => {
+  const login = async (password: string) => {
+    const r = await h.app.inject({ method: 'POST', url: '/api/login', payload: { user: 'sess', password } });
+    assert.equal(r.statusCode, 200, r.body);
+    return { cookie: String(r.headers['set-cookie']).split(';')[0]!, csrf: (r.json() as { csrfToken: string }).csrfToken };
+  };
+  assert.equal((await h.call({ method: 'POST', url: '/api/users', payload: { name: 'sess', password: 'sess-pass-1' } })).statusCode, 201);
+  const a = await login('sess-pass-1');
+  const b = await login('sess-pass-1');
+  const session = (cookie: string) => h.app.inject({ method: 'GET', url: '/api/session', headers: { cookie } });
+  assert.equal((await session(a.cookie)).statusCode, 200);
+  const out = await h.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie: a.cookie, 'x-csrf-token': a.csrf } });
+  assert.equal(out.statusCode, 200);
+  assert.equal((await session(a.cookie)).statusCode, 401, 'the logged-out cookie no longer works');
+  assert.equal((await session(b.cookie)).statusCode, 200, 'another session of the same user still works');
+  assert.equal((await h.call({ method: 'PUT', url: '/api/users/sess/password', payload: { password: 'sess-pass-2' } })).statusCode, 200);
+  assert.equal((await session(b.cookie)).statusCode, 401, 'a password change ends the old sessions');
+  assert.equal((await session('msec_session=%E0%A4%A')).statusCode, 401);
+});
+
+test('a session key shorter than 32 bytes is refused (an empty key file would let anyone forge sessions)', async () => {
+  const { SessionKeys } = await import('../../../apps/console/auth.ts');
+  assert.throws(() => new SessionKeys(Buffer.alloc(0)), /session.key/);
 });

@@ -26,6 +26,14 @@ describe('config versions: add', () => {
     service.given(streams[OTHER]).when(addConfig('v1', config, '', OTHER)).then([configAdded('v1', config, '', OTHER)]);
   });
 
+  test('an odd (non-standard) service has no config versions, as in MSEC', () => {
+    const oddCreated = { type: 'ServiceCreated' as const, data: { service: 'Legacy.db', kind: 'odd' as const, lang: '', port: 0 } };
+    service.given([oddCreated]).when(addConfig('v1', config, '', 'Legacy.db'))
+      .thenFails('invalid', /odd \(non-standard\) service: it has hosts and routing only, no config versions/);
+    service.given([oddCreated]).when({ type: 'AddIdlVersion', service: 'Legacy.db', tag: 'v1', text: 'message A {}', memo: '' })
+      .thenFails('invalid', /no IDL versions/);
+  });
+
   test('a deleted tag can be used again', () => {
     service.given([serviceCreated(), configAdded('v1'), configDeleted('v1')]).when(addConfig('v1')).then([configAdded('v1')]);
   });
