@@ -57,6 +57,7 @@ export class ProjectionRunner {
   private readonly pageSize: number;
   private readonly replayCatchUpMs: number;
   private started = false;
+  private stopping = false;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.pageSize = options.pageSize ?? 500;
@@ -84,10 +85,12 @@ export class ProjectionRunner {
    * view stores stay open (their owner closes them).
    */
   async stop(): Promise<void> {
-    this.waiters.cancelAll(); // also ends a replay still waiting for its live projection
+    this.stopping = true; // a replay still reading checks this before it starts to wait
+    this.waiters.cancelAll(); // also ends a replay already waiting for its live projection
     await Promise.allSettled(this.replays.values());
     await Promise.all([...this.live.values()].map((live) => live.stop()));
     this.started = false;
+    this.stopping = false;
   }
 
   /** The current in-memory state of a state projection. */
@@ -144,6 +147,10 @@ export class ProjectionRunner {
     const head = await store.headPosition();
     logger.info({ projection: live.key, head }, `replaying ${live.key} from position 0 to ${head} into ${copy.key}`);
     await copy.readUpTo(store, head);
+    if (this.stopping) {
+      await copy.reset();
+      throw new Error(`the projection runner is stopping: the replay of ${live.key} was abandoned, nothing was switched`);
+    }
 
     const caughtUp = await this.waiters.wait(head, this.replayCatchUpMs, () => live.checkpoint);
     if (!caughtUp) {

@@ -143,4 +143,18 @@ describe('SqliteEventStore: one database file, several stores and processes', ()
     const shared = await fixture.store.readStream(stream);
     assert.deepEqual(shared.map((e) => e.revision), Array.from({ length: 120 }, (_, i) => i));
   });
+
+  test('writers in two processes doing read-modify-write with expected revisions never both win', async () => {
+    const stream = `service-${unique('Counter.s')}`;
+    await runInOtherProcesses([
+      { action: 'countWithExpectedRevision', file: fixture.file, stream, count: 40 },
+      { action: 'countWithExpectedRevision', file: fixture.file, stream, count: 40 },
+    ]);
+    const events = await fixture.store.readStream(stream);
+    const numbers = events.map((e) => (e.data as { ip: string }).ip);
+    // Had both writers won with the same expected revision, one number would appear twice.
+    assert.equal(events.length, 80);
+    assert.equal(new Set(numbers).size, 80, 'every number was taken exactly once');
+    assert.deepEqual(events.map((e) => e.revision), Array.from({ length: 80 }, (_, i) => i));
+  });
 });

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { SqliteMessageBus } from '../../adapters/bus/sqlite.ts';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
+import { WrongExpectedRevision } from '../../adapters/eventstore/port.ts';
 import type { OtherProcessTask } from './other-process.ts';
 import { command, hostAdded, quickFollow } from './support.ts';
 
@@ -28,6 +29,21 @@ if (task.action === 'appendEvents') {
     await bus.publish(task.topic, [{ key: task.key, value: Buffer.from(`${task.key}:${i}`) }]);
   }
   await bus.close();
+} else if (task.action === 'countWithExpectedRevision') {
+  const store = SqliteEventStore.open(task.file, quickFollow);
+  await readyThenWait();
+  for (let done = 0; done < task.count; ) {
+    const past = await store.readStream(task.stream);
+    const next = past.length + 1; // the number this writer believes comes next
+    const expected = past.length ? past[past.length - 1]!.revision : 'no_stream';
+    try {
+      await store.append(task.stream, expected, command([hostAdded('Counter.svc', `10.0.${next >> 8}.${next & 255}`)]));
+      done++;
+    } catch (err) {
+      if (!(err instanceof WrongExpectedRevision)) throw err;
+    }
+  }
+  await store.close();
 } else {
   throw new Error(`unknown task ${JSON.stringify(task)}`);
 }

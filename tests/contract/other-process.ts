@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 export type OtherProcessTask =
   | { action: 'appendEvents'; file: string; streams: string[]; count: number }
-  | { action: 'publishMessages'; file: string; topic: string; key: string; count: number };
+  | { action: 'publishMessages'; file: string; topic: string; key: string; count: number }
+  /** Read-modify-write: append "the next number" with the expected revision, retrying on conflict. */
+  | { action: 'countWithExpectedRevision'; file: string; stream: string; count: number };
 
 const main = fileURLToPath(new URL('./other-process-main.ts', import.meta.url));
 
