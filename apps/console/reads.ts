@@ -1,5 +1,4 @@
 /** What the console reads: the projections' current read models, behind one small interface. */
-import type { RecordedEvent } from '../../domain/events.ts';
 import type { RowFilter } from '../../adapters/views/port.ts';
 
 export type VersionKind = 'config' | 'idl';
@@ -39,4 +38,3 @@ export interface ProjectionControl {
   replay(name: string): Promise<{ projection: string; events: number; identical: boolean; before: string; after: string }>;
 }
 
-export type EventPage = { events: RecordedEvent[]; head: number };
