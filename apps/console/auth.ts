@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { hashPassword, hashToken, verifyPassword } from '../../domain/users/password-hash.ts';
+import { hashPassword, hashToken, verifyPasswordAsync } from '../../domain/users/password-hash.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { HttpProblem } from './problems.ts';
 
@@ -124,11 +124,11 @@ export function setSessionCookie(reply: FastifyReply, value: string, secure: boo
 }
 
 /** Checks a user's password, counting failures against guessing; throws 401 or 429. */
-export function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): { name: string } {
+export async function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): Promise<{ name: string }> {
   throttle.check(name, address);
   const user = users.findUser(name);
   // An unknown name costs the same scrypt as a known one, so timing does not tell which names exist.
-  const matches = verifyPassword(password, user?.passwordHash ?? unknownUserHash);
+  const matches = await verifyPasswordAsync(password, user?.passwordHash ?? unknownUserHash);
   if (!user || !matches) {
     throttle.failed(name, address);
     throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
@@ -138,7 +138,7 @@ export function checkPassword(users: UserDirectory, throttle: LoginThrottle, nam
 }
 
 /** Resolves the caller of a request or throws 401/403/429 with what to do about it. */
-export function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys, throttle: LoginThrottle): Caller {
+export async function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys, throttle: LoginThrottle): Promise<Caller> {
   const authorization = request.headers.authorization;
   if (authorization) {
     const [scheme, value = ''] = authorization.split(' ', 2);
@@ -151,7 +151,7 @@ export function authenticate(request: FastifyRequest, users: UserDirectory, keys
       const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
       if (i < 0) throw new HttpProblem(401, 'unauthenticated', 'Basic credentials must be user:password');
-      const user = checkPassword(users, throttle, decoded.slice(0, i), decoded.slice(i + 1), request.ip);
+      const user = await checkPassword(users, throttle, decoded.slice(0, i), decoded.slice(i + 1), request.ip);
       return { user: user.name, via: 'basic' };
     }
     throw new HttpProblem(401, 'unauthenticated', `unsupported Authorization scheme "${scheme}": use Bearer <token> or Basic`);

@@ -60,7 +60,7 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if (route === undefined || !route.startsWith('/api/') || publicPaths.has(route)) return;
-    request.caller = authenticate(request, ctx.users, ctx.keys, ctx.throttle);
+    request.caller = await authenticate(request, ctx.users, ctx.keys, ctx.throttle);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

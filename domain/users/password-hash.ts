@@ -1,4 +1,4 @@
-import { createHash, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Password and token hashing. MSEC stored md5(md5(pwd)+salt), which doubled as the login
@@ -31,19 +31,41 @@ export function hashPassword(password: string, salt: Buffer): string {
   return [SCHEME, N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-/** False for a wrong password and for anything that is not a hash this module wrote. */
-export function verifyPassword(password: string, stored: string): boolean {
+interface StoredHash {
+  n: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  expected: Buffer;
+}
+
+/** The parts of a stored hash, or null for anything this module did not write (or absurd costs). */
+function parseStored(stored: string): StoredHash | null {
   const parts = typeof stored === 'string' ? stored.split('$') : [];
-  if (parts.length !== 6 || parts[0] !== SCHEME) return false;
+  if (parts.length !== 6 || parts[0] !== SCHEME) return null;
   const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
   if (![n, r, p].every(Number.isSafeInteger) || n < 2 || n > MAX_N || (n & (n - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) {
-    return false;
+    return null;
   }
   const salt = Buffer.from(parts[4]!, 'base64');
   const expected = Buffer.from(parts[5]!, 'base64');
-  if (salt.length === 0 || expected.length === 0 || expected.length > 64) return false;
-  const actual = derive(password, salt, n, r, p, expected.length);
-  return timingSafeEqual(actual, expected);
+  if (salt.length === 0 || expected.length === 0 || expected.length > 64) return null;
+  return { n, r, p, salt, expected };
+}
+
+/** False for a wrong password and for anything that is not a hash this module wrote. */
+export function verifyPassword(password: string, stored: string): boolean {
+  const h = parseStored(stored);
+  return h !== null && timingSafeEqual(derive(password, h.salt, h.n, h.r, h.p, h.expected.length), h.expected);
+}
+
+/** verifyPassword off the calling thread (libuv's pool), for servers that must keep answering. */
+export async function verifyPasswordAsync(password: string, stored: string): Promise<boolean> {
+  const h = parseStored(stored);
+  if (h === null) return false;
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password.normalize('NFC'), h.salt, h.expected.length, { N: h.n, r: h.r, p: h.p, maxmem: maxmemFor(h.n, h.r) }, (err, key) => (err ? reject(err) : resolve(key))));
+  return timingSafeEqual(actual, h.expected);
 }
 
 /** API tokens are long random strings, so a fast hash suffices; only the hash is stored. */
@@ -52,7 +74,10 @@ export function hashToken(token: string): string {
 }
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number, keyLength: number): Buffer {
-  // scrypt needs 128*N*r bytes; lift node's 32 MiB default only as far as needed.
-  const maxmem = Math.max(32 * 1024 * 1024, 128 * n * r * 2);
-  return scryptSync(password.normalize('NFC'), salt, keyLength, { N: n, r, p, maxmem });
+  return scryptSync(password.normalize('NFC'), salt, keyLength, { N: n, r, p, maxmem: maxmemFor(n, r) });
+}
+
+/** scrypt needs 128*N*r bytes; lift node's 32 MiB default only as far as needed. */
+function maxmemFor(n: number, r: number): number {
+  return Math.max(32 * 1024 * 1024, 128 * n * r * 2);
 }

@@ -20,7 +20,7 @@ export function sessionRoutes(ctx: ConsoleContext) {
     }, async (request, reply) => {
       let user;
       try {
-        user = checkPassword(ctx.users, ctx.throttle, request.body.user, request.body.password, request.ip);
+        user = await checkPassword(ctx.users, ctx.throttle, request.body.user, request.body.password, request.ip);
       } catch (e) {
         request.log.info({ user: request.body.user }, 'login refused');
         throw e;

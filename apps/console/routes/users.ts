@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { userDecider } from '../../../domain/users/index.ts';
-import { hashPassword, passwordProblem, verifyPassword } from '../../../domain/users/password-hash.ts';
+import { hashPassword, passwordProblem, verifyPasswordAsync } from '../../../domain/users/password-hash.ts';
 import { streams } from '../../../domain/streams.ts';
 import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
@@ -58,7 +58,7 @@ export function userRoutes(ctx: ConsoleContext) {
       const { name } = request.params;
       if (name === request.caller!.user) {
         const me = ctx.users.findUser(name);
-        if (!me || !verifyPassword(request.body.oldPassword ?? '', me.passwordHash)) {
+        if (!me || !(await verifyPasswordAsync(request.body.oldPassword ?? '', me.passwordHash))) {
           throw new HttpProblem(403, 'forbidden', 'give your current password (oldPassword) to change your own password');
         }
       }

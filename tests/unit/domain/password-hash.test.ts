@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hashPassword, hashToken, passwordProblem, verifyPassword } from '../../../domain/users/index.ts';
+import { hashPassword, hashToken, passwordProblem, verifyPassword, verifyPasswordAsync } from '../../../domain/users/index.ts';
 
 const salt = Buffer.from('0123456789abcdef');
 const stored = hashPassword('correct horse', salt);
@@ -61,4 +61,11 @@ describe('token hashing', () => {
   test('a token hashes to its sha256 in hex', () => {
     assert.equal(hashToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
+});
+
+test('the async check agrees with the sync one: right, wrong, and foreign hashes', async () => {
+  const stored = hashPassword('correct horse', Buffer.alloc(16, 3));
+  assert.equal(await verifyPasswordAsync('correct horse', stored), true);
+  assert.equal(await verifyPasswordAsync('wrong horse', stored), false);
+  assert.equal(await verifyPasswordAsync('correct horse', 'md5$abc'), false);
 });
