@@ -1,6 +1,6 @@
 import type { ServiceKind } from '../domain/services/events.ts';
 import {
-  firstLevelList, serviceList, type CatalogHost, type CatalogState, type FirstLevelService, type SecondLevelService,
+  firstLevelList, serviceList, type CatalogState, type FirstLevelService, type SecondLevelService,
   type VersionRecord, type VersionSummary,
 } from './catalog-state.ts';
 import { compareText } from './sorted-list.ts';
@@ -35,18 +35,11 @@ export interface FirstLevelDetail extends ServiceTreeNode {
   level: 'first';
 }
 
-export interface SecondLevelDetail {
+/** A second-level service as stored, with version summaries (no texts) instead of versions. */
+export interface SecondLevelDetail extends Omit<SecondLevelService, 'name' | 'configs' | 'idls'> {
   level: 'second';
   /** The full name ("Flight.mod_flight"), as the user typed it in the URL. */
   name: string;
-  fullName: string;
-  parent: string;
-  kind: ServiceKind;
-  lang: string;
-  port: number;
-  revision: number;
-  createdAt: string;
-  hosts: CatalogHost[];
   configs: VersionSummary[];
   idls: VersionSummary[];
 }

@@ -124,7 +124,7 @@ export function setSessionCookie(reply: FastifyReply, value: string, secure: boo
 }
 
 /** Checks a user's password, counting failures against guessing; throws 401 or 429. */
-export async function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): Promise<{ name: string }> {
+export async function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): Promise<{ name: string; passwordHash: string }> {
   throttle.check(name, address);
   const user = users.findUser(name);
   // An unknown name costs the same scrypt as a known one, so timing does not tell which names exist.

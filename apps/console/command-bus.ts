@@ -9,6 +9,7 @@ import type { DomainEvent, NewEvent } from '../../domain/events.ts';
 import { eventIdFor } from '../../domain/event-ids.ts';
 import { WrongExpectedRevision, type EventStore } from '../../adapters/eventstore/port.ts';
 import { isKnownEventType } from '../../schemas/codec.ts';
+import { KeyedSerial } from '../projector/serial.ts';
 
 /** Who asks, why, and under which command id. */
 export interface CommandMeta {
@@ -58,7 +59,7 @@ function fingerprint(command: unknown): string {
 
 const cacheLimit = 5000;
 const caches = new WeakMap<EventStore, Map<unknown, Map<string, Folded<unknown>>>>();
-const queues = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
+const queues = new WeakMap<EventStore, KeyedSerial>();
 
 function foldedFor<S>(store: EventStore, decider: unknown): Map<string, Folded<S>> {
   let byDecider = caches.get(store);
@@ -74,15 +75,38 @@ function foldedFor<S>(store: EventStore, decider: unknown): Map<string, Folded<S
  */
 export function inOrder<T>(store: EventStore, key: string, work: () => Promise<T>): Promise<T> {
   let byKey = queues.get(store);
-  if (!byKey) queues.set(store, (byKey = new Map()));
-  const before = byKey.get(key) ?? Promise.resolve();
-  const run = before.then(work, work);
-  const tail = run.catch(() => undefined);
-  byKey.set(key, tail);
-  void tail.then(() => {
-    if (byKey.get(key) === tail) byKey.delete(key);
-  });
-  return run;
+  if (!byKey) queues.set(store, (byKey = new KeyedSerial()));
+  return byKey.run(key, work);
+}
+
+/** Brings the folded state of a stream up to date with the store. Call inside `inOrder(store, stream, …)`. */
+async function caughtUp<C, S>(store: EventStore, stream: string, decider: Decider<C, DomainEvent, S>): Promise<Folded<S>> {
+  const cache = foldedFor<S>(store, decider);
+  let folded = cache.get(stream);
+  const fresh = await store.readStream(stream, folded ? folded.revision + 1 : 0);
+  const unknown = fresh.find((e) => !isKnownEventType(e.type));
+  if (unknown) {
+    throw new Error(`stream ${stream} holds a ${unknown.type} event (position ${unknown.position}) that this msec build does not know: run a newer msec`);
+  }
+  if (!folded) folded = { revision: -1, state: decider.initialState(), commands: new Map() };
+  for (const e of fresh) {
+    folded.state = decider.evolve(folded.state, e);
+    folded.revision = e.revision;
+    const known = folded.commands.get(e.correlationId);
+    folded.commands.set(e.correlationId, { position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type] });
+  }
+  cache.delete(stream); // re-inserted last: the Map's order is least recently used first
+  cache.set(stream, folded);
+  for (const oldest of cache.keys()) {
+    if (cache.size <= cacheLimit) break;
+    cache.delete(oldest);
+  }
+  return folded;
+}
+
+/** The current state of an aggregate, as the next command on its stream would see it. */
+export function currentState<C, S>(store: EventStore, stream: string, decider: Decider<C, DomainEvent, S>): Promise<S> {
+  return inOrder(store, stream, async () => (await caughtUp(store, stream, decider)).state);
 }
 
 export async function executeCommand<C, S>(
@@ -96,25 +120,7 @@ export async function executeCommand<C, S>(
 ): Promise<CommandOutcome> {
   return inOrder(store, stream, async () => {
     const cache = foldedFor<S>(store, decider);
-    let folded = cache.get(stream);
-    const fresh = await store.readStream(stream, folded ? folded.revision + 1 : 0);
-    const unknown = fresh.find((e) => !isKnownEventType(e.type));
-    if (unknown) {
-      throw new Error(`stream ${stream} holds a ${unknown.type} event (position ${unknown.position}) that this msec build does not know: run a newer msec`);
-    }
-    if (!folded) folded = { revision: -1, state: decider.initialState(), commands: new Map() };
-    for (const e of fresh) {
-      folded.state = decider.evolve(folded.state, e);
-      folded.revision = e.revision;
-      const known = folded.commands.get(e.correlationId);
-      folded.commands.set(e.correlationId, { position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type] });
-    }
-    cache.delete(stream); // re-inserted last: the Map's order is least recently used first
-    cache.set(stream, folded);
-    for (const oldest of cache.keys()) {
-      if (cache.size <= cacheLimit) break;
-      cache.delete(oldest);
-    }
+    const folded = await caughtUp(store, stream, decider);
     const current = folded.revision;
     // A retried request (same command id) finds its events already stored: answer as before.
     const already = folded.commands.get(meta.commandId);

@@ -9,11 +9,9 @@ import { destination, pino } from 'pino';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { msecDatabaseFile } from '../../adapters/sqlite/open.ts';
 import { streams } from '../../domain/streams.ts';
-import { userDecider, type UserEvent } from '../../domain/users/index.ts';
-import { fold } from '../../domain/decider.ts';
-import type { RecordedEvent } from '../../domain/events.ts';
+import { userDecider } from '../../domain/users/index.ts';
 import { uuidv7 } from '../../domain/event-ids.ts';
-import { executeCommand } from './command-bus.ts';
+import { currentState, executeCommand } from './command-bus.ts';
 import { newPasswordHash } from './routes/users.ts';
 
 export async function resetPassword(home: string, user: string, given?: string): Promise<{ password: string; position: number }> {
@@ -24,7 +22,7 @@ export async function resetPassword(home: string, user: string, given?: string):
     const password = given ?? randomBytes(12).toString('base64url');
     const stream = streams.user(user);
     const meta = () => ({ commandId: uuidv7(), actor: 'system', reason: 'password reset with msec reset-password on the console host', at: Date.now() });
-    const state = fold(userDecider, (await store.readStream(stream)) as RecordedEvent<UserEvent>[]);
+    const state = await currentState(store, stream, userDecider);
     // A reset is for lost or leaked credentials: the user's API tokens end with the old password.
     // With no such user (say every user was removed), the user is created: the host owner gets back in.
     const passwordHash = newPasswordHash(password);

@@ -10,13 +10,12 @@
  * route service-tree commands of one first level to one console (see README).
  */
 import { firstLevelDecider, serviceDecider, parseServiceName } from '../../domain/services/index.ts';
-import type { ServiceEvent, ServiceKind } from '../../domain/services/events.ts';
-import type { RecordedEvent } from '../../domain/events.ts';
+import type { ServiceKind } from '../../domain/services/events.ts';
 import type { ServiceCommand } from '../../domain/services/commands.ts';
-import { DomainError, fold } from '../../domain/decider.ts';
+import { DomainError } from '../../domain/decider.ts';
 import { streams } from '../../domain/streams.ts';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
-import { executeCommand, inOrder, type CommandMeta, type CommandOutcome } from './command-bus.ts';
+import { currentState, executeCommand, inOrder, type CommandMeta, type CommandOutcome } from './command-bus.ts';
 
 export interface CreateServiceInput {
   name: string;
@@ -28,10 +27,8 @@ export interface CreateServiceInput {
 
 const withoutIfMatch = (meta: CommandMeta): CommandMeta => ({ ...meta, expectedRevision: undefined });
 
-/** The second-level service's current state, read from its stream. */
-async function serviceState(store: EventStore, full: string) {
-  return fold(serviceDecider, (await store.readStream(streams.service(full))) as RecordedEvent<ServiceEvent>[]);
-}
+/** The second-level service's current state, as its next command would see it. */
+const serviceState = (store: EventStore, full: string) => currentState(store, streams.service(full), serviceDecider);
 
 export async function createService(store: EventStore, input: CreateServiceInput, meta: CommandMeta): Promise<CommandOutcome> {
   const name = parseServiceName(input.name);

@@ -25,7 +25,7 @@ export function sessionRoutes(ctx: ConsoleContext) {
         request.log.info({ user: request.body.user }, 'login refused');
         throw e;
       }
-      const session = ctx.keys.issue(ctx.users.findUser(user.name)!, ctx.clock());
+      const session = ctx.keys.issue(user, ctx.clock());
       setSessionCookie(reply, session.cookie, ctx.secureCookies);
       request.log.info({ user: user.name }, 'logged in');
       return { user: user.name, csrfToken: session.csrfToken };
