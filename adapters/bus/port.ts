@@ -12,11 +12,14 @@ export interface ConsumedMessage extends BusMessage {
   timestamp: number;
 }
 
+/** Agent and runtime reports; `calls` carries RPC call edges (caller -> callee.method). */
+export type ReportKind = 'heartbeat' | 'metrics' | 'logs' | 'routes' | 'results' | 'calls';
+
 /** Topic names of design.md. */
 export const topics = {
   events: 'msec.events',
   commands: 'msec.commands',
-  reports: (kind: 'heartbeat' | 'metrics' | 'logs' | 'routes' | 'results') => `msec.reports.${kind}`,
+  reports: (kind: ReportKind) => `msec.reports.${kind}`,
 } as const;
 
 /**

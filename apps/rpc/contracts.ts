@@ -114,3 +114,23 @@ export interface CallReporter {
   flush(): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface CallOptions {
+  /** Overall time budget in ms (default 800, MSEC's); never more than the parent's time left. */
+  timeoutMs?: number;
+  /** Safe to run twice: failures may be retried on another instance. */
+  idempotent?: boolean;
+  /** The call being served, when calling from a handler: request id, coloring, caller and deadline follow. */
+  parent?: CallContext;
+  /** `auto` (default): UDP when the route allows it and the request is small, else TCP. */
+  protocol?: 'auto' | 'tcp' | 'udp';
+}
+
+/**
+ * Calls a method by its full name (`package.Service.Method`) on a target: a service name
+ * (`Flight.mod_flight`, resolved through the route cache) or an address (`ip:port`).
+ * The request/response types come from .proto files the caller loaded.
+ */
+export interface RpcCaller {
+  call<Res = Record<string, unknown>>(target: string, method: string, request: object, options?: CallOptions): Promise<Res>;
+}
