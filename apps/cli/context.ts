@@ -20,9 +20,14 @@ export interface UpOptions {
   home: string;
   port: number;
   host?: string;
+  /** Default: console and projector in one process (msec up). */
+  roles?: { console: boolean; projector: boolean };
+  /** The adapters' URLs (flags over MSEC_* variables); default: from the environment. */
+  urls?: { eventstore: string; bus: string; views: string; registry: string };
 }
 export interface RunningConsole {
-  url: string;
+  /** Absent for a projector alone. */
+  url?: string;
   adminPassword?: string;
   close(): Promise<void>;
 }

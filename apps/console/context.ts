@@ -3,6 +3,7 @@ import { uuidPattern, uuidv7 } from '../../domain/event-ids.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
+import type { MessageBus } from '../../adapters/bus/port.ts';
 import type { CommandMeta, CommandOutcome } from './command-bus.ts';
 import type { ConsoleReads, ProjectionControl } from './reads.ts';
 import type { SessionKeys, UserDirectory } from './auth.ts';
@@ -21,6 +22,10 @@ export interface ConsoleContext {
   secureCookies: boolean;
   /** How long a command's answer waits for the console's own projections (ms). */
   readYourWritesMs: number;
+  /** The bus, for tailing report topics (absent in tests that do not need it). */
+  bus?: MessageBus;
+  /** Which backend each port uses and the projector's status, for `msec status`. */
+  components?: () => Promise<Record<string, unknown>>;
 }
 
 

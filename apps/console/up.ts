@@ -1,16 +1,23 @@
 /**
- * `msec up`: the whole control plane in one process on embedded defaults — the SQLite event
- * store, the projection runner and the console — under one home folder.
+ * Starts the control plane's roles in this process, on the backends the URLs select:
+ * - `msec up`: console + projector, embedded defaults (SQLite store and bus, chdb views)
+ *   under one home folder; no server needed.
+ * - `msec console`: the HTTP API and web UI; its catalog/routing/users read models are folded
+ *   here from the event store, the audit is read from the analytic views the projector fills.
+ * - `msec projector`: the outbox relay, routing → registry, audit → analytic views.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
-import { msecDatabaseFile } from '../../adapters/sqlite/open.ts';
-import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
-import { SqliteViewStore } from '../../adapters/views/sqlite.ts';
+import { projectionKey, type RowFilter } from '../../adapters/views/port.ts';
 import { ProjectionRunner } from '../projector/runner.ts';
+import { startProjector, projectorStatusKey, type Projector } from '../projector/projector.ts';
 import { defaultProjections } from '../../projections/index.ts';
+import { auditProjection } from '../../projections/audit.ts';
+import { routingProjection } from '../../projections/routing.ts';
+import { backendUrls, type BackendUrls } from '../config/backend-urls.ts';
+import { openBackends } from '../config/open-backends.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { SessionKeys } from './auth.ts';
 import { buildConsole } from './server.ts';
@@ -20,13 +27,18 @@ import type { ConsoleContext } from './context.ts';
 
 export interface UpOptions {
   home: string;
-  port: number;
+  port?: number;
   host?: string;
   logger?: Logger;
+  /** Default: both (msec up). */
+  roles?: { console: boolean; projector: boolean };
+  /** Default: from MSEC_EVENTSTORE, MSEC_BUS, MSEC_VIEWS, MSEC_REGISTRY, else embedded. */
+  urls?: BackendUrls;
 }
 
 export interface Running {
-  url: string;
+  /** The console's URL (absent for a projector alone). */
+  url?: string;
   /** Set on the very first start only, when MSEC_ADMIN_PASSWORD was not given. */
   adminPassword?: string;
   close(): Promise<void>;
@@ -35,17 +47,68 @@ export interface Running {
 export async function up(options: UpOptions): Promise<Running> {
   const home = resolve(options.home);
   mkdirSync(home, { recursive: true });
+  const roles = options.roles ?? { console: true, projector: true };
   // Logs go to stderr so stdout keeps what the user reads (the URL, the first password).
   const logger = options.logger ?? pino({ level: process.env.MSEC_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination(2));
-  const store = SqliteEventStore.open(msecDatabaseFile(home), { logger });
-  const views = SqliteViewStore.open(join(home, 'views.db'));
-  const runner = new ProjectionRunner({ store, views, projections: defaultProjections, logger });
-  await runner.start();
-  await runner.waitFor(await store.headPosition(), 60_000);
+  const urls = options.urls ?? backendUrls(process.env);
+  const backends = await openBackends({
+    home, urls, logger,
+    need: { registry: roles.projector },
+    // A console and a projector sharing one home each fold their own read models.
+    stateViewsFile: roles.console && roles.projector ? 'views.db' : roles.console ? 'console-views.db' : 'projector-views.db',
+  });
+  const { store } = backends;
 
-  const reads = projectionReads(runner);
+  let projector: Projector | undefined;
+  let runner: ProjectionRunner | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((err) => logger.warn({ err }, 'stopping failed'));
+    await backends.close();
+  };
+  try {
+    if (roles.projector) {
+      projector = await startProjector({
+        backends, logger,
+        projections: roles.console ? defaultProjections : [routingProjection, auditProjection],
+        statusEveryMs: roles.console ? 0 : 2000,
+      });
+      stops.push(() => projector!.stop());
+      runner = roles.console ? projector.runner : undefined;
+    }
+    if (!roles.console) {
+      logger.info({ home, backends: backends.describe() }, 'msec projector up');
+      let closing: Promise<void> | undefined;
+      return { close: () => (closing ??= closeAll()) };
+    }
+    if (!runner) {
+      const consoleRunner = new ProjectionRunner({ store, views: backends.stateViews, logger, projections: defaultProjections.filter((p) => p.kind === 'state') });
+      await consoleRunner.start();
+      stops.push(() => consoleRunner.stop());
+      runner = consoleRunner;
+    }
+    await runner.waitFor(await store.headPosition(), 60_000);
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  const source = runner;
+  const auditKey = projectionKey(auditProjection.name, auditProjection.version);
+  const reads = projectionReads({
+    state: (name) => source.state(name),
+    // Without a projector here, the audit is read where the projector writes it.
+    queryRows: (name, filter: RowFilter) => (projector ? source.queryRows(name, filter) : backends.analyticViews.queryRows(auditKey, filter)),
+  });
   const ctx: ConsoleContext = {
     store, reads, users: reads, projections: runner, logger,
+    bus: backends.bus,
+    components: async () => {
+      const here = { role: roles.projector ? 'console+projector' : 'console', backends: backends.describe() };
+      if (projector) return { ...here, projector: await projector.status() };
+      const stored = await backends.analyticViews.loadState(projectorStatusKey).catch(() => null);
+      return { ...here, projector: stored?.state ?? null };
+    },
     keys: new SessionKeys(sessionSecret(home)),
     clock: Date.now, throttle: new LoginThrottle(Date.now),
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
@@ -53,16 +116,11 @@ export async function up(options: UpOptions): Promise<Running> {
   };
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';
-  const closeAll = async () => {
-    await app.close();
-    await runner.stop();
-    await views.close();
-    await store.close();
-  };
+  stops.push(() => app.close());
   let adminPassword: string | undefined;
   try {
     // Listen first: a first admin password is only generated once the console can be reached.
-    await app.listen({ port: options.port, host });
+    await app.listen({ port: options.port ?? 8080, host });
     ({ adminPassword } = await bootstrap(ctx, process.env.MSEC_ADMIN_PASSWORD || undefined));
   } catch (e) {
     await closeAll();
@@ -71,7 +129,7 @@ export async function up(options: UpOptions): Promise<Running> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, home }, 'msec console up');
+  logger.info({ url, home, backends: backends.describe() }, 'msec console up');
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventStore, Subscription } from '../../adapters/eventstore/port.ts';
+import type { BatchHandler, Subscription } from '../../adapters/eventstore/port.ts';
 import { projectionKey, type ViewStore } from '../../adapters/views/port.ts';
 import type { RecordedEvent } from '../../domain/events.ts';
 import type { Projection } from '../../projections/projection.ts';
@@ -78,8 +78,8 @@ export class LiveProjection {
     this.storedCheckpoint = this.current.checkpoint;
   }
 
-  follow(events: EventStore): void {
-    this.logger.info({ projection: this.key, checkpoint: this.checkpoint }, `projection ${this.key} follows the event store after position ${this.checkpoint}`);
+  follow(events: { subscribeAll(after: number, handler: BatchHandler): Subscription }): void {
+    this.logger.info({ projection: this.key, checkpoint: this.checkpoint }, `projection ${this.key} follows the event feed after position ${this.checkpoint}`);
     this.subscription = events.subscribeAll(this.checkpoint, (batch) => this.serial.run(() => this.applyBatch(batch)));
   }
 

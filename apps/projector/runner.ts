@@ -1,14 +1,25 @@
 import type { Logger } from 'pino';
-import type { EventStore } from '../../adapters/eventstore/port.ts';
+import type { BatchHandler, EventStore, Subscription } from '../../adapters/eventstore/port.ts';
 import { projectionKey, type RowFilter, type ViewRow, type ViewStore } from '../../adapters/views/port.ts';
 import type { Projection } from '../../projections/projection.ts';
 import { LiveProjection } from './live-projection.ts';
 import { PositionWaiters } from './position-waiters.ts';
 import { digestOf, RebuildCopy } from './rebuild.ts';
 
+/** Where a live projection takes its events from: the store's global log or the bus. */
+export interface EventFeed {
+  subscribeAll(after: number, handler: BatchHandler): Subscription;
+}
+
 export interface ProjectionRunnerOptions {
+  /** The source of truth: replays read it, and it is the default feed. */
   store: EventStore;
-  views: ViewStore;
+  /** Where every projection's output goes, or one store per projection (audit rows in ClickHouse, states in SQLite). */
+  views: ViewStore | ((projection: Projection) => ViewStore);
+  /** The live feed of each projection (default: the event store; distributed mode: a consumer group on msec.events). */
+  feed?: (projection: Projection) => EventFeed;
+  /** Called after each batch a projection folded (outside the batch: it never fails one). */
+  afterBatch?: (projection: string, state: unknown, checkpoint: number) => void;
   projections: readonly Projection[];
   logger: Logger;
   /** Events per page while replaying (default 500). */
@@ -64,11 +75,15 @@ export class ProjectionRunner {
     this.replayCatchUpMs = options.replayCatchUpMs ?? 60_000;
     for (const projection of options.projections) {
       if (this.live.has(projection.name)) throw new Error(`two projections are named ${projection.name}; give each a unique name`);
-      this.live.set(projection.name, new LiveProjection(projection, options.views, options.logger, {
+      const live: LiveProjection = new LiveProjection(projection, this.viewsOf(projection), options.logger, {
         persistEvery: options.persistEvery ?? 1000,
         snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
-        onProgress: () => this.waiters.check(),
-      }));
+        onProgress: () => {
+          this.waiters.check();
+          options.afterBatch?.(projection.name, live.state, live.checkpoint);
+        },
+      });
+      this.live.set(projection.name, live);
     }
   }
 
@@ -77,7 +92,7 @@ export class ProjectionRunner {
     if (this.started) throw new Error('the projection runner is already started');
     this.started = true;
     for (const live of this.live.values()) await live.load();
-    for (const live of this.live.values()) live.follow(this.options.store);
+    for (const live of this.live.values()) live.follow(this.options.feed?.(live.projection) ?? this.options.store);
   }
 
   /**
@@ -104,7 +119,7 @@ export class ProjectionRunner {
   queryRows(name: string, filter: RowFilter = {}): Promise<ViewRow[]> {
     const live = this.projection(name);
     if (live.projection.kind !== 'rows') throw new Error(`projection ${name} keeps a state: read it with state`);
-    return this.options.views.queryRows(live.key, filter);
+    return this.viewsOf(live.projection).queryRows(live.key, filter);
   }
 
   status(): ProjectionStatus[] {
@@ -141,7 +156,8 @@ export class ProjectionRunner {
 
   private async rebuild(live: LiveProjection): Promise<ReplayResult> {
     const { projection } = live;
-    const { store, views, logger } = this.options;
+    const { store, logger } = this.options;
+    const views = this.viewsOf(projection);
     const copy = new RebuildCopy(projection, views, projectionKey(projection.name, projection.version, rebuildSuffix), this.pageSize);
     await copy.reset();
     const head = await store.headPosition();
@@ -173,6 +189,11 @@ export class ProjectionRunner {
       else logger.warn({ ...result, position: at }, `replayed ${live.key}: the rebuilt read model differs from the live one at position ${at}; readers now use the rebuilt one`);
       return result;
     });
+  }
+
+  private viewsOf(projection: Projection): ViewStore {
+    const { views } = this.options;
+    return typeof views === 'function' ? views(projection) : views;
   }
 
   private projection(name: string): LiveProjection {

@@ -185,7 +185,7 @@ test('console web UI in chromium', { timeout: 180_000 }, async (t) => {
     assert.equal(await page.locator('#viewer-text').textContent(), V1);
     await page.click('#viewer-close');
     const href = await v1.locator('[data-testid="config-download"]').getAttribute('href');
-    const raw = await page.request.get(server.url + href);
+    const raw = await page.request.get(server.url! + href!);
     assert.equal(raw.status(), 200);
     assert.equal(await raw.text(), V1);
 

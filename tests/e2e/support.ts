@@ -23,26 +23,59 @@ export function msecJson<T = unknown>(args: string[], env: Record<string, string
   return JSON.parse(r.stdout) as T;
 }
 
+export interface Started {
+  proc: ChildProcess;
+  /** The console URL ('' for a projector). */
+  url: string;
+  adminPassword?: string;
+  output: () => string;
+}
+
 /** `msec up` in the background; resolves once it printed the console URL. */
-export async function startUp(home: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; adminPassword?: string; output: () => string }> {
-  const proc = spawn(process.execPath, [bin, 'up', '--home', home, '--port', '0'], {
+export function startUp(home: string, env: Record<string, string> = {}): Promise<Started> {
+  return startRole('up', home, env);
+}
+
+/**
+ * `msec up|console|projector` in the background; resolves once it printed the console URL
+ * (or, for the projector, that it runs).
+ */
+export async function startRole(role: 'up' | 'console' | 'projector', home: string, env: Record<string, string> = {}, args: string[] = []): Promise<Started> {
+  const port = role === 'projector' ? [] : ['--port', '0'];
+  const proc = spawn(process.execPath, [bin, role, '--home', home, ...port, ...args], {
     env: { ...process.env, MSEC_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     const url = /msec console: (http:\/\/\S+)/.exec(out)?.[1];
-    if (url) {
+    if (url || (role === 'projector' && /msec projector: running/.test(out))) {
       const adminPassword = /admin password \(shown once\): (\S+)/.exec(out)?.[1];
-      return { proc, url, adminPassword, output: () => out };
+      return { proc, url: url ?? '', adminPassword, output: () => out };
     }
-    if (proc.exitCode !== null) throw new Error(`msec up exited ${proc.exitCode}:\n${out}`);
+    if (proc.exitCode !== null) throw new Error(`msec ${role} exited ${proc.exitCode}:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   proc.kill('SIGKILL');
-  throw new Error(`msec up printed no console URL within 60 s:\n${out}`);
+  throw new Error(`msec ${role} did not come up within 90 s:\n${out}`);
+}
+
+/** Polls `check` until it returns a value (not undefined/false), or fails after `ms`. */
+export async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function exited(proc: ChildProcess): Promise<void> {

@@ -42,24 +42,56 @@ const replay: Command = {
   },
 };
 
+interface ComponentsView {
+  role?: string;
+  backends?: Record<string, string>;
+  projector?: {
+    at?: string;
+    head?: number;
+    relay?: { checkpoint: number; head?: number; published?: number; lastError?: string; outageSince?: string };
+    projections?: { name: string; version: number; checkpoint: number; group?: string; busLag?: number; error?: string }[];
+    registry?: { published: number; pending: number; failures: number; lastError?: string };
+  } | null;
+}
+
 const status: Command = {
   path: ['status'],
-  summary: 'console health and each projection: version, checkpoint, head',
+  summary: 'every component: its backend, checkpoints and lag',
   kind: 'query',
   positionals: [],
-  notes: ['With --json: {"console", "healthz", "projections"}.'],
+  notes: ['With --json: {"console", "healthz", "projections", "components"}.'],
   async run(ctx, line) {
     const client = await connect(ctx, line);
     const healthz = await client.get<{ ok?: boolean }>('/healthz');
-    const { projections = [] } = await client.get<{ projections: ProjectionView[] }>('/api/projections');
-    if (line.opts.json === true) return printJson(ctx, { console: client.baseUrl, healthz, projections });
+    const { projections = [], components } = await client.get<{ projections: ProjectionView[]; components?: ComponentsView }>('/api/projections');
+    if (line.opts.json === true) return printJson(ctx, { console: client.baseUrl, healthz, projections, components });
     const head = projections.reduce((m, p) => Math.max(m, p.head ?? 0), 0);
-    ctx.out(formatFields([['console', `${client.baseUrl} (${healthz.ok ? 'ok' : 'not ok'})`], ['head', head]]));
+    ctx.out(formatFields([
+      ['console', `${client.baseUrl} (${healthz.ok ? 'ok' : 'not ok'})${components?.role ? `, ${components.role}` : ''}`],
+      ['head', head],
+      ...Object.entries(components?.backends ?? {}).map(([port, backend]): [string, string] => [port, backend]),
+    ]));
     ctx.out('\n');
     ctx.out(projections.length === 0
       ? '(no projections)\n'
       : formatTable(['PROJECTION', 'VERSION', 'CHECKPOINT', 'HEAD', 'BEHIND'],
         projections.map((p) => [p.name, p.version, p.checkpoint, p.head, p.head - p.checkpoint]), { color: ctx.color }));
+    const projector = components?.projector;
+    if (components && components.role === 'console') {
+      ctx.out('\n');
+      if (!projector) ctx.out('projector: no status stored yet (is `msec projector` running on these backends?)\n');
+      else {
+        const { relay, registry } = projector;
+        ctx.out(formatFields([
+          ['projector status at', projector.at ?? '-'],
+          ['relay', relay ? `checkpoint ${relay.checkpoint}${relay.outageSince ? `, bus unreachable since ${relay.outageSince}` : ''}${relay.lastError ? ` (${relay.lastError})` : ''}` : 'not running (embedded bus)'],
+          ['registry', registry ? `${registry.published} published, ${registry.pending} pending${registry.lastError ? ` (${registry.lastError})` : ''}` : 'not published (embedded)'],
+        ]));
+        ctx.out('\n');
+        ctx.out(formatTable(['PROJECTOR', 'VERSION', 'CHECKPOINT', 'HEAD', 'BUS LAG', 'ERROR'],
+          (projector.projections ?? []).map((p) => [p.name, p.version, p.checkpoint, projector.head ?? '-', p.busLag ?? '-', p.error ?? '']), { color: ctx.color }));
+      }
+    }
     return healthz.ok ? 0 : 1;
   },
 };

@@ -51,7 +51,11 @@ export function historyRoutes(ctx: ConsoleContext) {
 
     app.get('/api/projections', { schema: { tags: ['projections'] } }, async () => {
       const head = await ctx.store.headPosition();
-      return { head, projections: ctx.projections.status().map((p) => ({ ...p, head, lag: head - p.checkpoint })) };
+      return {
+        head,
+        projections: ctx.projections.status().map((p) => ({ ...p, head, lag: head - p.checkpoint })),
+        ...(ctx.components ? { components: await ctx.components() } : {}),
+      };
     });
 
     app.post<{ Params: { name: string }; Body: { reason?: string } | null }>('/api/projections/:name/replay', {
