@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteViewStore } from '../../../adapters/views/sqlite.ts';
+import { SqliteViewStore } from '../../adapters/views/sqlite.ts';
 import { viewStoreContract } from './viewstore.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'msec-views-'));

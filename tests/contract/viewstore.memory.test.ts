@@ -1,4 +1,4 @@
-import { MemoryViewStore } from '../../../adapters/views/memory.ts';
+import { MemoryViewStore } from '../../adapters/views/memory.ts';
 import { viewStoreContract } from './viewstore.contract.ts';
 
 viewStoreContract('memory', { open: async () => new MemoryViewStore() });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ViewRow, ViewStore } from '../../../adapters/views/port.ts';
+import type { ViewRow, ViewStore } from '../../adapters/views/port.ts';
 
 /**
- * The ViewStore contract: every implementation (memory, SQLite, later ClickHouse) passes it.
+ * The ViewStore contract: every implementation (memory, SQLite, ClickHouse server, chdb) passes it.
  * `open` gives a fresh, empty store; `reopen`, when given, opens the same storage again
  * (after `close`) to show that what was written survives.
  */
@@ -70,6 +70,28 @@ export function viewStoreContract(name: string, fixture: ViewStoreFixture): void
       assert.deepEqual(rows.map((r) => r.position), [3, 2, 1]);
       assert.equal(summaries(rows)[1], 'event 2');
       assert.deepEqual(rows[0], row(3));
+    }));
+
+    it('shows a replayed batch once: same rows and checkpoint written again', withStore(async (store) => {
+      const batch = [row(1), row(2), row(3)];
+      await store.appendRows('audit_v1', batch, 3);
+      await store.appendRows('audit_v1', batch, 3);
+      await store.appendRows('audit_v1', batch.slice(1), 3);
+      assert.deepEqual((await store.queryRows('audit_v1')).map((r) => r.position), [3, 2, 1]);
+      assert.deepEqual((await store.scanRows('audit_v1', 0, 10)).map((r) => r.position), [1, 2, 3]);
+      assert.equal(await store.checkpoint('audit_v1'), 3);
+    }));
+
+    it('keeps any text exactly: quotes, backslashes, control characters, emoji in keys, rows and filters', withStore(async (store) => {
+      const odd = "it's \\'; DROP TABLE x; -- \u0000\u0001\n\t\r \u00e9\u4e2d\ud83d\ude80 \\x27 ' OR '1'='1";
+      const key = `audit_v1${odd.length}`;
+      await store.appendRows(key, [row(1, { actor: odd, stream: `s-${odd}`, summary: odd }), row(2)], 2);
+      await store.saveState(key, { text: odd, [odd]: [odd] }, 2);
+      const [found] = await store.queryRows(key, { actor: odd, stream: `s-${odd}` });
+      assert.equal((found as TestRow).summary, odd);
+      assert.equal(found!.actor, odd);
+      assert.deepEqual((await store.queryRows(key, { actor: "' OR '1'='1" })), []);
+      assert.deepEqual(await store.loadState(key), { state: { text: odd, [odd]: [odd] }, checkpoint: 2 });
     }));
 
     it('moves the checkpoint even for a batch without rows', withStore(async (store) => {
@@ -144,6 +166,29 @@ export function viewStoreContract(name: string, fixture: ViewStoreFixture): void
       await store.promote('routing_v1_rebuild', 'routing_v1');
       assert.deepEqual(await store.loadState('routing_v1'), { state: { old: false }, checkpoint: 4 });
       assert.equal(await store.loadState('routing_v1_rebuild'), null);
+    }));
+
+    it('promotes a key never written: the target is emptied', withStore(async (store) => {
+      await store.appendRows('audit_v1', [row(1)], 1);
+      await store.promote('audit_v1_rebuild', 'audit_v1');
+      assert.equal(await store.checkpoint('audit_v1'), null);
+      assert.deepEqual(await store.queryRows('audit_v1'), []);
+      await store.promote('audit_v1', 'audit_v1');
+      assert.equal(await store.checkpoint('audit_v1'), null);
+    }));
+
+    it('writes a key again after it was dropped or promoted away, starting empty', withStore(async (store) => {
+      await store.appendRows('audit_v1_rebuild', [row(1), row(2)], 2);
+      await store.drop('audit_v1_rebuild');
+      await store.appendRows('audit_v1_rebuild', [row(3)], 3);
+      assert.deepEqual((await store.queryRows('audit_v1_rebuild')).map((r) => r.position), [3]);
+      await store.promote('audit_v1_rebuild', 'audit_v1');
+      await store.appendRows('audit_v1_rebuild', [row(4)], 4);
+      assert.deepEqual((await store.queryRows('audit_v1_rebuild')).map((r) => r.position), [4]);
+      assert.deepEqual((await store.queryRows('audit_v1')).map((r) => r.position), [3]);
+      await store.appendRows('audit_v1', [row(5)], 5);
+      assert.deepEqual((await store.queryRows('audit_v1')).map((r) => r.position), [5, 3]);
+      assert.equal(await store.checkpoint('audit_v1'), 5);
     }));
 
     it('drops a key entirely', withStore(async (store) => {
