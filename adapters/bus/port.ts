@@ -6,6 +6,27 @@ export interface BusMessage {
   headers?: Record<string, string>;
 }
 
+/**
+ * A subscription to a topic. `ready()` resolves once the consumer is positioned, so a message
+ * published after it is delivered (Kafka: the group was joined and its start offsets resolved,
+ * which takes seconds). Buses without the method are ready as soon as subscribe() returns.
+ */
+export interface BusSubscription extends Subscription {
+  ready?(): Promise<void>;
+}
+
+/**
+ * Thrown by a handler that cannot take a batch yet but expects to soon (the event feed waiting
+ * for an earlier event from another partition): the bus delivers the batch again after a short
+ * pause and logs it at debug level only. Nothing of the batch is committed.
+ */
+export class DeliverLater extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeliverLater';
+  }
+}
+
 export interface ConsumedMessage extends BusMessage {
   topic: string;
   offset: number;
@@ -25,15 +46,19 @@ export const topics = {
 /**
  * A message bus with consumer groups. At-least-once: a group's offset advances only after
  * its handler's promise resolved, so a crash redelivers the unacknowledged batch.
- * Messages with one key stay in order.
+ * Messages with one key stay in order. A partitioned bus (Kafka) hands a subscription's
+ * handler one batch at a time, each batch from one partition.
  */
 export interface MessageBus {
   publish(topic: string, messages: BusMessage[]): Promise<void>;
   subscribe(
     options: { topic: string; group: string; fromBeginning?: boolean },
     handler: (batch: ConsumedMessage[]) => Promise<void> | void,
-  ): Subscription;
-  /** Committed offset of a group on a topic (-1 when none) and the topic's end offset. */
+  ): BusSubscription;
+  /**
+   * Committed offset of a group on a topic (-1 when none) and the topic's end offset. A
+   * partitioned topic sums both over its partitions, so `end - committed` is the lag.
+   */
   lag(topic: string, group: string): Promise<{ committed: number; end: number }>;
   close(): Promise<void>;
 }

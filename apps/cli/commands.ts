@@ -10,6 +10,7 @@ import { upCommands } from './verbs/up.ts';
 import { resetPasswordCommands } from './verbs/reset-password.ts';
 import { userCommands } from './verbs/user.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
+import { devPackageCommands } from './verbs/devpack.ts';
 
 /** Every verb of `msec`, in the order `msec help` lists them. */
 export const commands: readonly Command[] = [
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   ...hostCommands,
   ...configCommands,
   ...idlCommands,
+  ...devPackageCommands,
   ...routeCommands,
   ...auditCommands,
   ...eventsCommands,

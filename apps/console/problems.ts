@@ -53,6 +53,12 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
     return sendProblem(reply, 400, 'invalid', `malformed request: ${error.message}`);
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return sendProblem(reply, fe.statusCode, 'request', error.message);
+  // A backend that is down for now (ClickHouse restarting, a broker away): try again later.
+  if ((error as { retriable?: unknown }).retriable === true) {
+    request.log.warn({ err: error }, 'a backend is unavailable');
+    reply.header('retry-after', '5');
+    return sendProblem(reply, 503, 'unavailable', error.message);
+  }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, 500, 'internal', 'internal error: see the console log for details');
 }

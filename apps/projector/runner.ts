@@ -91,7 +91,7 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.started) throw new Error('the projection runner is already started');
     this.started = true;
-    for (const live of this.live.values()) await live.load();
+    for (const live of this.live.values()) await this.loadRetrying(live);
     for (const live of this.live.values()) live.follow(this.options.feed?.(live.projection) ?? this.options.store);
   }
 
@@ -189,6 +189,20 @@ export class ProjectionRunner {
       else logger.warn({ ...result, position: at }, `replayed ${live.key}: the rebuilt read model differs from the live one at position ${at}; readers now use the rebuilt one`);
       return result;
     });
+  }
+
+  /** A view store that is down at start-up (ClickHouse still starting) is waited for, not fatal. */
+  private async loadRetrying(live: LiveProjection): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await live.load();
+      } catch (err) {
+        if (this.stopping || (err as { retriable?: unknown }).retriable !== true) throw err;
+        live.lastError = (err as Error).message;
+        if (attempt === 0) this.options.logger.warn({ err, projection: live.key }, `cannot load ${live.key} yet; retrying until its view store answers`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
   }
 
   private viewsOf(projection: Projection): ViewStore {

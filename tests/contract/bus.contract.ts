@@ -1,11 +1,13 @@
 /**
  * The MessageBus contract: every adapter of adapters/bus/port.ts runs this suite. Each test
- * uses topics and groups of its own, so a shared broker (Kafka) works too.
+ * uses topics and groups of its own, so a shared broker (Kafka) works too. Every subscription
+ * is awaited with `ready?.()` before the test goes on, as product code does before it relies
+ * on getting messages published after subscribe() (a Kafka group join takes seconds).
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { BusMessage, ConsumedMessage, MessageBus } from '../../adapters/bus/port.ts';
-import { delay, unique, waitUntil } from './support.ts';
+import type { BusMessage, BusSubscription, ConsumedMessage, MessageBus } from '../../adapters/bus/port.ts';
+import { delay, unique, waitUntil as waitUntilWithin } from './support.ts';
 
 export interface BusFixture {
   bus: MessageBus;
@@ -13,16 +15,24 @@ export interface BusFixture {
   reopen(): Promise<MessageBus>;
   /** Closes every bus the fixture opened and removes its data. */
   cleanup(): Promise<void>;
+  /** How long to wait for a delivery (default 5 s); a Kafka group join alone takes ~3 s on the mock. */
+  patienceMs?: number;
 }
 
 const text = (m: ConsumedMessage) => Buffer.from(m.value).toString();
 const message = (key: string, body: string, headers?: Record<string, string>): BusMessage =>
   ({ key, value: Buffer.from(body), ...(headers ? { headers } : {}) });
 
+/** Resolves once the subscription is positioned (at once for buses without ready()). */
+async function ready<S extends BusSubscription>(subscription: S): Promise<S> {
+  await subscription.ready?.();
+  return subscription;
+}
+
 /** Subscribes and collects every delivered message; `received` grows as batches arrive. */
-function collect(bus: MessageBus, topic: string, group: string, fromBeginning = true) {
+async function collect(bus: MessageBus, topic: string, group: string, fromBeginning = true) {
   const received: ConsumedMessage[] = [];
-  const subscription = bus.subscribe({ topic, group, fromBeginning }, (batch) => void received.push(...batch));
+  const subscription = await ready(bus.subscribe({ topic, group, fromBeginning }, (batch) => void received.push(...batch)));
   return { received, subscription };
 }
 
@@ -30,6 +40,7 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
   describe(`MessageBus contract: ${name}`, () => {
     let fixture: BusFixture;
     let bus: MessageBus;
+    const waitUntil = (what: string, probe: () => boolean | Promise<boolean>) => waitUntilWithin(what, probe, fixture.patienceMs);
     beforeEach(async () => {
       fixture = await makeBus();
       bus = fixture.bus;
@@ -42,7 +53,7 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const topic = unique('msec.test.order.');
       await bus.publish(topic, [message('agent-a', 'a0', { 'command-id': 'c1' }), message('agent-b', 'b0'), message('agent-a', 'a1')]);
       await bus.publish(topic, [message('agent-b', 'b1'), message('agent-a', 'a2', { 'content-type': 'application/x-protobuf' })]);
-      const { received, subscription } = collect(bus, topic, unique('g-'));
+      const { received, subscription } = await collect(bus, topic, unique('g-'));
       await waitUntil('all five messages arrived', () => received.length >= 5);
       await subscription.close();
 
@@ -63,7 +74,7 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const topic = unique('msec.test.binary.');
       const bytes = Uint8Array.from([0, 255, 1, 254, 0, 10, 13, 128]);
       await bus.publish(topic, [{ key: 'k', value: bytes }]);
-      const { received, subscription } = collect(bus, topic, unique('g-'));
+      const { received, subscription } = await collect(bus, topic, unique('g-'));
       await waitUntil('the message arrived', () => received.length >= 1);
       await subscription.close();
       assert.deepEqual([...received[0]!.value], [...bytes]);
@@ -73,13 +84,13 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const topic = unique('msec.test.groups.');
       const [g1, g2] = [unique('routing-'), unique('audit-')];
       await bus.publish(topic, [message('k', 'm0'), message('k', 'm1'), message('k', 'm2')]);
-      const one = collect(bus, topic, g1);
+      const one = await collect(bus, topic, g1);
       await waitUntil('group one got everything', () => one.received.length >= 3);
       await one.subscription.close();
       const afterOne = await bus.lag(topic, g2);
       assert.equal(afterOne.committed, -1, 'group two has not committed anything yet');
 
-      const two = collect(bus, topic, g2);
+      const two = await collect(bus, topic, g2);
       await waitUntil('group two got everything', () => two.received.length >= 3);
       await two.subscription.close();
       assert.deepEqual(one.received.map(text), ['m0', 'm1', 'm2']);
@@ -90,11 +101,11 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const topic = unique('msec.test.retry.');
       await bus.publish(topic, [message('agent-1', 'x0'), message('agent-1', 'x1')]);
       const deliveries: { texts: string[]; failed: boolean }[] = [];
-      const subscription = bus.subscribe({ topic, group: unique('g-'), fromBeginning: true }, (batch) => {
+      const subscription = await ready(bus.subscribe({ topic, group: unique('g-'), fromBeginning: true }, (batch) => {
         const failed = deliveries.filter((d) => d.failed).length < 2;
         deliveries.push({ texts: batch.map(text), failed });
         if (failed) throw new Error('agent dispatch failed');
-      });
+      }));
       const handled = () => deliveries.filter((d) => !d.failed).flatMap((d) => d.texts);
       try {
         await waitUntil('both messages were handled after two failures', () => handled().length >= 2);
@@ -112,15 +123,15 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const group = unique('g-');
       await bus.publish(topic, [message('agent-1', 'u0')]);
       let attempts = 0;
-      const failing = bus.subscribe({ topic, group, fromBeginning: true }, () => {
+      const failing = await ready(bus.subscribe({ topic, group, fromBeginning: true }, () => {
         attempts += 1;
         throw new Error('agent dispatch failed');
-      });
+      }));
       await waitUntil('the handler was tried', () => attempts >= 1);
       await failing.close();
       assert.equal((await bus.lag(topic, group)).committed, -1);
 
-      const { received, subscription } = collect(bus, topic, group);
+      const { received, subscription } = await collect(bus, topic, group);
       await waitUntil('the message was delivered again', () => received.length >= 1);
       await subscription.close();
       assert.deepEqual(received.map(text), ['u0']);
@@ -131,12 +142,12 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const topic = unique('msec.test.resume.');
       const group = unique('g-');
       await bus.publish(topic, [message('k', 'r0'), message('k', 'r1')]);
-      const first = collect(bus, topic, group);
+      const first = await collect(bus, topic, group);
       await waitUntil('the first two arrived', () => first.received.length >= 2);
       await first.subscription.close();
 
       await bus.publish(topic, [message('k', 'r2'), message('k', 'r3')]);
-      const second = collect(bus, topic, group);
+      const second = await collect(bus, topic, group);
       await waitUntil('the next two arrived', () => second.received.length >= 2);
       await delay(30);
       await second.subscription.close();
@@ -147,14 +158,14 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       const topic = unique('msec.test.restart.');
       const group = unique('g-');
       await bus.publish(topic, [message('k', 's0')]);
-      const first = collect(bus, topic, group);
+      const first = await collect(bus, topic, group);
       await waitUntil('the first message arrived', () => first.received.length >= 1);
       await first.subscription.close();
       await bus.close();
 
       const reopened = await fixture.reopen();
       await reopened.publish(topic, [message('k', 's1')]);
-      const second = collect(reopened, topic, group);
+      const second = await collect(reopened, topic, group);
       await waitUntil('the message published after the restart arrived', () => second.received.length >= 1);
       await delay(30);
       await second.subscription.close();
@@ -164,7 +175,7 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
     test('a new group without fromBeginning starts at the end of the topic', async () => {
       const topic = unique('msec.test.latest.');
       await bus.publish(topic, [message('k', 'old')]);
-      const { received, subscription } = collect(bus, topic, unique('g-'), false);
+      const { received, subscription } = await collect(bus, topic, unique('g-'), false);
       await delay(30);
       await bus.publish(topic, [message('k', 'new')]);
       await waitUntil('the new message arrived', () => received.length >= 1);
@@ -180,7 +191,7 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       await bus.publish(topic, [message('k', 'l0'), message('k', 'l1'), message('k', 'l2')]);
       assert.deepEqual(await bus.lag(topic, group), { committed: -1, end: 3 });
 
-      const { received, subscription } = collect(bus, topic, group);
+      const { received, subscription } = await collect(bus, topic, group);
       await waitUntil('all three arrived', () => received.length >= 3);
       await waitUntil('the group committed the end', async () => (await bus.lag(topic, group)).committed === 3);
       await subscription.close();
@@ -193,12 +204,12 @@ export function busContract(name: string, makeBus: () => Promise<BusFixture>): v
       await bus.publish(topic, [message('k', 'c0')]);
       let calls = 0;
       let handlerRunning = false;
-      const subscription = bus.subscribe({ topic, group: unique('g-'), fromBeginning: true }, async () => {
+      const subscription = await ready(bus.subscribe({ topic, group: unique('g-'), fromBeginning: true }, async () => {
         calls += 1;
         handlerRunning = true;
         await delay(80);
         handlerRunning = false;
-      });
+      }));
       await waitUntil('the handler started', () => handlerRunning);
       await subscription.close();
       assert.equal(handlerRunning, false, 'close() resolved while the handler was still running');

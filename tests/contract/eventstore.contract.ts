@@ -51,7 +51,17 @@ async function readAllAfter(store: EventStore, after: number): Promise<RecordedE
   }
 }
 
-export function eventStoreContract(name: string, makeStore: () => Promise<EventStoreFixture>): void {
+export interface EventStoreContractOptions {
+  /**
+   * Each fixture starts with an empty store (default true). A shared server (EventStoreDB,
+   * whose $all holds every earlier test's events) sets false: the empty-store test then
+   * checks what a fresh stream and the log after the current head look like.
+   */
+  emptyAtStart?: boolean;
+}
+
+export function eventStoreContract(name: string, makeStore: () => Promise<EventStoreFixture>, options: EventStoreContractOptions = {}): void {
+  const emptyAtStart = options.emptyAtStart ?? true;
   describe(`EventStore contract: ${name}`, () => {
     let fixture: EventStoreFixture;
     let store: EventStore;
@@ -63,11 +73,24 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
       await fixture.cleanup();
     });
 
-    test('an empty store has head position 0 and reads nothing', async () => {
-      assert.equal(await store.headPosition(), 0);
-      assert.deepEqual(await store.readAll(0, 10), []);
-      assert.deepEqual(await store.readStream(unique('service-Nothing')), []);
-    });
+    if (emptyAtStart) {
+      test('an empty store has head position 0 and reads nothing', async () => {
+        assert.equal(await store.headPosition(), 0);
+        assert.deepEqual(await store.readAll(0, 10), []);
+        assert.deepEqual(await store.readStream(unique('service-Nothing')), []);
+      });
+    } else {
+      test('a shared store: the log ends at the head, and a fresh stream reads nothing', async () => {
+        const head = await store.headPosition();
+        assert.ok(Number.isSafeInteger(head) && head >= 0, `head position ${head} must be a whole number ≥ 0`);
+        assert.deepEqual(await store.readAll(head, 10), []);
+        assert.deepEqual(await store.readStream(unique('service-Nothing')), []);
+        if (head > 0) {
+          const [first] = await store.readAll(0, 1);
+          assert.ok(first && first.position > 0 && first.position <= head, 'the log before the head reads back');
+        }
+      });
+    }
 
     test('append then read returns every metadata field and the payload', async () => {
       const service = unique('Flight.mod_');
@@ -329,17 +352,22 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
           throw new Error('projection sink is down');
         }
       });
+      // Once the first batch succeeded, every later call carries new events only.
+      const delivered = () => (calls.length >= 3 ? [...calls[0]!, ...calls.slice(3).flat()] : []);
       try {
         await waitUntil('the batch was delivered three times', () => calls.length >= 3);
         await appendMany(store, 2, 2);
-        await waitUntil('the next events arrived', () => calls.flat().length >= 3 * 5 + 2);
+        await waitUntil('the next events arrived', () => delivered().length >= 5 + 2);
       } finally {
         await sub.close();
       }
-      assert.deepEqual(calls[0], ids(appended));
+      // A pushing store (EventStoreDB) may cut the first batch before the append's last event:
+      // the port promises redelivery of the same batch, not that a batch is one append.
+      assert.ok(calls[0]!.length > 0);
+      assert.deepEqual(calls[0], ids(appended).slice(0, calls[0]!.length));
       assert.deepEqual(calls[1], calls[0]);
       assert.deepEqual(calls[2], calls[0]);
-      assert.deepEqual(ids(await readAllAfter(store, head)), [...calls[0]!, ...calls.slice(3).flat()]);
+      assert.deepEqual(ids(await readAllAfter(store, head)), delivered());
     });
 
     test('close() waits for the running handler, and nothing is delivered after it', async () => {
