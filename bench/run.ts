@@ -6,6 +6,8 @@
  *               baseline: raw SqliteEventStore.append of the same events, no HTTP, no projections
  *   replay      events/s rebuilding projections from position 0 over 100 000 events
  *               baseline: raw readAll + protobuf decode of the same log
+ * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
+ * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,9 +124,32 @@ async function replay(total: number) {
   return { head, decodeRate, replayRate };
 }
 
-const total = Number(process.env.BENCH_COMMANDS ?? 5000);
-const raw = await rawAppends(total, 100);
-const http = await commandsThroughHttp(total, 16, 100);
-console.log(`commands.http.per_s=${fmt(http)} baseline.raw_append.per_s=${fmt(raw)} ratio=${(http / raw).toFixed(3)}  (${total} HostAdded commands, 16 in flight, 100 services)`);
-const r = await replay(Number(process.env.BENCH_EVENTS ?? 100_000));
-console.log(`replay.events_per_s=${fmt(r.replayRate)} baseline.read_decode.per_s=${fmt(r.decodeRate)} ratio=${(r.replayRate / r.decodeRate).toFixed(3)}  (${r.head} events, all ${defaultProjections.length} projections, views in SQLite)`);
+async function spine() {
+  const total = Number(process.env.BENCH_COMMANDS ?? 5000);
+  const raw = await rawAppends(total, 100);
+  const http = await commandsThroughHttp(total, 16, 100);
+  console.log(`commands.http.per_s=${fmt(http)} baseline.raw_append.per_s=${fmt(raw)} ratio=${(http / raw).toFixed(3)}  (${total} HostAdded commands, 16 in flight, 100 services)`);
+  const r = await replay(Number(process.env.BENCH_EVENTS ?? 100_000));
+  console.log(`replay.events_per_s=${fmt(r.replayRate)} baseline.read_decode.per_s=${fmt(r.decodeRate)} ratio=${(r.replayRate / r.decodeRate).toFixed(3)}  (${r.head} events, all ${defaultProjections.length} projections, views in SQLite)`);
+}
+
+/** `npm run bench` runs every suite; `npm run bench -- rpc pipeline` only those named. */
+const suites: Record<string, () => Promise<void>> = {
+  spine,
+  pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
+  rpc: async () => {
+    const { benchRpc } = await import('./rpc.ts');
+    await benchRpc();
+  },
+};
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!suites[name]) {
+    console.error(`msec bench: no suite "${name}"; suites: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  console.log(`# ${name}`);
+  await suites[name]!();
+}

@@ -50,16 +50,15 @@ export function backendUrls(env: Record<string, string | undefined>, flags: Part
 export function checkBackendUrl(kind: BackendKind, value: string): string {
   const rule = accepted[kind];
   if (rule.words.includes(value)) return value;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new BackendUrlError(`${envNames[kind]}="${redactUrl(value)}" is not a URL: use ${rule.example}`);
+  // Not `new URL`: Kafka and ZooKeeper URLs list several hosts (`kafka://h1:9092,h2:9092`).
+  const m = /^([a-z][a-z0-9+.-]*:)\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(value);
+  if (!m) throw new BackendUrlError(`${envNames[kind]}="${redactUrl(value)}" is not a URL: use ${rule.example}`);
+  const [, scheme, hosts] = m;
+  if (!rule.schemes.includes(scheme!.toLowerCase())) {
+    throw new BackendUrlError(`${envNames[kind]}="${redactUrl(value)}" has scheme ${scheme!.replace(/:$/, '')}: use ${rule.example}`);
   }
-  if (!rule.schemes.includes(url.protocol)) {
-    throw new BackendUrlError(`${envNames[kind]}="${redactUrl(value)}" has scheme ${url.protocol.replace(/:$/, '')}: use ${rule.example}`);
-  }
-  if (!url.host) throw new BackendUrlError(`${envNames[kind]}="${redactUrl(value)}" names no host: use ${rule.example}`);
+  const bad = hosts!.split(',').find((h) => !/^(?:\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::\d{1,5})?$/i.test(h));
+  if (bad !== undefined) throw new BackendUrlError(`${envNames[kind]}="${redactUrl(value)}" names ${bad === '' ? 'no host' : `a bad host "${bad}"`}: use ${rule.example}`);
   return value;
 }
 

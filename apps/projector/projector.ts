@@ -56,7 +56,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const { store, bus, analyticViews, stateViews, registry, checkpoints } = backends;
   const followBus = !isEmbedded(backends.urls.bus);
   const relay = followBus ? new OutboxRelay({ store, bus, checkpoints, logger }) : undefined;
-  const publisher = registry ? new RegistryPublisher({ registry, logger }) : undefined;
+  const publisher = registry ? new RegistryPublisher({ registry, logger, checkpoints }) : undefined;
   const viewsOf = (p: Projection): ViewStore => (p.kind === 'rows' ? analyticViews : stateViews);
   const runner = new ProjectionRunner({
     store, logger, projections: options.projections, views: viewsOf,

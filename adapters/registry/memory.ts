@@ -1,0 +1,102 @@
+/**
+ * The embedded name service: one process holds the tables and serves its own RPC clients.
+ * Same rules as ZooKeeper: a table only moves to a higher version, watchers get the current
+ * table (null when none) and then every change, tables come back canonical (route-json.ts).
+ * Notifications are asynchronous, like a watch: a publisher never runs client code inline.
+ * Tables handed out are frozen and shared (route-json.ts, frozenRouteTable).
+ */
+import pino, { type Logger } from 'pino';
+import type { Subscription } from '../eventstore/port.ts';
+import type { RouteRegistry, RouteTable, RouteWatcher } from './port.ts';
+import { canonicalRouteTable, frozenRouteTable, sameRouteTable, splitServiceName } from './route-json.ts';
+
+type Listener = (table: RouteTable | null) => void;
+
+export class MemoryRegistry implements RouteRegistry, RouteWatcher {
+  private readonly tables = new Map<string, RouteTable>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private closed = false;
+  private readonly logger: Logger;
+
+  /** `logger`: where a listener that throws is reported (default pino on stderr). */
+  constructor(options: { logger?: Logger } = {}) {
+    this.logger = options.logger ?? pino({ name: 'msec-registry' }, pino.destination(2));
+  }
+
+  async publish(table: RouteTable): Promise<'written' | 'unchanged'> {
+    this.checkOpen();
+    const stored = frozenRouteTable(canonicalRouteTable(table));
+    const current = this.tables.get(table.service);
+    if (current && current.version >= stored.version) return 'unchanged';
+    this.tables.set(table.service, stored);
+    this.notify(table.service);
+    return 'written';
+  }
+
+  async remove(service: string): Promise<void> {
+    this.checkOpen();
+    splitServiceName(service);
+    if (this.tables.delete(service)) this.notify(service);
+  }
+
+  async read(service: string): Promise<RouteTable | null> {
+    this.checkOpen();
+    splitServiceName(service);
+    return this.tables.get(service) ?? null;
+  }
+
+  async list(): Promise<string[]> {
+    this.checkOpen();
+    return [...this.tables.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  watch(service: string, onChange: Listener): Subscription {
+    this.checkOpen();
+    splitServiceName(service);
+    let set = this.listeners.get(service);
+    if (!set) this.listeners.set(service, (set = new Set()));
+    // Each subscription is its own listener, even when the same function is passed twice.
+    let last: RouteTable | null | undefined;
+    const listener: Listener = (table) => {
+      if (last !== undefined && sameRouteTable(last, table)) return;
+      last = table;
+      try {
+        onChange(table);
+      } catch (error) {
+        this.logger.error({ service, err: (error as Error).message }, 'a route listener failed');
+      }
+    };
+    set.add(listener);
+    queueMicrotask(() => {
+      if (set.has(listener)) listener(this.tables.get(service) ?? null);
+    });
+    return {
+      close: async () => {
+        set.delete(listener);
+        if (set.size === 0 && this.listeners.get(service) === set) this.listeners.delete(service);
+      },
+    };
+  }
+
+  current(service: string): RouteTable | null | undefined {
+    return this.tables.get(service) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+  }
+
+  private notify(service: string): void {
+    const set = this.listeners.get(service);
+    if (!set) return;
+    queueMicrotask(() => {
+      // The latest table at delivery time, like a re-read after a watch fires.
+      for (const listener of [...set]) if (set.has(listener)) listener(this.tables.get(service) ?? null);
+    });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the embedded registry is closed: open a new one');
+  }
+}

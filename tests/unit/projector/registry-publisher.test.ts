@@ -1,0 +1,209 @@
+/**
+ * The registry publisher over the embedded registry: what it writes, removes and reconciles,
+ * that a replay writes nothing new, and that it rides out a registry that fails.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import { MemoryCheckpointStore } from '../../../adapters/checkpoints/memory.ts';
+import { MemoryRegistry } from '../../../adapters/registry/memory.ts';
+import type { RouteRegistry, RouteTable } from '../../../adapters/registry/port.ts';
+import { RegistryPublisher } from '../../../apps/projector/registry-publisher.ts';
+import type { DomainEvent } from '../../../domain/events.ts';
+import { routingProjection, type RoutingState } from '../../../projections/routing.ts';
+import { hostAdded, hostDisabled, hostEnabled, hostWeightSet, recorded, serviceCreated, serviceDeleted } from '../projections/events.ts';
+
+const silent = pino({ level: 'silent' });
+
+/** A MemoryRegistry that counts writes and can be told to fail, like ZooKeeper going away. */
+class FlakyRegistry implements RouteRegistry {
+  readonly inner = new MemoryRegistry();
+  written: string[] = [];
+  removed: string[] = [];
+  down = false;
+  publish = async (table: RouteTable) => {
+    this.check();
+    const result = await this.inner.publish(table);
+    if (result === 'written') this.written.push(`${table.service}@${table.version}`);
+    return result;
+  };
+  remove = async (service: string) => {
+    this.check();
+    this.removed.push(service);
+    return this.inner.remove(service);
+  };
+  read = async (service: string) => (this.check(), this.inner.read(service));
+  list = async () => (this.check(), this.inner.list());
+  close = () => this.inner.close();
+  private check(): void {
+    if (this.down) throw new Error('ZooKeeper at zk://127.0.0.1:2181 is not connected: check that it runs and is reachable');
+  }
+}
+
+const table = (service: string, version: number, ips: string[] = ['10.0.0.1']): RouteTable => ({
+  service, policy: 'standard', version, instances: ips.map((ip) => ({ ip, port: 7963, protocol: 'tcp', weight: 100 })),
+});
+const state = (...tables: RouteTable[]): RoutingState => ({
+  services: tables.map((t) => ({ service: t.service, kind: t.policy, version: t.version, instances: t.instances, standby: [] })),
+});
+const publisherOn = (registry: RouteRegistry, checkpoints?: MemoryCheckpointStore) =>
+  new RegistryPublisher({ registry, logger: silent, retryDelays: { initialMs: 5, maxMs: 20 }, ...(checkpoints ? { checkpoints } : {}) });
+const waitFor = async (what: string, probe: () => boolean) => {
+  for (const deadline = Date.now() + 5_000; !probe();) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+};
+
+describe('RegistryPublisher', () => {
+  test('publishes every service, then only those whose version moved, and removes those that disappeared', async () => {
+    const registry = new FlakyRegistry();
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.a', 3), table('A.b', 4), table('B.c', 5)));
+    assert.deepEqual(registry.written.sort(), ['A.a@3', 'A.b@4', 'B.c@5']);
+    assert.deepEqual(publisher.status(), { published: 3, pending: 0, reconciled: true, failures: 0 });
+    registry.written = [];
+    await publisher.sync(state(table('A.a', 3), table('A.b', 9, ['10.0.0.2']), table('B.c', 5)));
+    assert.deepEqual(registry.written, ['A.b@9']);
+    await publisher.sync(state(table('A.b', 9, ['10.0.0.2'])));
+    assert.deepEqual(registry.removed.sort(), ['A.a', 'B.c']);
+    assert.deepEqual(await registry.list(), ['A.b']);
+    assert.deepEqual(await registry.read('A.b'), table('A.b', 9, ['10.0.0.2']));
+    await publisher.close();
+  });
+
+  test('the first sync reconciles: stale nodes go, differing ones are rewritten, newer ones stay', async () => {
+    const registry = new FlakyRegistry();
+    await registry.inner.publish(table('Old.gone', 2));
+    await registry.inner.publish(table('A.tampered', 7, ['10.9.9.9']));
+    await registry.inner.publish(table('A.behind', 3));
+    await registry.inner.publish(table('A.ahead', 40, ['10.0.0.4']));
+    await registry.inner.publish(table('A.same', 5));
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.tampered', 7), table('A.behind', 8), table('A.ahead', 30), table('A.same', 5), table('A.new', 1)));
+    assert.deepEqual(await registry.list(), ['A.ahead', 'A.behind', 'A.new', 'A.same', 'A.tampered']);
+    assert.deepEqual(await registry.read('A.tampered'), table('A.tampered', 7));
+    assert.deepEqual(await registry.read('A.behind'), table('A.behind', 8));
+    assert.deepEqual(await registry.read('A.ahead'), table('A.ahead', 40, ['10.0.0.4']));
+    assert.deepEqual(registry.written.sort(), ['A.behind@8', 'A.new@1', 'A.tampered@7']);
+    assert.deepEqual(registry.removed.sort(), ['A.tampered', 'Old.gone']);
+    assert.deepEqual(publisher.status(), { published: 5, pending: 0, reconciled: true, failures: 0 });
+  });
+
+  const history: DomainEvent[] = [
+    serviceCreated('Flight.a'), hostAdded('Flight.a', '10.0.0.1:7963'), hostEnabled('Flight.a', '10.0.0.1:7963'),
+    serviceCreated('Flight.gone'), hostAdded('Flight.gone', '10.0.0.2:7963'), hostEnabled('Flight.gone', '10.0.0.2:7963'),
+    serviceDeleted('Flight.gone'),
+    serviceCreated('Flight.late'), hostAdded('Flight.late', '10.0.0.3:7963'), hostEnabled('Flight.late', '10.0.0.3:7963'),
+    hostWeightSet('Flight.a', '10.0.0.1:7963', 300), hostDisabled('Flight.late', '10.0.0.3:7963'),
+  ];
+  /** The routing state after each event of `history`: states[i] is at position i + 1. */
+  const states: RoutingState[] = [];
+  recorded(history).reduce((s, event) => {
+    const next = routingProjection.apply(s, event);
+    states.push(next);
+    return next;
+  }, routingProjection.initialState());
+  const snapshot = async (registry: RouteRegistry) => ({
+    list: await registry.list(), a: await registry.read('Flight.a'), late: await registry.read('Flight.late'),
+  });
+
+  test('a replay from position 0 after a restart writes nothing and removes nothing (with a checkpoint)', async () => {
+    const registry = new FlakyRegistry();
+    const checkpoints = new MemoryCheckpointStore();
+    const live = publisherOn(registry, checkpoints);
+    for (const [i, s] of states.entries()) await live.sync(s, i + 1);
+    const settled = await snapshot(registry);
+    assert.deepEqual(settled.list, ['Flight.a', 'Flight.late']);
+    assert.equal(settled.a?.instances[0]?.weight, 300);
+    assert.equal(live.status().position, states.length);
+    assert.equal(await checkpoints.load('registry-publisher'), states.length);
+
+    registry.written = [];
+    registry.removed = [];
+    const restarted = publisherOn(registry, new MemoryCheckpointStore(checkpoints.positions));
+    for (const [i, s] of states.entries()) await restarted.sync(s, i + 1);
+    assert.deepEqual(registry.written, []);
+    assert.deepEqual(registry.removed, []);
+    assert.deepEqual(await snapshot(registry), settled);
+    assert.deepEqual(restarted.status(), { published: 2, pending: 0, reconciled: true, failures: 0, position: states.length });
+  });
+
+  test('without a checkpoint a replay converges to the same tables, never an older version', async () => {
+    const registry = new FlakyRegistry();
+    const live = publisherOn(registry);
+    for (const [i, s] of states.entries()) await live.sync(s, i + 1);
+    const settled = await snapshot(registry);
+    registry.written = [];
+    const restarted = publisherOn(registry);
+    for (const [i, s] of states.entries()) await restarted.sync(s, i + 1);
+    // Only the service deleted later can come back for a while (no tombstone says it was deleted).
+    assert.ok(registry.written.every((w) => w.startsWith('Flight.gone@')), registry.written.join());
+    assert.deepEqual(await snapshot(registry), settled);
+  });
+
+  test('a state older than one already published is skipped in the same process', async () => {
+    const registry = new FlakyRegistry();
+    const publisher = publisherOn(registry);
+    await publisher.sync(states[9]!, 10);
+    registry.written = [];
+    await publisher.sync(states[3]!, 4);
+    assert.deepEqual(registry.written, []);
+    assert.deepEqual(await registry.list(), ['Flight.a', 'Flight.late']);
+  });
+
+  test('without a position a removal is unconditional (the state is taken as current)', async () => {
+    const registry = new FlakyRegistry();
+    await registry.inner.publish(table('A.newer', 100));
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.kept', 1)));
+    assert.deepEqual(await registry.list(), ['A.kept']);
+  });
+
+  test('while the registry fails it keeps the latest desired state, reports it, and converges by itself', async () => {
+    const registry = new FlakyRegistry();
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.a', 1), table('A.b', 1)));
+    registry.down = true;
+    await publisher.sync(state(table('A.a', 2)));
+    await publisher.sync(state(table('A.a', 3), table('A.c', 3)));
+    const down = publisher.status();
+    assert.equal(down.pending, 3);
+    assert.equal(down.published, 0);
+    assert.ok(down.failures >= 1);
+    assert.match(down.lastError ?? '', /not connected: check that it runs/);
+    registry.down = false;
+    await waitFor('the publisher converges', () => publisher.status().pending === 0);
+    assert.deepEqual(publisher.status(), { published: 2, pending: 0, reconciled: true, failures: 0 });
+    assert.deepEqual(await registry.list(), ['A.a', 'A.c']);
+    assert.equal((await registry.read('A.a'))?.version, 3);
+    assert.ok(!registry.written.includes('A.a@2'), 'a superseded state is never written');
+    await publisher.close();
+  });
+
+  test('a registry down from the start: the first reconciliation is retried until it succeeds', async () => {
+    const registry = new FlakyRegistry();
+    await registry.inner.publish(table('Old.gone', 1));
+    registry.down = true;
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.a', 1)));
+    assert.equal(publisher.status().reconciled, false);
+    registry.down = false;
+    await waitFor('the reconciliation is done', () => publisher.status().reconciled && publisher.status().pending === 0);
+    assert.deepEqual(await registry.list(), ['A.a']);
+    await publisher.close();
+  });
+
+  test('close stops the retries', async () => {
+    const registry = new FlakyRegistry();
+    registry.down = true;
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.a', 1)));
+    await publisher.close();
+    registry.down = false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(registry.written, []);
+    await publisher.sync(state(table('A.a', 2)));
+    assert.deepEqual(registry.written, []);
+  });
+});
