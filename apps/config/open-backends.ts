@@ -65,7 +65,7 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
       return SqliteEventStore.open(msecDatabaseFile(home), { logger }) as EventStore;
     }
     const { EsdbEventStore } = await import('../../adapters/eventstore/esdb.ts');
-    return EsdbEventStore.open(urls.eventstore, { env: process.env }) as EventStore;
+    return EsdbEventStore.open(urls.eventstore, { env: process.env, logger }) as EventStore;
   }, (s) => s.close());
 
   const bus = await opened(`bus (${redactUrl(urls.bus)})`, async () => {
