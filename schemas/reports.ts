@@ -1,0 +1,109 @@
+/**
+ * Codec of the RPC reports (schemas/reports.proto) on the msec.reports.{routes,metrics,calls}
+ * topics. Decoded reports are plain JSON-able objects: camelCase fields, 64-bit integers as
+ * numbers (epoch ms and counters stay far below 2^53), every field present.
+ */
+import protobuf from 'protobufjs';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = protobuf.loadSync(`${here}reports.proto`);
+
+export interface InstanceFeedback {
+  service: string;
+  ip: string;
+  port: number;
+  requests: number;
+  failures: number;
+  latencyMsSum: number;
+}
+
+export interface RoutesReport {
+  reporter: string;
+  windowStartMs: number;
+  windowEndMs: number;
+  instances: InstanceFeedback[];
+}
+
+export interface Metric {
+  service: string;
+  method: string;
+  side: 'client' | 'server';
+  attr: string;
+  minute: number;
+  value: number;
+}
+
+export interface MetricsReport {
+  reporter: string;
+  metrics: Metric[];
+  droppedRecords: number;
+}
+
+export interface CallEdge {
+  side: 'client' | 'server';
+  caller: string;
+  callee: string;
+  method: string;
+  requestId: string;
+  err: number;
+  latencyMs: number;
+  atMs: number;
+  instance: string;
+}
+
+export interface CallsReport {
+  reporter: string;
+  calls: CallEdge[];
+}
+
+/** The report topics this codec knows, and the message each carries. */
+export const reportTopics = {
+  routes: 'msec.reports.routes',
+  metrics: 'msec.reports.metrics',
+  calls: 'msec.reports.calls',
+} as const;
+
+export interface ReportOf {
+  'msec.reports.routes': RoutesReport;
+  'msec.reports.metrics': MetricsReport;
+  'msec.reports.calls': CallsReport;
+}
+export type ReportTopic = keyof ReportOf;
+
+const typeNames: Record<ReportTopic, string> = {
+  'msec.reports.routes': 'msec.reports.RoutesReport',
+  'msec.reports.metrics': 'msec.reports.MetricsReport',
+  'msec.reports.calls': 'msec.reports.CallsReport',
+};
+
+export class UnknownReportTopic extends Error {
+  constructor(topic: string) {
+    super(`no report schema for topic "${topic}": known are ${Object.keys(typeNames).join(', ')}`);
+    this.name = 'UnknownReportTopic';
+  }
+}
+
+export function isReportTopic(topic: string): topic is ReportTopic {
+  return Object.prototype.hasOwnProperty.call(typeNames, topic);
+}
+
+function typeOf(topic: string): protobuf.Type {
+  if (!isReportTopic(topic)) throw new UnknownReportTopic(topic);
+  return root.lookupType(typeNames[topic]);
+}
+
+const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true };
+
+export function encodeReport<T extends ReportTopic>(topic: T, report: ReportOf[T]): Uint8Array {
+  const type = typeOf(topic);
+  return type.encode(type.fromObject(report as unknown as Record<string, unknown>)).finish();
+}
+
+/** A report's bytes as a plain object; throws UnknownReportTopic, or protobuf's error on bad bytes. */
+export function decodeReport<T extends ReportTopic>(topic: T, bytes: Uint8Array): ReportOf[T];
+export function decodeReport(topic: string, bytes: Uint8Array): Record<string, unknown>;
+export function decodeReport(topic: string, bytes: Uint8Array): unknown {
+  const type = typeOf(topic);
+  return type.toObject(type.decode(bytes), toObjectOptions);
+}
