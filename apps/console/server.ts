@@ -12,6 +12,8 @@ import { serviceRoutes } from './routes/services.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { historyRoutes } from './routes/history.ts';
+import { topicRoutes } from './routes/topics.ts';
+import { devPackageRoutes } from './routes/devpack.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
@@ -70,6 +72,8 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   await app.register(versionRoutes(ctx));
   await app.register(routingRoutes(ctx));
   await app.register(historyRoutes(ctx));
+  if (ctx.bus) await app.register(topicRoutes(ctx, ctx.bus));
+  await app.register(devPackageRoutes(ctx));
 
   const files = loadStaticFiles();
   app.setNotFoundHandler((request, reply) => {

@@ -122,7 +122,7 @@ export interface CallOptions {
   idempotent?: boolean;
   /** The call being served, when calling from a handler: request id, coloring, caller and deadline follow. */
   parent?: CallContext;
-  /** `auto` (default): UDP when the route allows it and the request is small, else TCP. */
+  /** `auto` (default, MSEC's rule): TCP for a `both` route, UDP for a UDP-only route; large requests always TCP. */
   protocol?: 'auto' | 'tcp' | 'udp';
 }
 

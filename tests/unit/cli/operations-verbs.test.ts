@@ -218,7 +218,7 @@ test('up: passes home/port/host, prints the URL and the one-time admin password,
   };
   const r = await runCli(['up', '--home', '/tmp/msec-home', '--host', '0.0.0.0'], { env: { MSEC_PORT: '9090' }, loadUp, stop: stop.signal });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual([...calls], [{ home: '/tmp/msec-home', port: 9090, host: '0.0.0.0' }]);
+  assert.deepEqual([...calls], [{ home: '/tmp/msec-home', port: 9090, host: '0.0.0.0', roles: { console: true, projector: true }, urls: { eventstore: 'embedded', bus: 'embedded', views: 'embedded', registry: 'embedded' } }]);
   assert.ok(closed);
   assert.equal(r.stdout, 'msec console: http://0.0.0.0:9090\nadmin password (shown once): Xy7-once\nlog in as user admin with it: msec login --console http://0.0.0.0:9090 --user admin\n');
 
@@ -233,10 +233,41 @@ test('up: passes home/port/host, prints the URL and the one-time admin password,
     },
   });
   assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(calls[1], { home: '/tmp/h2', port: 8181, host: '127.0.0.1' });
+  assert.deepEqual(calls[1], { home: '/tmp/h2', port: 8181, host: '127.0.0.1', roles: { console: true, projector: true }, urls: { eventstore: 'embedded', bus: 'embedded', views: 'embedded', registry: 'embedded' } });
   assert.equal(second.stdout, 'msec console: http://127.0.0.1:8181\n');
 
   const bad = await runCli(['up'], { env: { MSEC_PORT: 'eighty' } });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^msec: MSEC_PORT must be an integer, got 'eighty'\n/);
+});
+
+test('console and projector: run one role each, on the URLs of flags over MSEC_* variables; a bad URL is refused before starting', async () => {
+  const calls: UpOptions[] = [];
+  const runRole = async (argv: string[], env: Record<string, string>) => {
+    const stop = new AbortController();
+    return runCli(argv, {
+      env, stop: stop.signal,
+      loadUp: async () => async (o) => {
+        calls.push(o);
+        stop.abort();
+        return o.roles?.console ? { url: 'http://127.0.0.1:8080', close: async () => {} } : { close: async () => {} };
+      },
+    });
+  };
+  const consoleRun = await runRole(['console', '--home', '/tmp/c', '--bus', 'kafka://k1:9092,k2:9092'], { MSEC_BUS: 'kafka://ignored:9092', MSEC_VIEWS: 'http://ch:8123' });
+  assert.equal(consoleRun.code, 0, consoleRun.stderr);
+  assert.deepEqual(calls[0]!.roles, { console: true, projector: false });
+  assert.deepEqual(calls[0]!.urls, { eventstore: 'embedded', bus: 'kafka://k1:9092,k2:9092', views: 'http://ch:8123', registry: 'embedded' });
+  assert.equal(consoleRun.stdout, 'msec console: http://127.0.0.1:8080\n');
+
+  const projectorRun = await runRole(['projector', '--home', '/tmp/p'], { MSEC_REGISTRY: 'zk://z:2181' });
+  assert.equal(projectorRun.code, 0, projectorRun.stderr);
+  assert.deepEqual(calls[1]!.roles, { console: false, projector: true });
+  assert.equal(calls[1]!.urls!.registry, 'zk://z:2181');
+  assert.equal(projectorRun.stdout, 'msec projector: running (home /tmp/p)\n');
+
+  const bad = await runRole(['projector', '--bus', 'amqp://x'], {});
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^msec: MSEC_BUS="amqp:\/\/x" has scheme amqp: use embedded or kafka:\/\/host:9092\n$/);
+  assert.equal(calls.length, 2, 'nothing started on a bad URL');
 });
