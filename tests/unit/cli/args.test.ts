@@ -30,6 +30,8 @@ function usageError(argv: string[], message: RegExp): UsageError {
 const good: [string[], string, Record<string, string | undefined>, Record<string, string | boolean>][] = [
   [['up'], 'up', {}, {}],
   [['up', '--home', '/tmp/h', '--port', '9000', '--host', '0.0.0.0'], 'up', {}, { home: '/tmp/h', port: '9000', host: '0.0.0.0' }],
+  [['dev-package', 'Flight.mod_flight', '--idl', 'v1', '--out', 'dir'], 'dev-package', { SERVICE: 'Flight.mod_flight' }, { idl: 'v1', out: 'dir' }],
+  [['stubs', 'Flight.mod_flight', '--idl', 'v1'], 'stubs', { SERVICE: 'Flight.mod_flight' }, { idl: 'v1' }],
   [['console', '--bus', 'kafka://k:9092', '--views', 'http://ch:8123'], 'console', {}, { bus: 'kafka://k:9092', views: 'http://ch:8123' }],
   [['projector', '--registry', 'zk://z:2181', '--eventstore', 'esdb://es:2113'], 'projector', {}, { registry: 'zk://z:2181', eventstore: 'esdb://es:2113' }],
   [['reset-password', 'admin', '--home', '/tmp/h'], 'reset-password', { USER: 'admin' }, { home: '/tmp/h' }],
