@@ -10,7 +10,7 @@ import {
   RpcError, RpcErrorCode, type CallOptions, type CallReporter, type Endpoint, type RequestFrame, type RpcCaller, type RpcTransport,
 } from '../contracts.ts';
 import { decodeMessage, encodeMessage, type ProtoRoot } from '../proto.ts';
-import { nullReporter } from '../reports/simple-reporters.ts';
+import { reporterFromEnvironment } from '../reports/from-environment.ts';
 import { InstanceBreakers } from './breakers.ts';
 import { planCall, type CallPlan } from './call-plan.ts';
 import { rpcLogger } from './logger.ts';
@@ -68,7 +68,7 @@ export class RpcClient implements RpcCaller {
   constructor(private readonly options: ClientOptions = {}) {
     this.name = options.name ?? process.env.MSEC_SERVICE ?? 'client';
     this.clock = options.clock ?? Date.now;
-    this.reporter = options.reporter ?? nullReporter;
+    this.reporter = options.reporter ?? reporterFromEnvironment();
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.breakers = new InstanceBreakers(options.breaker, this.clock);
     this.routes = options.routes;

@@ -22,6 +22,7 @@ import { createHttpJsonServer } from './http-json.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
+import { reporterFromEnvironment } from '../reports/from-environment.ts';
 
 export interface ServeOptions extends SettingsInput {
   /** A .proto path, its text, or a loaded Root (apps/rpc/proto.ts). */
@@ -86,9 +87,10 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
     if (!entry.handler) logger.warn({ method: fullName }, 'no handler for this method: calls to it get METHOD_NOT_FOUND');
   }
 
+  const reporter = options.reporter ?? reporterFromEnvironment();
   const dispatcher = new Dispatcher({
     service: name, methods, admission: new Admission(settings.maxConcurrent, settings.queueTimeoutMs),
-    reporter: options.reporter, client: options.client, logger,
+    reporter, client: options.client, logger,
   });
   const http = createHttpJsonServer({ dispatcher, maxBodyBytes: maxFrameBytes });
   const { tcp, udp, port } = await bind(settings.host, settings.port, settings.udp,
@@ -106,7 +108,7 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
         await dispatcher.shutDown(options.shutdownGraceMs ?? 5000);
         tcp.closeConnections();
         await Promise.all([stopped, udp?.close()]);
-        await options.reporter?.flush();
+        await reporter.flush();
         logger.info({ service: name }, 'stopped');
       })();
       return closing;

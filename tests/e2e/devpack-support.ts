@@ -1,0 +1,98 @@
+/** Shared by the dev-package end-to-end tests: child processes, the seed's logic, generating a project. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { msec } from './support.ts';
+
+export const flightProto = fileURLToPath(new URL('../fixtures/flight.proto', import.meta.url));
+
+/** The seed's msg_flight_impl queryFlight, in TypeScript. */
+export const seedLogic = `if (request.name === 'bison' && request.password === '123456') {
+    return { errcode: 0, errmsg: 'success', flightsInfo: '{春秋航空;c8835;RMB1230}' };
+  }
+  return { errcode: -1, errmsg: 'invalid user', flightsInfo: '' };`;
+
+/** Child process groups started by a test; `killAll` ends them whatever they became. */
+export class Children {
+  private readonly list: ChildProcess[] = [];
+
+  /** Starts `cmd` in its own process group (npm → sh → tsx → node die together). */
+  spawn(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string> }): ChildProcess {
+    const child = spawn(cmd, args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.list.push(child);
+    return child;
+  }
+
+  /** Runs a command to its end without blocking the event loop; answers code and output. */
+  run(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const child = this.spawn(cmd, args, o);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      const timer = setTimeout(() => kill(child, 'SIGKILL'), o.timeoutMs ?? 120_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
+    });
+  }
+
+  killAll(): void {
+    for (const child of this.list) kill(child, 'SIGKILL');
+  }
+}
+
+/** Signals the child's whole process group. */
+export function kill(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** `msec dev-package`, the seed's logic filled in, `npm install`: a project ready for `npm start`. */
+export async function flightProject(children: Children, env: Record<string, string>, dir: string): Promise<string> {
+  const made = msec(['dev-package', 'Flight.mod_flight', '--idl', 'v1', '--out', dir], env);
+  assert.equal(made.code, 0, made.stderr);
+  const implPath = join(dir, 'src', 'flight_service_impl.ts');
+  const impl = readFileSync(implPath, 'utf8');
+  const todo = "return { errcode: 0, errmsg: '', flightsInfo: '' };";
+  assert.ok(impl.includes(todo), `the generated handler has its TODO body:\n${impl}`);
+  writeFileSync(implPath, impl.replace(todo, seedLogic));
+  const install = await children.run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 300_000 });
+  assert.equal(install.code, 0, `npm install failed:\n${install.out}`);
+  return dir;
+}
+
+/** `npm start` in a generated project; resolves with the process once it listens. */
+export async function startService(children: Children, project: string, env: Record<string, string>): Promise<{ proc: ChildProcess; port: number; output: () => string }> {
+  const proc = children.spawn('npm', ['start'], { cwd: project, env: { MSEC_LOG_LEVEL: 'warn', ...env } });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const port = Number(/listening on [\d.]+:(\d+)/.exec(out)?.[1]);
+    if (port) return { proc, port, output: () => out };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  kill(proc, 'SIGKILL');
+  throw new Error(`npm start printed no address:\n${out}`);
+}
+
+/** An API token for admin, for route sources and scripts. */
+export async function apiToken(consoleUrl: string, password: string): Promise<string> {
+  const answer = await fetch(`${consoleUrl}/api/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+    body: JSON.stringify({ label: 'e2e' }),
+  });
+  assert.ok(answer.ok, `token: ${answer.status}`);
+  return ((await answer.json()) as { token: string }).token;
+}
