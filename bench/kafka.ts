@@ -81,7 +81,7 @@ export async function kafkaOnMock(n: number): Promise<{ rawMessagesPerSecond: nu
   }
 }
 
-async function fillStore(store: SqliteEventStore, count: number, streams: number): Promise<number> {
+export async function fillStore(store: SqliteEventStore, count: number, streams: number, idPrefix = 'bench-relay'): Promise<number> {
   const at = new Date().toISOString();
   let head = 0;
   for (let i = 0; i < count; i += 10) {
@@ -91,7 +91,7 @@ async function fillStore(store: SqliteEventStore, count: number, streams: number
       return {
         type: 'HostAdded',
         data: { service, ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 7963, protocol: 'tcp', weight: 100 },
-        id: eventIdFor(`bench-relay-${n}`, 0), occurredAt: at, actor: 'bench', reason: '', correlationId: `bench-${n}`, causationId: `bench-${n}`,
+        id: eventIdFor(`${idPrefix}-${n}`, 0), occurredAt: at, actor: 'bench', reason: '', correlationId: `bench-${n}`, causationId: `bench-${n}`,
       } as NewEvent;
     });
     head = (await store.append(`service-${service}`, 'any', batchEvents)).position;

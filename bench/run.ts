@@ -140,6 +140,9 @@ const suites: Record<string, () => Promise<void>> = {
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();
+    const { benchRoutePicks } = await import('./route-picks.ts');
+    const r = benchRoutePicks();
+    console.log(`rpc.route_picks_per_s=${fmt(r.picksPerSecond)} baseline.uniform_random_index.per_s=${fmt(r.uniformPerSecond)} ratio=${(r.picksPerSecond / r.uniformPerSecond).toFixed(3)}  (NLB weighted pick over 100 instances, one dead, vs a bare random index)`);
   },
 };
 const wanted = process.argv.slice(2);
