@@ -95,7 +95,7 @@ test('Flight.mod_flight over RPC: two instances, load spread, kill -9 with no fa
     };
 
     // Both enabled: the load spreads over both.
-    let mark = Date.now();
+    const mark = Date.now();
     await load(2000);
     const spread = shareOf(a, mark);
     t.diagnostic(`spread: ${(spread.share * 100).toFixed(1)} % of ${spread.n} calls on ${a}`);
