@@ -7,9 +7,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { forgetTempDir, freePort, killChild as kill, trackChild as track, trackTempDir, withPortRetries } from './processes.ts';
 
 export interface ClickHouseServer {
   /** `http://127.0.0.1:PORT`, for @clickhouse/client. */
@@ -40,7 +40,7 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
   const why = clickHouseServerUnavailable();
   if (why) throw new Error(why);
   const dir = mkdtempSync(join(tmpdir(), 'msec-ch-'));
-  leftovers.add(dir);
+  trackTempDir(dir);
   let child: ChildProcess | undefined;
   const ports = { http: 0, tcp: 0, interserver: 0 };
 
@@ -65,21 +65,18 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
     child = undefined;
   };
 
-  // A free port can be taken between probing and binding: try a few.
-  for (let attempt = 1; ; attempt++) {
-    ports.http = await freePort();
-    ports.tcp = await freePort();
-    ports.interserver = await freePort();
-    writeConfig(dir, ports);
-    try {
+  try {
+    await withPortRetries(async () => {
+      ports.http = await freePort();
+      ports.tcp = await freePort();
+      ports.interserver = await freePort();
+      writeConfig(dir, ports);
       await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
-        throw error;
-      }
-    }
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    forgetTempDir(dir);
+    throw error;
   }
 
   return {
@@ -94,7 +91,7 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
     stop: async () => {
       await halt();
       rmSync(dir, { recursive: true, force: true });
-      leftovers.delete(dir);
+      forgetTempDir(dir);
     },
   };
 }
@@ -135,18 +132,6 @@ async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function logTail(dir: string): string {
   return ['log/clickhouse-server.err.log', 'stdout.log'].map((file) => {
     try {
@@ -155,46 +140,4 @@ function logTail(dir: string): string {
       return `${file}: (none)`;
     }
   }).join('\n');
-}
-
-async function kill(proc: ChildProcess): Promise<void> {
-  running.delete(proc);
-  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  process.kill(proc.pid, 'SIGKILL');
-  await exited;
-}
-
-// Servers still running when the test process ends are killed by PID, and their data removed.
-const running = new Set<ChildProcess>();
-const leftovers = new Set<string>();
-let hooked = false;
-
-function track(proc: ChildProcess): void {
-  running.add(proc);
-  proc.once('exit', () => running.delete(proc));
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-function killAll(): void {
-  for (const proc of running) {
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  running.clear();
-  for (const dir of leftovers) rmSync(dir, { recursive: true, force: true });
-  leftovers.clear();
 }

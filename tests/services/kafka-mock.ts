@@ -7,7 +7,7 @@
  *   ... new KafkaBus(parseKafkaUrl(`kafka://${kafka.bootstrap}`)) ...
  *   await kafka.stop();
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { trackChild } from './processes.ts';
 
 export interface KafkaMockOptions {
   /** Broker count; ids are 1..brokers. Default 1. */
@@ -104,23 +105,12 @@ function writableDir(): string {
   throw new Error(`no writable cache folder for the Kafka test broker: make ${repoCache} or ${tmpdir()} writable`);
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function killOnExit(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const c of live) if (c.pid) process.kill(c.pid, 'SIGKILL');
-  });
-}
 
 export async function startKafkaMock(options: KafkaMockOptions = {}): Promise<KafkaMock> {
   const brokers = options.brokers ?? 1;
   const binary = await kafkaMockBinary();
   const child = spawn(binary, [String(brokers)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  killOnExit(child);
+  trackChild(child);
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(chunk);

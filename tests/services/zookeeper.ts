@@ -6,9 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, killChild as kill, trackChild as track, withPortRetries } from './processes.ts';
 
 export interface ZooKeeperServer {
   /** `127.0.0.1:PORT`, for node-zookeeper-client. */
@@ -64,22 +65,18 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
     child = undefined;
   };
 
-  // A free port can be taken between probing and binding: try a few.
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    writeFileSync(join(dir, 'zoo.cfg'), [
-      'tickTime=500', `dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1',
-      'admin.enableServer=false', 'forceSync=no', '4lw.commands.whitelist=ruok,srvr,stat,mntr', '',
-    ].join('\n'));
-    try {
+  try {
+    await withPortRetries(async () => {
+      port = await freePort();
+      writeFileSync(join(dir, 'zoo.cfg'), [
+        'tickTime=500', `dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1',
+        'admin.enableServer=false', 'forceSync=no', '4lw.commands.whitelist=ruok,srvr,stat,mntr', '',
+      ].join('\n'));
       await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
-        throw error;
-      }
-    }
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
 
   return {
@@ -130,17 +127,7 @@ export function fourLetterWord(port: number, word: string): Promise<string> {
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './processes.ts';
 
 function logTail(dir: string): string {
   try {
@@ -148,48 +135,4 @@ function logTail(dir: string): string {
   } catch {
     return '(no log)';
   }
-}
-
-async function kill(proc: ChildProcess): Promise<void> {
-  untrack(proc);
-  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  process.kill(proc.pid, 'SIGKILL');
-  await exited;
-}
-
-// Servers still running when the test process ends are killed by PID.
-const running = new Set<ChildProcess>();
-let hooked = false;
-
-function track(proc: ChildProcess): void {
-  running.add(proc);
-  proc.once('exit', () => running.delete(proc));
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const onSignal = () => {
-      killAll();
-      process.kill(process.pid, signal);
-    };
-    process.once(signal, onSignal);
-  }
-}
-
-function untrack(proc: ChildProcess): void {
-  running.delete(proc);
-}
-
-function killAll(): void {
-  for (const proc of running) {
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  running.clear();
 }
