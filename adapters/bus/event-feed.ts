@@ -10,11 +10,17 @@
  * and the relay's re-sends reach the handler once. A message is acknowledged only after every
  * event in it was handled; a batch that waits for another partition is given back to the bus
  * (DeliverLater) and its events are kept here until their turn comes.
+ *
+ * With `catchUpFrom` (the event store, the source of truth) the feed first folds in what the
+ * store holds after `after`, then follows the bus; and whenever it has waited `gapFillAfterMs`
+ * for a missing event, it reads the gap from the store. That covers what the bus cannot give
+ * back: a group that committed past the projection's stored checkpoint before a crash (state
+ * projections snapshot now and then), a new group, offsets or messages expired by retention.
  */
 import pino, { type Logger } from 'pino';
 import type { RecordedEvent } from '../../domain/events.ts';
 import { decodeEnvelope, encodeEnvelope } from '../../schemas/codec.ts';
-import type { BatchHandler } from '../eventstore/port.ts';
+import type { BatchHandler, EventStore } from '../eventstore/port.ts';
 import { DeliverLater, topics, type BusMessage, type BusSubscription, type ConsumedMessage, type MessageBus } from './port.ts';
 
 export const eventHeaders = {
@@ -52,6 +58,12 @@ export interface EventFeedOptions {
   batchSize?: number;
   /** Warn when the feed has waited this long for a missing event (default 30 s). */
   stallWarningMs?: number;
+  /** The store to catch up from at start and to fill gaps from (see above). */
+  catchUpFrom?: Pick<EventStore, 'readAll'>;
+  /** How long a missing event is waited for on the bus before it is read from the store (default 2 s). */
+  gapFillAfterMs?: number;
+  /** Pause before a failed catch-up is tried again (default 1 s). */
+  retryMs?: number;
 }
 
 export function busEventFeed(bus: MessageBus, options: EventFeedOptions): EventFeed {
@@ -59,31 +71,69 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): EventF
   const logger = options.logger ?? pino({ name: 'msec-event-feed' }, pino.destination(2));
   const batchSize = options.batchSize ?? 500;
   const stallWarningMs = options.stallWarningMs ?? 30_000;
+  const gapFillAfterMs = options.gapFillAfterMs ?? 2000;
+  const retryMs = options.retryMs ?? 1000;
+  const store = options.catchUpFrom;
   return {
     subscribeAll(after, handler) {
       const chain = new PositionChain(after);
       let waitingSince: number | undefined;
       let warned = false;
-      return bus.subscribe({ topic, group: options.group, fromBeginning: true }, async (batch) => {
+      let closed = false;
+
+      /** Hands the store's events after `chain.delivered` up to `upTo` to the handler, in pages. */
+      const readFromStore = async (upTo: number) => {
+        while (!closed && store && chain.delivered < upTo) {
+          const page = (await store.readAll(chain.delivered, batchSize)).filter((e) => e.position <= upTo);
+          if (page.length === 0) return;
+          await handler(page);
+          chain.advance(page[page.length - 1]!.position);
+        }
+      };
+      // Catch up from the store before the first bus batch is looked at (both run in order).
+      const caughtUp = store ? (async () => {
+        for (;;) {
+          try {
+            return await readFromStore(Number.MAX_SAFE_INTEGER);
+          } catch (err) {
+            if (closed) return;
+            logger.warn({ err, group: options.group }, `event feed (group ${options.group}): catching up from the store failed; retrying`);
+            await new Promise((r) => setTimeout(r, retryMs));
+          }
+        }
+      })() : Promise.resolve();
+
+      const subscription = bus.subscribe({ topic, group: options.group, fromBeginning: true }, async (batch) => {
+        await caughtUp;
         let newest = 0;
         for (const m of batch) {
           const { position, prev } = positionsOf(m);
           newest = Math.max(newest, position);
           if (position > chain.delivered && !chain.has(position)) chain.offer(decoded(m), prev);
         }
-        const ready = chain.takeDeliverable();
-        for (let i = 0; i < ready.length; i += batchSize) {
-          const chunk = ready.slice(i, i + batchSize);
-          await handler(chunk);
-          chain.advance(chunk[chunk.length - 1]!.position);
-        }
-        if (ready.length > 0) {
+        const deliver = async () => {
+          const ready = chain.takeDeliverable();
+          for (let i = 0; i < ready.length; i += batchSize) {
+            const chunk = ready.slice(i, i + batchSize);
+            await handler(chunk);
+            chain.advance(chunk[chunk.length - 1]!.position);
+          }
+          return ready.length;
+        };
+        if (await deliver() > 0) {
           waitingSince = undefined;
           warned = false;
         }
         if (newest <= chain.delivered) return;
         waitingSince ??= Date.now();
-        if (!warned && Date.now() - waitingSince >= stallWarningMs) {
+        if (store && Date.now() - waitingSince >= gapFillAfterMs) {
+          // The bus has not given the missing events in time: the store has them.
+          await readFromStore(chain.lowestHeld() - 1);
+          await deliver();
+          waitingSince = undefined;
+          if (newest <= chain.delivered) return;
+        }
+        if (!warned && waitingSince !== undefined && Date.now() - waitingSince >= stallWarningMs) {
           warned = true;
           logger.warn({ group: options.group, topic, delivered: chain.delivered, held: chain.size },
             `event feed (group ${options.group}) has waited ${Math.round((Date.now() - waitingSince) / 1000)} s for the event after position ${chain.delivered}; ` +
@@ -91,6 +141,14 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): EventF
         }
         throw new DeliverLater(`event feed (group ${options.group}): waiting for the event after position ${chain.delivered} from another partition`);
       });
+      return {
+        ...(subscription.ready ? { ready: () => subscription.ready!() } : {}),
+        close: async () => {
+          closed = true;
+          await caughtUp;
+          await subscription.close();
+        },
+      };
     },
   };
 }
@@ -126,6 +184,13 @@ export class PositionChain {
 
   has(position: number): boolean {
     return this.byPosition.has(position);
+  }
+
+  /** The lowest position held (Infinity when none). */
+  lowestHeld(): number {
+    let lowest = Infinity;
+    for (const p of this.byPosition.keys()) lowest = Math.min(lowest, p);
+    return lowest;
   }
 
   offer(event: RecordedEvent, prev: number): void {

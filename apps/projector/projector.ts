@@ -60,7 +60,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const viewsOf = (p: Projection): ViewStore => (p.kind === 'rows' ? analyticViews : stateViews);
   const runner = new ProjectionRunner({
     store, logger, projections: options.projections, views: viewsOf,
-    ...(followBus ? { feed: (p: Projection) => busEventFeed(bus, { group: projectorGroup(p), logger }) } : {}),
+    ...(followBus ? { feed: (p: Projection) => busEventFeed(bus, { group: projectorGroup(p), logger, catchUpFrom: store }) } : {}),
     afterBatch: (name, state, checkpoint) => {
       if (name === 'routing' && publisher) void publisher.sync(state as RoutingState, checkpoint);
     },
