@@ -8,6 +8,8 @@ export class InstanceBreakers {
   private readonly states = new Map<string, BreakerState>();
   /** Keys whose breaker is open or half-open. */
   private readonly tripped = new Set<string>();
+  /** Keys whose last failure was not reaching the instance at all (refused, connection lost). */
+  private readonly unreachable = new Set<string>();
   readonly settings: BreakerSettings;
 
   constructor(settings: Partial<BreakerSettings> = {}, private readonly clock: () => number = Date.now) {
@@ -29,9 +31,21 @@ export class InstanceBreakers {
     if (s) this.set(key, breakerOnCall(s, this.clock()));
   }
 
-  onResult(key: string, failed: boolean): void {
+  /** `unreachable`: the failure was not reaching the instance (connect refused, connection lost). */
+  onResult(key: string, failed: boolean, unreachable = false): void {
     const next = breakerOnResult(this.states.get(key) ?? closedBreaker, failed, this.clock(), this.settings);
+    if (failed && unreachable) this.unreachable.add(key);
+    else this.unreachable.delete(key);
     this.set(key, next);
+  }
+
+  /**
+   * Open because the instance could not be reached: a call sent there would certainly fail,
+   * so the NLB may count it as a failure (a breaker opened by slow or failing handlers is not
+   * counted: the NLB judges those by the calls that really ran).
+   */
+  blocksUnreachable(key: string): boolean {
+    return this.unreachable.has(key) && this.blocks(key);
   }
 
   /** Only breakers with something to remember are kept, so a healthy client keeps none. */

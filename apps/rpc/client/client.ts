@@ -10,7 +10,7 @@ import {
   RpcError, RpcErrorCode, type CallOptions, type CallReporter, type Endpoint, type RequestFrame, type RpcCaller, type RpcTransport,
 } from '../contracts.ts';
 import { decodeMessage, encodeMessage, type ProtoRoot } from '../proto.ts';
-import { reporterFromEnvironment } from '../reports/from-environment.ts';
+import { flushWithin, reporterFromEnvironment } from '../reports/from-environment.ts';
 import { InstanceBreakers } from './breakers.ts';
 import { planCall, type CallPlan } from './call-plan.ts';
 import { rpcLogger } from './logger.ts';
@@ -167,7 +167,7 @@ export class RpcClient implements RpcCaller {
     await this.routeCache.close();
     if (!this.options.routes && this.routes) await this.routes.close();
     if (!this.options.transport && this.transport) await this.transport.close();
-    await this.reporter.flush().catch(() => undefined);
+    await flushWithin(this.reporter);
   }
 
   private routeSource(): RouteSource {
@@ -207,7 +207,7 @@ export class RpcClient implements RpcCaller {
     const latencyMs = this.clock() - started;
     const code = outcome instanceof RpcError ? outcome.code : RpcErrorCode.OK;
     const failed = failsInstance(code);
-    this.breakers.onResult(chosen.key, failed);
+    this.breakers.onResult(chosen.key, failed, code === RpcErrorCode.CONNECT_FAILED || code === RpcErrorCode.CONNECTION_LOST);
     balancer?.feedback(chosen.key, failed, latencyMs);
     this.report(plan, callee, method, chosen.endpoint, code, latencyMs);
     return outcome;

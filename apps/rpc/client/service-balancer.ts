@@ -68,13 +68,14 @@ export class ServiceBalancer {
     const { breakers, random } = this.deps;
     const lookup = (key: string) => this.tallies.get(key);
     if (breakers.anyTripped) {
-      // What the weights would have sent to an instance whose breaker is open counts as a failed
-      // call there: the NLB then shapes its weight (down to dead, then the probe share) from
-      // the same evidence the breaker acted on, and brings it back step by step once it answers.
+      // What the weights would have sent to an instance the breaker holds off because it cannot
+      // be reached counts as a failed call there (it would have been one, as in MSEC, which has
+      // no breaker): the NLB shapes its weight down to dead and the probe share, and brings it
+      // back step by step once it answers again.
       const first = pickServer(this.state, random, lookup, tried.size > 0 ? (s: NlbServer) => tried.has(s.key) : undefined);
       if (first && breakers.blocks(first.server.key)) {
         this.state = first.state;
-        this.feedback(first.server.key, true, 0);
+        if (breakers.blocksUnreachable(first.server.key)) this.feedback(first.server.key, true, 0);
       } else if (first) {
         this.state = first.state;
         return { kind: 'picked', server: first.server, reason: first.reason };

@@ -16,6 +16,20 @@ import { nullReporter } from './simple-reporters.ts';
 
 let shared: CallReporter | undefined;
 
+/**
+ * Flushes what is buffered, but waits at most `ms`: a stopping service must not hang on a bus
+ * that is away (what is left is lost, as MSEC's agents lost reports of a dying process).
+ */
+export async function flushWithin(reporter: CallReporter, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  await Promise.race([reporter.flush().catch(() => undefined), limit]);
+  clearTimeout(timer);
+}
+
 export function reporterFromEnvironment(env: NodeJS.ProcessEnv = process.env): CallReporter {
   shared ??= makeReporter(env);
   return shared;

@@ -9,7 +9,8 @@
 export interface Admissible {
   /** Epoch ms when the request arrived. */
   readonly arrivedAt: number;
-  start(): void;
+  /** Runs the request; false when it was refused instead (its deadline passed while it waited). */
+  start(): boolean;
   refuse(waitedMs: number): void;
 }
 
@@ -32,7 +33,7 @@ export class Admission {
   admit(request: Admissible): void {
     if (this.running < this.maxConcurrent && this.queued === 0) {
       this.running++;
-      request.start();
+      if (!request.start()) this.running--;
       return;
     }
     this.waiting.push(request);
@@ -49,8 +50,10 @@ export class Admission {
       if (waited > this.queueTimeoutMs) {
         next.refuse(waited);
       } else {
+        // A request refused by start() frees its slot at once, without coming back here
+        // (a long run of expired requests must not grow the stack).
         this.running++;
-        next.start();
+        if (!next.start()) this.running--;
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type { Logger } from 'pino';
-import { RpcError, RpcErrorCode, type CallReporter, type Endpoint, type RpcCaller } from '../contracts.ts';
+import { RpcError, RpcErrorCode, refusedUnrun, type CallReporter, type Endpoint, type RpcCaller } from '../contracts.ts';
 import { decodeMessage, encodeMessage, messageFromJson, messageToJson, type RpcMethod } from '../proto.ts';
 import { DeadlineQueue } from '../../../adapters/rpc/deadlines.ts';
 import { Admission, type Admissible } from './admission.ts';
@@ -177,12 +177,11 @@ class Execution implements Admissible {
     this.deadline = arrivedAt + timeoutMs;
   }
 
-  start(): void {
+  start(): boolean {
     // Started within dispatch(): no time has passed (and reading the clock is not free).
     if (this.queued && Date.now() >= this.deadline) {
       this.refuseUnrun(RpcErrorCode.TIMEOUT, `the deadline passed while the request waited for a handler; it did not run`);
-      this.dispatcher.options.admission.leave();
-      return;
+      return false;
     }
     const { call } = this;
     const ctx = new ServerCallContext({
@@ -200,6 +199,7 @@ class Execution implements Admissible {
       pending = Promise.reject(error);
     }
     Promise.resolve(pending).then((response) => this.done(response), (error: unknown) => this.failed(error));
+    return true;
   }
 
   refuse(waitedMs: number): void {
@@ -252,7 +252,10 @@ class Execution implements Admissible {
   private failed(error: unknown): void {
     this.dispatcher.settled(this);
     if (this.answered) return;
-    if (error instanceof RpcError && error.code > 0 && error.code < 2000) {
+    // A handler may answer a framework code, but never one that tells the caller "not run,
+    // try elsewhere": a downstream OVERLOADED or SHUTTING_DOWN thrown on by a handler that
+    // already did work would make the caller run a non-idempotent call twice.
+    if (error instanceof RpcError && error.code > 0 && error.code < 2000 && !refusedUnrun.has(error.code)) {
       this.answer(error.code, error.message);
       return;
     }

@@ -22,7 +22,7 @@ import { createHttpJsonServer } from './http-json.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
-import { reporterFromEnvironment } from '../reports/from-environment.ts';
+import { flushWithin, reporterFromEnvironment } from '../reports/from-environment.ts';
 
 export interface ServeOptions extends SettingsInput {
   /** A .proto path, its text, or a loaded Root (apps/rpc/proto.ts). */
@@ -108,7 +108,7 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
         await dispatcher.shutDown(options.shutdownGraceMs ?? 5000);
         tcp.closeConnections();
         await Promise.all([stopped, udp?.close()]);
-        await reporter.flush();
+        await flushWithin(reporter);
         logger.info({ service: name }, 'stopped');
       })();
       return closing;

@@ -17,6 +17,11 @@ import { IniSyntaxError, parseIni, type IniDocument } from '../../../domain/serv
 export const defaultPort = 7963;
 export const defaultMethodTimeoutMs = 800;
 export const defaultQueueTimeoutMs = 800;
+/**
+ * Handlers running at once before requests wait (and, past msg_timeout, are refused with
+ * OVERLOADED): MSEC's workers gave the same back-pressure. `[SRPC] max_concurrent` changes it.
+ */
+export const defaultMaxConcurrent = 1024;
 
 /** A setting cannot be used; the message names its source and what to write instead. */
 export class ServerConfigError extends Error {
@@ -146,7 +151,7 @@ export function resolveSettings(input: SettingsInput, env: NodeJS.ProcessEnv = p
   const queueTimeoutMs = input.queueTimeoutMs !== undefined ? positiveMs(input.queueTimeoutMs, 'queueTimeoutMs')
     : srpc.has('msg_timeout') ? positiveMs(srpc.get('msg_timeout')!, inFile('msg_timeout')) : defaultQueueTimeoutMs;
   const maxConcurrent = input.maxConcurrent !== undefined ? positiveCount(input.maxConcurrent, 'maxConcurrent')
-    : srpc.has('max_concurrent') ? positiveCount(srpc.get('max_concurrent')!, inFile('max_concurrent')) : Infinity;
+    : srpc.has('max_concurrent') ? positiveCount(srpc.get('max_concurrent')!, inFile('max_concurrent')) : defaultMaxConcurrent;
 
   return {
     name: input.name ?? env.MSEC_SERVICE,

@@ -67,3 +67,22 @@ test('a caller mistake (METHOD_NOT_FOUND) does not count against the instance', 
   for (let i = 0; i < 10; i++) await assert.rejects(t.call(), hasCode(RpcErrorCode.METHOD_NOT_FOUND));
   assert.equal(t.transport.sent.length, 10);
 });
+
+test('an instance the breaker holds off because it cannot be reached goes dead in the NLB; one held off for failing handlers keeps its weight', async () => {
+  const unreachable = testClient([table({ a: 100, b: 100 })], { breaker });
+  unreachable.transport.behaviour.set(addr('a'), { throws: RpcErrorCode.CONNECT_FAILED });
+  await unreachable.calls(200, { idempotent: true });
+  unreachable.clock.advance(5000);
+  await unreachable.calls(1, { idempotent: true });
+  const dead = unreachable.client.routeState('Flight.mod_flight')!;
+  assert.ok(dead.dead.includes(addr('a')), `the refused picks count as failures: ${JSON.stringify(dead)}`);
+
+  const failing = testClient([table({ a: 100, b: 100 })], { breaker });
+  failing.transport.behaviour.set(addr('a'), { err: RpcErrorCode.HANDLER_ERROR });
+  await failing.calls(200, { idempotent: true });
+  failing.clock.advance(5000);
+  await failing.calls(1, { idempotent: true });
+  const kept = failing.client.routeState('Flight.mod_flight')!;
+  assert.deepEqual(kept.dead, [], 'three real failures are fewer than the shaping minimum: nothing to judge yet');
+  assert.equal(kept.weights[addr('a')], 100, `only calls that ran move the weight: ${JSON.stringify(kept.weights)}`);
+});

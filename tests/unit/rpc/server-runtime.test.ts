@@ -122,6 +122,7 @@ describe('handler outcomes', () => {
             return { errcode: 0, errmsg: 'too late', flightsInfo: '' };
           }
           if (req.name === 'refuse') throw new RpcError(RpcErrorCode.OVERLOADED, 'busy');
+          if (req.name === 'bad') throw new RpcError(RpcErrorCode.BAD_REQUEST, 'no flights from the moon');
           if (req.name === 'downstream') throw new RpcError(RpcErrorCode.CLIENT_TIMEOUT, 'Price.mod_price did not answer');
           if (req.name === 'bug') throw new Error('flight table is empty');
           if (req.name === 'partial') return { errcode: 0 };
@@ -152,8 +153,14 @@ describe('handler outcomes', () => {
   });
 
   test('RpcError(code) thrown by a handler is answered with that code', async () => {
+    const { reply } = await call('bad');
+    assert.equal(reply.err, RpcErrorCode.BAD_REQUEST);
+    assert.equal(reply.errMsg, 'no flights from the moon');
+  });
+
+  test('a handler never answers "not run" (OVERLOADED, SHUTTING_DOWN): it may have done work, so the caller must not retry elsewhere', async () => {
     const { reply } = await call('refuse');
-    assert.equal(reply.err, RpcErrorCode.OVERLOADED);
+    assert.equal(reply.err, RpcErrorCode.HANDLER_ERROR);
     assert.equal(reply.errMsg, 'busy');
   });
 
