@@ -102,7 +102,16 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
       ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
       ...(url.password || process.env.MSEC_CLICKHOUSE_PASSWORD ? { password: decodeURIComponent(url.password) || process.env.MSEC_CLICKHOUSE_PASSWORD } : {}),
     };
-    return ClickHouseViewStore.open(target, database ? { database } : {}) as Promise<ViewStore>;
+    // A server still starting (compose, a restart) is waited for, up to a minute.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await ClickHouseViewStore.open(target, database ? { database } : {}) as ViewStore;
+      } catch (err) {
+        if ((err as { retriable?: unknown }).retriable !== true || attempt >= 30) throw err;
+        if (attempt === 0) logger.warn({ err }, `ClickHouse at ${redactUrl(urls.views)} does not answer yet; waiting for it`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   }, (v) => (v === stateViews ? undefined : v.close()));
 
   let registry: RouteRegistry | undefined;

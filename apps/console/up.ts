@@ -16,7 +16,7 @@ import { startProjector, projectorStatusKey, type Projector } from '../projector
 import { defaultProjections } from '../../projections/index.ts';
 import { auditProjection } from '../../projections/audit.ts';
 import { routingProjection } from '../../projections/routing.ts';
-import { backendUrls, type BackendUrls } from '../config/backend-urls.ts';
+import { backendUrls, isEmbedded, type BackendUrls } from '../config/backend-urls.ts';
 import { openBackends } from '../config/open-backends.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { SessionKeys } from './auth.ts';
@@ -51,6 +51,12 @@ export async function up(options: UpOptions): Promise<Running> {
   // Logs go to stderr so stdout keeps what the user reads (the URL, the first password).
   const logger = options.logger ?? pino({ level: process.env.MSEC_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination(2));
   const urls = options.urls ?? backendUrls(process.env);
+  if (roles.console !== roles.projector && isEmbedded(urls.views)) {
+    // The console reads the audit the projector writes: an embedded view store is one process's
+    // (chdb locks its folder; SQLite files would be two different views).
+    throw new Error(`msec ${roles.console ? 'console' : 'projector'} runs beside the other role, so both must use one ClickHouse server: `
+      + 'set MSEC_VIEWS=http://host:8123 (or --views) for both, or run both roles in one process with `msec up`');
+  }
   const backends = await openBackends({
     home, urls, logger,
     need: { registry: roles.projector },

@@ -56,6 +56,10 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const { store, bus, analyticViews, stateViews, registry, checkpoints } = backends;
   const followBus = !isEmbedded(backends.urls.bus);
   const relay = followBus ? new OutboxRelay({ store, bus, checkpoints, logger }) : undefined;
+  const acks = (bus as { settings?: { acks?: number } }).settings?.acks;
+  if (relay && acks !== undefined && acks !== -1) {
+    logger.warn({ acks }, 'MSEC_BUS has acks other than all: the relay moves its checkpoint on an acknowledgement that a broker failure can still lose; use acks=all');
+  }
   const publisher = registry ? new RegistryPublisher({ registry, logger, checkpoints }) : undefined;
   const viewsOf = (p: Projection): ViewStore => (p.kind === 'rows' ? analyticViews : stateViews);
   const runner = new ProjectionRunner({

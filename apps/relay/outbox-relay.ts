@@ -9,9 +9,12 @@
 import type { Logger } from 'pino';
 import type { RecordedEvent } from '../../domain/events.ts';
 import { eventMessage } from '../../adapters/bus/event-feed.ts';
-import { topics, type CheckpointStore, type MessageBus } from '../../adapters/bus/port.ts';
+import { topics, type BusMessage, type CheckpointStore, type MessageBus } from '../../adapters/bus/port.ts';
 import { followerDefaults, type RetryDelays } from '../../adapters/eventstore/batch-follower.ts';
 import type { EventStore, Subscription } from '../../adapters/eventstore/port.ts';
+
+/** Most bytes of event envelopes per publish (one event larger than this goes alone). */
+export const maxBatchBytes = 512 * 1024;
 
 export interface OutboxRelayOptions {
   store: EventStore;
@@ -101,16 +104,22 @@ export class OutboxRelay {
   private async relay(events: RecordedEvent[]): Promise<void> {
     // The store hands a batch again after a failed handler: what was acknowledged stays sent.
     const fresh = events.filter((e) => e.position > this.checkpoint);
-    for (let i = 0; i < fresh.length; i += this.batchSize) {
-      const chunk = fresh.slice(i, i + this.batchSize);
-      const last = chunk[chunk.length - 1]!.position;
-      this.head = Math.max(this.head ?? 0, last);
+    for (let i = 0; i < fresh.length;) {
+      // Cut by count and by size: a config or IDL version may be 1 MiB, and a produce request
+      // past the broker's limit (max.message.bytes, ~1 MB by default) can never succeed.
       let prev = this.checkpoint;
-      const messages = chunk.map((event) => {
-        const message = eventMessage(event, prev);
-        prev = event.position;
-        return message;
-      });
+      const messages: BusMessage[] = [];
+      let bytes = 0;
+      for (; i < fresh.length && messages.length < this.batchSize; i++) {
+        const message = eventMessage(fresh[i]!, prev);
+        if (messages.length > 0 && bytes + message.value.byteLength > maxBatchBytes) break;
+        messages.push(message);
+        bytes += message.value.byteLength;
+        prev = fresh[i]!.position;
+      }
+      const chunk = messages;
+      const last = prev;
+      this.head = Math.max(this.head ?? 0, last);
       await this.untilDone(() => this.options.bus.publish(this.topic, messages), {
         what: `hand events after position ${this.checkpoint} to the bus`,
         hint: 'Check that the brokers in MSEC_BUS are up and reachable.',

@@ -173,4 +173,16 @@ test('split deployment: console + projector on Kafka, ClickHouse and ZooKeeper',
   const route = msecJson<Route>(['route', 'Flight.mod_flight'], cli);
   const zkNode = JSON.parse((await readZNode(zk.connectString, '/msec/nameservice/Flight/mod_flight'))!) as { version: number };
   assert.equal(zkNode.version, route.version, 'ZooKeeper holds the route the console folds from the log');
+
+  // The restarted projector's routing projection follows new changes into ZooKeeper (its stored
+  // snapshot may be older than what its consumer group had committed before the kill).
+  for (const i of [0, 1, 2]) ok(['host', 'enable', 'Load.hosts', `10.1.0.${i}:7963`]);
+  const loadRoute = msecJson<Route>(['route', 'Load.hosts'], cli);
+  assert.equal(loadRoute.instances.length, 3);
+  const loadNode = await eventually('ZooKeeper has the three enabled Load.hosts instances', async () => {
+    const text = await readZNode(zk.connectString, '/msec/nameservice/Load/hosts');
+    const json = text ? JSON.parse(text) as { version: number; IPInfo: { IP: string }[] } : undefined;
+    return json && json.version === loadRoute.version ? json : undefined;
+  }, 60_000);
+  assert.deepEqual(loadNode.IPInfo.map((i) => i.IP).sort(), ['10.1.0.0', '10.1.0.1', '10.1.0.2']);
 });

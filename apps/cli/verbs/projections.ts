@@ -77,7 +77,7 @@ const status: Command = {
       : formatTable(['PROJECTION', 'VERSION', 'CHECKPOINT', 'HEAD', 'BEHIND'],
         projections.map((p) => [p.name, p.version, p.checkpoint, p.head, p.head - p.checkpoint]), { color: ctx.color }));
     const projector = components?.projector;
-    if (components && components.role === 'console') {
+    if (components && (components.role === 'console' || projector)) {
       ctx.out('\n');
       if (!projector) ctx.out('projector: no status stored yet (is `msec projector` running on these backends?)\n');
       else {
