@@ -8,6 +8,9 @@
  *     TCP connections (default 2), encode and decode the message with protobufjs, and run
  *     a warm-up before the measured window.
  *   - Both servers answer from an async handler with the request message.
+ *   - msec's side calls through the client SDK (createClient().call by address: call plan,
+ *     breaker, deadline, reports aggregated and flushed to an in-memory bus), as gRPC's
+ *     side calls through its generated stub.
  *
  * `node --import tsx bench/rpc.ts` runs it alone; bench/run.ts calls benchRpc().
  * Settings: BENCH_RPC_SECONDS (3), BENCH_RPC_CONCURRENCY (64), BENCH_RPC_CONNECTIONS (2).
@@ -21,7 +24,9 @@ import { pino } from 'pino';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createTransport } from '../adapters/rpc/transport.ts';
-import { decodeMessage, encodeMessage, findMethod, loadProto } from '../apps/rpc/proto.ts';
+import { createClient } from '../apps/rpc/client/index.ts';
+import { BusCallReporter } from '../apps/rpc/reports/bus-reporter.ts';
+import { MemoryMessageBus } from '../adapters/bus/memory.ts';
 import { serve } from '../apps/rpc/server/serve.ts';
 
 const echoProto = `syntax = "proto3";
@@ -82,20 +87,20 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 async function rpcQps(protoFile: string, load: Load): Promise<number> {
   const { port, child } = await startServer('rpc', protoFile);
-  const method = findMethod(loadProto(protoFile), 'bench.Echo.echo');
-  const transport = createTransport({ connectionsPerEndpoint: load.connections });
-  const to = { ip: '127.0.0.1', port };
+  // Through the client SDK, as a service calls another (by address: no route lookup to a
+  // console here), so its per-call work counts: call plan, breaker, encode/decode, reports.
+  const client = createClient({
+    name: 'Bench.client', transport: createTransport({ connectionsPerEndpoint: load.connections }),
+    reporter: new BusCallReporter({ bus: new MemoryMessageBus(), flushEveryMs: 1000, logger: pino({ level: 'silent' }) }),
+  });
+  client.load(protoFile);
+  const target = `127.0.0.1:${port}@tcp`;
   try {
     return await drive(async () => {
-      const body = encodeMessage(method.requestType, payload);
-      const reply = await transport.request(to, 'tcp', {
-        method: method.fullName, body, deadlineMs: 0, requestId: '1', coloring: 0, colorId: '0', caller: 'Bench.client', callerStack: [],
-      }, 5000);
-      if (reply.err !== 0) throw new Error(`echo failed: ${reply.err} ${reply.errMsg}`);
-      decodeMessage(method.responseType, reply.body);
+      await client.call(target, 'bench.Echo.echo', payload, { timeoutMs: 5000 });
     }, load);
   } finally {
-    await transport.close();
+    await client.close();
     await stopServer(child);
   }
 }

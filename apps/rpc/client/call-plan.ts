@@ -2,7 +2,7 @@
  * What one call carries and how long it may take: the request metadata (new, or propagated
  * from the call being served) and the deadline, which only shrinks across hops.
  */
-import { randomBytes } from 'node:crypto';
+import { newRequestId } from '../request-ids.ts';
 import type { CallMeta, CallOptions } from '../contracts.ts';
 
 /** MSEC's default call timeout (CallMethod's 800 ms). */
@@ -14,13 +14,7 @@ export interface CallPlan {
   deadline: number;
 }
 
-/** A random non-zero 64-bit request id, as a decimal string (flow_id). */
-export function newRequestId(): string {
-  for (;;) {
-    const id = randomBytes(8).readBigUInt64BE();
-    if (id !== 0n) return id.toString();
-  }
-}
+export { newRequestId };
 
 /**
  * Without a parent: a new request id, no coloring, the client's name as caller. With one:

@@ -4,7 +4,7 @@
  * (Admission), run the handler under its deadline, encode the answer, report the call.
  * Every request gets exactly one answer, and every answer one CallRecord.
  */
-import { randomFillSync } from 'node:crypto';
+import { newRequestId } from '../request-ids.ts';
 import type { Logger } from 'pino';
 import { RpcError, RpcErrorCode, refusedUnrun, type CallReporter, type Endpoint, type RpcCaller } from '../contracts.ts';
 import { decodeMessage, encodeMessage, messageFromJson, messageToJson, type RpcMethod } from '../proto.ts';
@@ -54,17 +54,6 @@ export interface DispatcherOptions {
   logger: Logger;
 }
 
-const ids = new BigUint64Array(256);
-let nextId = ids.length;
-/** A random non-zero 64-bit flow id, for requests that came without one. */
-function newRequestId(): string {
-  if (nextId === ids.length) {
-    randomFillSync(ids);
-    nextId = 0;
-  }
-  const id = ids[nextId++]!;
-  return id === 0n ? '1' : id.toString();
-}
 
 export class Dispatcher {
   private closing = false;
