@@ -186,6 +186,10 @@ function normalizeJson(type: protobuf.Type, json: unknown, path: string): unknow
     const field = type.fields[key] ?? type.fields[protobuf.util.camelCase(key)];
     if (!field) throw badRequest(type, `unknown field "${path}${key}"`);
     const inner = field.resolvedType;
+    if (value != null && !(inner instanceof protobuf.Type)) {
+      const items = field.repeated ? (Array.isArray(value) ? value : [Symbol('not a list')]) : [value];
+      items.forEach((item, i) => checkScalarJson(type, field, item, `${path}${key}${field.repeated ? `[${i}]` : ''}`));
+    }
     if (!(inner instanceof protobuf.Type) || value == null) {
       out[field.name] = value;
     } else if (field.repeated && Array.isArray(value)) {
@@ -197,6 +201,29 @@ function normalizeJson(type: protobuf.Type, json: unknown, path: string): unknow
     }
   }
   return out;
+}
+
+const integerTypes = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+/**
+ * protobuf's JSON mapping is strict where protobufjs's fromObject converts: "no" is not a
+ * bool, "abc" not a number, an object not a string. Integers may be JSON numbers or decimal
+ * strings, floats numbers or NaN/Infinity strings, bytes base64 strings, enums names or numbers.
+ */
+function checkScalarJson(type: protobuf.Type, field: protobuf.Field, value: unknown, where: string): void {
+  const kind = field.resolvedType instanceof protobuf.Enum ? 'enum' : field.type;
+  const ok = (() => {
+    if (kind === 'string' || kind === 'bytes') return typeof value === 'string';
+    if (kind === 'bool') return typeof value === 'boolean';
+    if (kind === 'enum') return typeof value === 'string' ? value in (field.resolvedType as protobuf.Enum).values : Number.isInteger(value);
+    if (integerTypes.has(kind)) return (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value));
+    if (kind === 'double' || kind === 'float') return typeof value === 'number' || (typeof value === 'string' && /^(-?\d+(\.\d+)?([eE][-+]?\d+)?|NaN|-?Infinity)$/.test(value));
+    return true;
+  })();
+  const wanted = kind === 'enum' ? 'one of the enum\'s names or numbers'
+    : integerTypes.has(kind) ? 'an integer (a JSON number or a decimal string)'
+      : kind === 'bool' ? 'a JSON boolean' : kind === 'string' || kind === 'bytes' ? 'a JSON string' : 'a JSON number';
+  if (!ok) throw badRequest(type, `field "${where}" must be ${wanted}, not ${JSON.stringify(value) ?? typeof value}`);
 }
 
 /** A parsed JSON body (protobuf's JSON mapping) as a plain object; RpcError(BAD_REQUEST) on mismatch. */

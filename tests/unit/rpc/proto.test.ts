@@ -77,6 +77,19 @@ describe('messages', () => {
     assert.throws(() => messageFromJson(trip, { first: { origin: 'SZ' }, more: [{}] }), badRequestMatching(/"more\[0\]\.origin" is missing/));
   });
 
+  test('JSON values must have the JSON type of their field (no silent conversion)', () => {
+    const r = loadProto('syntax = "proto3"; package t; enum K { A = 0; B = 1; } message R { int32 n = 1; string s = 2; bool b = 3; repeated int64 ids = 4; K k = 5; double d = 6; bytes raw = 7; }').lookupType('t.R');
+    for (const [json, why] of [
+      [{ n: 'abc' }, /"n" must be an integer/], [{ n: 1.7 }, /"n" must be an integer/], [{ s: { x: 1 } }, /"s" must be a JSON string/],
+      [{ b: 'no' }, /"b" must be a JSON boolean/], [{ ids: [1, 'x'] }, /"ids\[1\]" must be an integer/], [{ ids: 5 }, /"ids\[0\]" must be an integer/],
+      [{ k: 'C' }, /"k" must be one of the enum's names/], [{ d: 'fast' }, /"d" must be a JSON number/], [{ raw: 5 }, /"raw" must be a JSON string/],
+    ] as const) {
+      assert.throws(() => messageFromJson(r, json), badRequestMatching(why), JSON.stringify(json));
+    }
+    assert.deepEqual(messageFromJson(r, { n: '-5', s: 'x', b: false, ids: ['9007199254740993', 2], k: 'B', d: 'Infinity' }),
+      { n: -5, s: 'x', b: false, ids: ['9007199254740993', '2'], k: 'B', d: Infinity, raw: Buffer.alloc(0) });
+  });
+
   test('JSON takes names as written in the .proto or in lowerCamelCase, and refuses unknown ones', () => {
     const order = loadProto(proto3).lookupType('shop.v1.Order');
     const viaProtoNames = messageFromJson(order, { items: [{ sku_code: 'a', cents: 5 }], by_sku: { a: { sku_code: 'a' } } });
