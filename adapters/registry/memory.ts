@@ -7,10 +7,11 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Subscription } from '../eventstore/port.ts';
+import { routeListener, type RouteListener } from './route-listener.ts';
 import type { RouteRegistry, RouteTable, RouteWatcher } from './port.ts';
-import { canonicalRouteTable, frozenRouteTable, sameRouteTable, splitServiceName } from './route-json.ts';
+import { canonicalRouteTable, frozenRouteTable, splitServiceName } from './route-json.ts';
 
-type Listener = (table: RouteTable | null) => void;
+type Listener = RouteListener;
 
 export class MemoryRegistry implements RouteRegistry, RouteWatcher {
   private readonly tables = new Map<string, RouteTable>();
@@ -55,17 +56,7 @@ export class MemoryRegistry implements RouteRegistry, RouteWatcher {
     splitServiceName(service);
     let set = this.listeners.get(service);
     if (!set) this.listeners.set(service, (set = new Set()));
-    // Each subscription is its own listener, even when the same function is passed twice.
-    let last: RouteTable | null | undefined;
-    const listener: Listener = (table) => {
-      if (last !== undefined && sameRouteTable(last, table)) return;
-      last = table;
-      try {
-        onChange(table);
-      } catch (error) {
-        this.logger.error({ service, err: (error as Error).message }, 'a route listener failed');
-      }
-    };
+    const listener = routeListener(service, onChange, this.logger);
     set.add(listener);
     queueMicrotask(() => {
       if (set.has(listener)) listener(this.tables.get(service) ?? null);

@@ -11,6 +11,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Subscription } from '../eventstore/port.ts';
+import { routeListener, type RouteListener } from './route-listener.ts';
 import type { RouteTable, RouteWatcher } from './port.ts';
 import { RouteDiskCache } from './route-cache.ts';
 import { frozenRouteTable, RouteTableError, sameRouteTable } from './route-json.ts';
@@ -33,7 +34,7 @@ export interface ZooKeeperRouteWatcherOptions {
   retryDelays?: { initialMs: number; maxMs: number };
 }
 
-type Listener = (table: RouteTable | null) => void;
+type Listener = RouteListener;
 
 interface Watched {
   service: string;
@@ -93,16 +94,7 @@ export class ZooKeeperRouteWatcher implements RouteWatcher {
       void this.refresh(entry);
     }
     const watched = entry;
-    let last: RouteTable | null | undefined;
-    const listener: Listener = (table) => {
-      if (last !== undefined && sameRouteTable(last, table)) return;
-      last = table;
-      try {
-        onChange(table);
-      } catch (error) {
-        this.logger.error({ service, err: (error as Error).message }, 'a route listener failed');
-      }
-    };
+    const listener = routeListener(service, onChange, this.logger);
     watched.listeners.add(listener);
     queueMicrotask(() => {
       if (watched.listeners.has(listener) && watched.value !== undefined) listener(watched.value);

@@ -17,21 +17,12 @@ import { allRoutes, routingProjection } from '../../../projections/routing.ts';
 import { usersProjection } from '../../../projections/users.ts';
 import type { StateProjection } from '../../../projections/projection.ts';
 import { foldState, recorded } from './events.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
-/** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Applies commands through a decider per stream, keeping only what the rules accept. */
 function history(seed: number, steps: number): DomainEvent[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const states = new Map<string, unknown>();
   const out: DomainEvent[] = [];
@@ -92,7 +83,7 @@ describe('state projections: a JSON snapshot at any point changes nothing', () =
     it(`seed ${seed}: full fold = fold, snapshot, fold on (every projection, snapshots at random points)`, () => {
       const events = recorded(history(seed, 400));
       assert.ok(events.length > 100, `the walk produced ${events.length} events`);
-      const rnd = random(seed * 7919);
+      const rnd = seededRandom(seed * 7919);
       for (const projection of projections) {
         const whole = foldState(projection, events);
         let state = projection.initialState();
