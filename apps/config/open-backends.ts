@@ -44,6 +44,7 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
   const home = resolve(options.home);
   mkdirSync(home, { recursive: true });
   const { urls, logger } = options;
+  const stateViewsPath = join(home, options.stateViewsFile ?? 'views.db');
   const closers: (() => Promise<void> | void)[] = [];
   const opened = async <T>(what: string, open: () => Promise<T> | T, close: (t: T) => Promise<void> | void): Promise<T> => {
     try {
@@ -84,7 +85,7 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
 
   const stateViews = await opened('state views', async () => {
     const { SqliteViewStore } = await import('../../adapters/views/sqlite.ts');
-    return SqliteViewStore.open(join(home, options.stateViewsFile ?? 'views.db')) as ViewStore;
+    return SqliteViewStore.open(stateViewsPath) as ViewStore;
   }, (v) => v.close());
 
   const analyticViews = options.need?.analyticViews === false ? stateViews : await opened(`analytic views (${redactUrl(urls.views)})`, async () => {
@@ -128,7 +129,7 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
     describe: () => ({
       eventstore: isEmbedded(urls.eventstore) ? `embedded (SQLite ${msecDatabaseFile(home)})` : redactUrl(urls.eventstore),
       bus: isEmbedded(urls.bus) ? `embedded (SQLite ${msecDatabaseFile(home)})` : redactUrl(urls.bus),
-      views: urls.views === 'embedded' ? `embedded (chdb ${join(home, 'views.chdb')})` : urls.views === 'sqlite' ? `sqlite (${join(home, options.stateViewsFile ?? 'views.db')})` : redactUrl(urls.views),
+      views: urls.views === 'embedded' ? `embedded (chdb ${join(home, 'views.chdb')})` : urls.views === 'sqlite' ? `sqlite (${stateViewsPath})` : redactUrl(urls.views),
       registry: isEmbedded(urls.registry) ? 'embedded (console routing API)' : redactUrl(urls.registry),
     }),
     close: () => (closing ??= closeAll()),

@@ -77,8 +77,9 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
 
   const status = async (): Promise<ProjectorStatus> => {
     const projections: ProjectionLag[] = [];
+    const statuses = new Map(runner.status().map((x) => [x.name, x]));
     for (const p of options.projections) {
-      const s = runner.status().find((x) => x.name === p.name)!;
+      const s = statuses.get(p.name)!;
       if (!followBus) {
         projections.push(s);
         continue;
