@@ -3,4 +3,8 @@ export const streams = {
   /** First-level service ("Flight") or second-level service ("Flight.mod_flight"). */
   service: (name: string) => `service-${name}`,
   user: (name: string) => `user-${name}`,
+  /** Every user's roles (one aggregate: see domain/access). */
+  access: 'access',
+  /** Requests refused for lack of a permission, for the audit. */
+  accessRefusals: 'access-refusals',
 } as const;

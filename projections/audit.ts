@@ -1,4 +1,5 @@
 import type { DomainEvent, RecordedEvent } from '../domain/events.ts';
+import { describeGrant } from '../domain/access/roles.ts';
 import { allDomainEventTypes } from './event-types.ts';
 import type { RowProjection } from './projection.ts';
 
@@ -85,9 +86,28 @@ export function summarize(event: DomainEvent): string {
     case 'UserRemoved':
       return `user ${event.data.name} removed`;
     case 'ApiTokenIssued':
-      return `API token ${event.data.tokenId}${event.data.label ? ` "${oneLine(event.data.label, 80)}"` : ''} issued to ${event.data.name}`;
+      return `${event.data.scope === 'routes' ? 'route-read ' : ''}API token ${event.data.tokenId}${event.data.label ? ` "${oneLine(event.data.label, 80)}"` : ''} issued to ${event.data.name}`;
     case 'ApiTokenRevoked':
       return `API token ${event.data.tokenId} of ${event.data.name} revoked`;
+    case 'SessionEnded':
+      return `${event.data.name} logged out`;
+    case 'AccessInitialized':
+      return event.data.admins.length
+        ? `roles introduced: existing users ${event.data.admins.join(', ')} keep full rights as admin`
+        : 'roles introduced';
+    case 'UserAccessSet':
+      return `${event.data.user} given ${event.data.grants.length ? event.data.grants.map(describeGrant).join(', ') : 'no role'}`;
+    case 'RoleGranted':
+      return `${describeGrant(event.data)} granted to ${event.data.user}`;
+    case 'RoleRevoked':
+      return `${describeGrant(event.data)} revoked from ${event.data.user}`;
+    case 'UserAccessRemoved':
+      return `every role of ${event.data.user} removed`;
+    case 'AccessRefused': {
+      const { user, permission, service, method, route, suppressed } = event.data;
+      return `refused ${method} ${oneLine(route, 120)} to ${user}: needs ${permission}${service ? ` on ${service}` : ''}`
+        + (suppressed ? ` (and ${suppressed} more refusals not recorded one by one)` : '');
+    }
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.

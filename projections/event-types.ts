@@ -26,6 +26,13 @@ const everyType: Record<DomainEventType, true> = {
   UserRemoved: true,
   ApiTokenIssued: true,
   ApiTokenRevoked: true,
+  SessionEnded: true,
+  AccessInitialized: true,
+  UserAccessSet: true,
+  RoleGranted: true,
+  RoleRevoked: true,
+  UserAccessRemoved: true,
+  AccessRefused: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

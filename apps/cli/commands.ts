@@ -9,6 +9,7 @@ import { serviceCommands } from './verbs/service.ts';
 import { upCommands } from './verbs/up.ts';
 import { resetPasswordCommands } from './verbs/reset-password.ts';
 import { userCommands } from './verbs/user.ts';
+import { tokenCommands } from './verbs/token.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
 
@@ -26,5 +27,6 @@ export const commands: readonly Command[] = [
   ...eventsCommands,
   ...projectionCommands,
   ...userCommands,
+  ...tokenCommands,
   ...resetPasswordCommands,
 ];

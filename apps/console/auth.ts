@@ -6,18 +6,27 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hashPassword, hashToken, verifyPasswordAsync } from '../../domain/users/password-hash.ts';
+import type { Grant } from '../../domain/access/roles.ts';
+import type { TokenScope } from '../../domain/users/events.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface UserDirectory {
   findUser(name: string): { name: string; passwordHash: string } | undefined;
-  findByTokenHash(tokenHash: string): { name: string; tokenId: string } | undefined;
+  findByTokenHash(tokenHash: string): { name: string; tokenId: string; scope: TokenScope } | undefined;
+  grantsOf(name: string): Grant[];
+  /** Whether the browser session with this nonce was logged out (by any console). */
+  isSessionEnded(nonce: string): boolean;
 }
 
 export interface Caller {
   user: string;
   via: 'session' | 'token' | 'basic';
   tokenId?: string;
+  /** 'routes' for a route-read token: it may read routing tables and nothing else. */
+  tokenScope?: TokenScope;
+  /** The user's roles when the request arrived. */
+  grants: Grant[];
 }
 
 declare module 'fastify' {
@@ -35,7 +44,9 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Signs and checks session cookies. A session names its user and a tag of the user's password
  * hash, so changing or resetting the password (or removing and re-creating the user) ends
  * every session of the old credentials. Logout ends one session: its nonce is refused until
- * the session would have expired anyway (kept in memory: a console restart forgets it).
+ * the session would have expired anyway. The logout is an event (SessionEnded), so every
+ * console refuses the session, also after a restart; `end()` refuses it here at once, before
+ * the event has reached this console's read model.
  */
 export class SessionKeys {
   private readonly ended = new Map<string, number>();
@@ -69,7 +80,7 @@ export class SessionKeys {
       return undefined;
     }
     if (typeof s.u !== 'string' || typeof s.e !== 'number' || typeof s.n !== 'string' || typeof s.p !== 'string' || s.e < now) return undefined;
-    if (this.ended.has(s.n)) return undefined;
+    if (this.ended.has(s.n) || users.isSessionEnded(s.n)) return undefined;
     const user = users.findUser(s.u);
     if (!user || !equal(s.p, this.credentialTag(user.passwordHash))) return undefined;
     return { user: s.u, csrfToken: this.csrfFor(payload), nonce: s.n, expires: s.e };
@@ -123,17 +134,19 @@ export function setSessionCookie(reply: FastifyReply, value: string, secure: boo
   reply.header('set-cookie', `${sessionCookie}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`);
 }
 
-/** Checks a user's password, counting failures against guessing; throws 401 or 429. */
+/** Checks a user's password, counting the attempt against guessing from its start; throws 401 or 429. */
 export async function checkPassword(users: UserDirectory, throttle: LoginThrottle, name: string, password: string, address: string): Promise<{ name: string; passwordHash: string }> {
-  throttle.check(name, address);
+  const attempt = throttle.begin(name, address);
+  let matches = false;
   const user = users.findUser(name);
-  // An unknown name costs the same scrypt as a known one, so timing does not tell which names exist.
-  const matches = await verifyPasswordAsync(password, user?.passwordHash ?? unknownUserHash);
-  if (!user || !matches) {
-    throttle.failed(name, address);
-    throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
+  try {
+    // An unknown name costs the same scrypt as a known one, so timing does not tell which names exist.
+    matches = await verifyPasswordAsync(password, user?.passwordHash ?? unknownUserHash);
+  } finally {
+    if (user && matches) attempt.succeeded();
+    else attempt.failed();
   }
-  throttle.succeeded(name);
+  if (!user || !matches) throw new HttpProblem(401, 'unauthenticated', 'wrong user name or password');
   return user;
 }
 
@@ -145,14 +158,14 @@ export async function authenticate(request: FastifyRequest, users: UserDirectory
     if (scheme?.toLowerCase() === 'bearer') {
       const found = users.findByTokenHash(hashToken(value.trim()));
       if (!found) throw new HttpProblem(401, 'unauthenticated', 'the API token is unknown or revoked: run `msec login` for a new one');
-      return { user: found.name, via: 'token', tokenId: found.tokenId };
+      return { user: found.name, via: 'token', tokenId: found.tokenId, tokenScope: found.scope, grants: users.grantsOf(found.name) };
     }
     if (scheme?.toLowerCase() === 'basic') {
       const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
       if (i < 0) throw new HttpProblem(401, 'unauthenticated', 'Basic credentials must be user:password');
       const user = await checkPassword(users, throttle, decoded.slice(0, i), decoded.slice(i + 1), request.ip);
-      return { user: user.name, via: 'basic' };
+      return { user: user.name, via: 'basic', grants: users.grantsOf(user.name) };
     }
     throw new HttpProblem(401, 'unauthenticated', `unsupported Authorization scheme "${scheme}": use Bearer <token> or Basic`);
   }
@@ -167,5 +180,5 @@ export async function authenticate(request: FastifyRequest, users: UserDirectory
       throw new HttpProblem(403, 'csrf', 'missing or wrong X-CSRF-Token header: reload the page (GET /api/session gives the token)');
     }
   }
-  return { user: session.user, via: 'session' };
+  return { user: session.user, via: 'session', grants: users.grantsOf(session.user) };
 }

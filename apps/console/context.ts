@@ -8,6 +8,7 @@ import type { CommandMeta, CommandOutcome } from './command-bus.ts';
 import type { ConsoleReads, ProjectionControl } from './reads.ts';
 import type { SessionKeys, UserDirectory } from './auth.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { RefusalLog } from './authorize.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface ConsoleContext {
@@ -19,7 +20,12 @@ export interface ConsoleContext {
   throttle: LoginThrottle;
   logger: Logger;
   clock: () => number;
+  /** Always mark the session cookie Secure (it is also Secure on any request that came over https). */
   secureCookies: boolean;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For/-Proto to believe (MSEC_TRUST_PROXY). */
+  trustProxy?: boolean | string | string[];
+  /** Records refused requests in the audit (made by buildConsole when absent). */
+  refusals?: RefusalLog;
   /** How long a command's answer waits for the console's own projections (ms). */
   readYourWritesMs: number;
   /** The bus, for tailing report topics (absent in tests that do not need it). */
@@ -61,6 +67,11 @@ export async function commandAnswer(ctx: ConsoleContext, reply: FastifyReply, ou
     ok: true, stream: outcome.stream, revision: outcome.revision, position: outcome.position,
     events: outcome.eventTypes, ...extra,
   });
+}
+
+/** Whether the session cookie of this answer must be Secure: always when told, and on https. */
+export function secureCookie(ctx: ConsoleContext, request: FastifyRequest): boolean {
+  return ctx.secureCookies || request.protocol === 'https';
 }
 
 /** Shared JSON-schema pieces. */

@@ -1,7 +1,7 @@
 /** ConsoleReads over the projection runner's in-memory read models and the audit view. */
 import { configVersion, configVersions, idlVersion, idlVersions, listServiceTree, serviceDetail, type CatalogState } from '../../projections/catalog.ts';
 import { allRoutes, routeFor, type RoutingState } from '../../projections/routing.ts';
-import { findTokenByHash, findUser, listUsers, userCount, type UsersState } from '../../projections/users.ts';
+import { findTokenByHash, findUser, grantsOf, isSessionEnded, listUsers, userCount, type UsersState } from '../../projections/users.ts';
 import type { UserDirectory } from './auth.ts';
 import type { AuditFilter, ConsoleReads } from './reads.ts';
 
@@ -28,7 +28,9 @@ export function projectionReads(source: ReadModelSource): ConsoleReads & UserDir
     findUser: (name) => orUndefined(findUser(users(), name)),
     findByTokenHash: (hash) => {
       const found = findTokenByHash(users(), hash);
-      return found ? { name: found.user.name, tokenId: found.token.tokenId } : undefined;
+      return found ? { name: found.user.name, tokenId: found.token.tokenId, scope: found.token.scope ?? '' } : undefined;
     },
+    grantsOf: (name) => grantsOf(users(), name),
+    isSessionEnded: (nonce) => isSessionEnded(users(), nonce),
   };
 }

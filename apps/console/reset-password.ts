@@ -1,7 +1,8 @@
 /**
- * `msec reset-password`: on the machine that holds the data, give a user a new password
- * without logging in (the first admin password was lost, say). It appends PasswordChanged
- * to the user's stream as actor `system`; a running console sees it within a poll interval.
+ * `msec reset-password`: on the machine that holds the data, give a user a new password and
+ * the admin role without logging in (the first admin password was lost, say). It appends
+ * PasswordChanged (and RoleGranted) as actor `system`; a running console sees them within a
+ * poll interval.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { msecDatabaseFile } from '../../adapters/sqlite/open.ts';
 import { streams } from '../../domain/streams.ts';
 import { userDecider } from '../../domain/users/index.ts';
 import { uuidv7 } from '../../domain/event-ids.ts';
+import { accessDecider } from '../../domain/access/index.ts';
 import { currentState, executeCommand } from './command-bus.ts';
+import { onAccessStream } from './user-workflows.ts';
 import { newPasswordHash } from './routes/users.ts';
 
 export async function resetPassword(home: string, user: string, given?: string): Promise<{ password: string; position: number }> {
@@ -31,6 +34,11 @@ export async function resetPassword(home: string, user: string, given?: string):
       : { type: 'CreateUser', name: user, passwordHash }, meta());
     for (const tokenId of state.exists ? state.tokens.keys() : []) {
       outcome = await executeCommand(store, stream, userDecider, { type: 'RevokeApiToken', name: user, tokenId }, meta());
+    }
+    // The host owner gets back in with full rights (before roles existed, every user had them).
+    if ((await currentState(store, streams.access, accessDecider)).initialized) {
+      const granted = await onAccessStream(store, { type: 'GrantRole', user, role: 'admin', service: '' }, meta());
+      outcome = { ...outcome, position: Math.max(outcome.position, granted.position) };
     }
     return { password, position: outcome.position };
   } finally {

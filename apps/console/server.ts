@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { authenticate } from './auth.ts';
+import { demand, RefusalLog, serviceParam } from './authorize.ts';
 import type { ConsoleContext } from './context.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problems.ts';
 import { loadStaticFiles } from './static-files.ts';
@@ -21,9 +22,14 @@ export const bodyLimit = 2 * 1024 * 1024;
 const publicPaths = new Set(['/api/login', '/healthz']);
 
 export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance> {
+  ctx.refusals ??= new RefusalLog(ctx.store, ctx.logger, ctx.clock);
+  const refusals = ctx.refusals;
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit,
+    // Behind a proxy: trust its X-Forwarded-For/-Proto only when told which proxies to trust,
+    // else anyone could pick the address the password throttle counts, or fake https.
+    ...(ctx.trustProxy !== undefined ? { trustProxy: ctx.trustProxy } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.setErrorHandler(problemHandler);
@@ -63,6 +69,16 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     const route = request.routeOptions.url;
     if (route === undefined || !route.startsWith('/api/') || publicPaths.has(route)) return;
     request.caller = await authenticate(request, ctx.users, ctx.keys, ctx.throttle);
+  });
+  // Authorization runs once params and body are parsed, so a scoped permission can see which
+  // service the request is about. A route that declares no permission is refused (fail closed).
+  app.addHook('preHandler', async (request) => {
+    if (!request.caller) return;
+    const config = request.routeOptions.config;
+    if (!config.permission) {
+      throw new HttpProblem(403, 'forbidden', `route ${request.method} ${request.routeOptions.url} declares no permission: nobody may use it`);
+    }
+    await demand(request, refusals, config.permission, (config.serviceOf ?? serviceParam)(request));
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

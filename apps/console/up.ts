@@ -6,7 +6,7 @@
  *   here from the event store, the audit is read from the analytic views the projector fills.
  * - `msec projector`: the outbox relay, routing → registry, audit → analytic views.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
@@ -46,7 +46,7 @@ export interface Running {
 
 export async function up(options: UpOptions): Promise<Running> {
   const home = resolve(options.home);
-  mkdirSync(home, { recursive: true });
+  keepPrivate(home);
   const roles = options.roles ?? { console: true, projector: true };
   // Logs go to stderr so stdout keeps what the user reads (the URL, the first password).
   const logger = options.logger ?? pino({ level: process.env.MSEC_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination(2));
@@ -118,6 +118,7 @@ export async function up(options: UpOptions): Promise<Running> {
     keys: new SessionKeys(sessionSecret(home)),
     clock: Date.now, throttle: new LoginThrottle(Date.now),
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
+    ...trustedProxies(process.env.MSEC_TRUST_PROXY),
     readYourWritesMs: 5000,
   };
   const app = await buildConsole(ctx);
@@ -143,6 +144,39 @@ export async function up(options: UpOptions): Promise<Running> {
     adminPassword,
     close: () => (closing ??= closeAll()),
   };
+}
+
+/**
+ * The home holds password hashes, configs and keys: only the user running msec may read it.
+ * Everything this process creates from now on is private (umask), and a home made by an
+ * earlier version with open modes is closed now.
+ */
+function keepPrivate(home: string): void {
+  process.umask(0o077);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const close = (path: string) => {
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) return;
+    if (stat.isDirectory()) {
+      if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
+      for (const name of readdirSync(path)) close(join(path, name));
+    } else if ((stat.mode & 0o077) !== 0) {
+      chmodSync(path, stat.mode & 0o700);
+    }
+  };
+  close(home);
+}
+
+/**
+ * MSEC_TRUST_PROXY: which reverse proxies' X-Forwarded-For / X-Forwarded-Proto to believe
+ * (`true` for any, or addresses/CIDRs, comma-separated). Unset: none, so a client cannot
+ * choose the address the password throttle counts, nor fake https for the Secure cookie.
+ */
+export function trustedProxies(value: string | undefined): { trustProxy?: boolean | string[] } {
+  const v = value?.trim();
+  if (!v || v === 'false' || v === '0') return {};
+  if (v === 'true' || v === '1') return { trustProxy: true };
+  return { trustProxy: v.split(',').map((x) => x.trim()).filter(Boolean) };
 }
 
 /** The key that signs session cookies; kept in the home so sessions survive a restart. */

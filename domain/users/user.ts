@@ -1,6 +1,6 @@
 import { refuse, type Decider } from '../decider.ts';
 import type { UserCommand } from './commands.ts';
-import type { UserEvent } from './events.ts';
+import { tokenScopes, type UserEvent } from './events.ts';
 import { checkUserName } from './user-name.ts';
 
 /** A console user, stream `user-<name>`. Hashes arrive computed (see password-hash.ts). */
@@ -52,6 +52,8 @@ function evolve(state: UserState, event: UserEvent): UserState {
       tokens.delete(event.data.tokenId);
       return { ...state, tokens };
     }
+    case 'SessionEnded':
+      return state;
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -79,6 +81,8 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
 
     case 'IssueApiToken': {
       const { tokenId, tokenHash, label } = command;
+      const scope = command.scope ?? '';
+      if (!tokenScopes.includes(scope)) return refuse('invalid', `unknown token scope "${scope}": use "routes" for a route-read token, or none`);
       if (typeof tokenId !== 'string' || tokenId.length === 0) return refuse('invalid', 'a token id is required');
       if (typeof label !== 'string' || [...label].length > MAX_TOKEN_LABEL_LENGTH) {
         return refuse('invalid', `the token label must be text of at most ${MAX_TOKEN_LABEL_LENGTH} characters`);
@@ -86,7 +90,7 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
       if (state.usedTokenIds.has(tokenId)) {
         return refuse('conflict', `user ${name} already had a token with id ${tokenId}; issue it under a new id`);
       }
-      return [{ type: 'ApiTokenIssued', data: { name, tokenId, tokenHash: checkHash(tokenHash), label } }];
+      return [{ type: 'ApiTokenIssued', data: { name, tokenId, tokenHash: checkHash(tokenHash), label, scope } }];
     }
 
     case 'RevokeApiToken': {
@@ -95,6 +99,14 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
         return refuse('not_found', `user ${name} has no active token ${command.tokenId} (${why})`);
       }
       return [{ type: 'ApiTokenRevoked', data: { name, tokenId: command.tokenId } }];
+    }
+
+    case 'EndSession': {
+      const { nonce, expiresAtMs } = command;
+      if (typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(nonce) || !Number.isSafeInteger(expiresAtMs)) {
+        return refuse('invalid', 'a session nonce and its expiry are required');
+      }
+      return [{ type: 'SessionEnded', data: { name, nonce, expiresAtMs } }];
     }
 
     default: {

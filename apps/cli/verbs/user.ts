@@ -4,13 +4,23 @@ import { askSecret, connect, consoleUrl, knownUser, printDone, printJson, type C
 import { CliError, UsageError } from '../errors.ts';
 import { formatTable, shortTime } from '../table.ts';
 
-/** `msec user add|list|remove|passwd`: console users (MSEC has no roles). */
+/**
+ * `msec user add|list|remove|passwd|grant|revoke`: console users and their roles (MSEC had
+ * none): viewer, operator, admin, everywhere or on one first-level service (`--service`).
+ */
 
 export interface UserView {
   name: string;
   createdAt?: string;
-  tokens?: { tokenId: string; label?: string }[];
+  roles?: { role: string; service: string }[];
+  tokens?: { tokenId: string; label?: string; scope?: string }[];
 }
+
+const roleOptions = {
+  service: { type: 'string', value: 'FIRST', help: 'the role holds on this first-level service (and its children) only' },
+} as const;
+
+const roleText = (g: { role: string; service: string }) => (g.service ? `${g.role} of ${g.service}` : g.role);
 
 const passwordOption = {
   password: { type: 'string', value: 'P', help: 'the new password (else asked for; on a terminal without echo)' },
@@ -33,30 +43,64 @@ async function newPassword(ctx: Ctx, given: string | undefined, label: string): 
 export function userTable(ctx: Ctx, users: readonly UserView[]): string {
   if (users.length === 0) return 'no users\n';
   return formatTable(
-    ['NAME', 'CREATED', 'TOKENS'],
-    users.map((u) => [u.name, shortTime(u.createdAt), (u.tokens ?? []).map((t) => t.label || t.tokenId).join(', ')]),
+    ['NAME', 'ROLES', 'CREATED', 'TOKENS'],
+    users.map((u) => [
+      u.name, (u.roles ?? []).map(roleText).join(', ') || '(none)', shortTime(u.createdAt),
+      (u.tokens ?? []).map((t) => `${t.label || t.tokenId}${t.scope === 'routes' ? ' (routes)' : ''}`).join(', '),
+    ]),
     { color: ctx.color },
   );
 }
 
 const add: Command = {
   path: ['user', 'add'],
-  summary: 'add a console user',
+  summary: 'add a console user with one role (default viewer)',
   kind: 'mutation',
   positionals: [{ name: 'NAME' }],
-  options: passwordOption,
+  options: {
+    ...passwordOption,
+    role: { type: 'string', value: 'ROLE', help: 'viewer (default), operator or admin' },
+    ...roleOptions,
+  },
   passwordIsPayload: true,
-  notes: [payloadNote],
+  notes: [payloadNote, 'More roles later: msec user grant NAME ROLE [--service FIRST].'],
   async run(ctx, line) {
+    const role = checkRoleArg(strOpt(line.opts, 'role') ?? 'viewer');
     const client = await connect(ctx, line);
     const password = await newPassword(ctx, strOpt(line.opts, 'password'), line.args.NAME!);
+    const service = strOpt(line.opts, 'service');
     const answer = await client.send<MutationAnswer>('POST', '/api/users', {
-      body: { name: line.args.NAME, password },
+      body: { name: line.args.NAME, password, role, ...(service ? { service } : {}) },
       reason: strOpt(line.opts, 'reason'),
     });
-    printDone(ctx, line, `added user ${line.args.NAME}`, answer);
+    printDone(ctx, line, `added user ${line.args.NAME} (${roleText({ role, service: service ?? '' })})`, answer);
   },
 };
+
+function checkRoleArg(role: string): string {
+  if (!['viewer', 'operator', 'admin'].includes(role)) throw new UsageError(`unknown role "${role}": use viewer, operator or admin`);
+  return role;
+}
+
+const roleChange = (verb: 'grant' | 'revoke'): Command => ({
+  path: ['user', verb],
+  summary: verb === 'grant' ? 'give a user a role, everywhere or on one first-level service' : 'take a role from a user (never the last admin)',
+  kind: 'mutation',
+  positionals: [{ name: 'NAME' }, { name: 'ROLE' }],
+  options: roleOptions,
+  notes: ['Roles: viewer (read), operator (services, hosts, versions), admin (users, keys, agents; never scoped).'],
+  async run(ctx, line) {
+    const role = checkRoleArg(line.args.ROLE!);
+    const service = strOpt(line.opts, 'service');
+    const client = await connect(ctx, line);
+    const answer = await client.send<MutationAnswer>(verb === 'grant' ? 'POST' : 'DELETE', `/api/users/${seg(line.args.NAME!)}/roles`, {
+      body: { role, ...(service ? { service } : {}) },
+      reason: strOpt(line.opts, 'reason'),
+    });
+    const what = roleText({ role, service: service ?? '' });
+    printDone(ctx, line, verb === 'grant' ? `granted ${what} to ${line.args.NAME}` : `revoked ${what} from ${line.args.NAME}`, answer);
+  },
+});
 
 const list: Command = {
   path: ['user', 'list'],
@@ -73,7 +117,7 @@ const list: Command = {
 
 const remove: Command = {
   path: ['user', 'remove'],
-  summary: 'remove a console user (not yourself, not the last one)',
+  summary: 'remove a console user (not yourself, not the last admin)',
   kind: 'mutation',
   positionals: [{ name: 'NAME' }],
   async run(ctx, line) {
@@ -118,4 +162,4 @@ const passwd: Command = {
   },
 };
 
-export const userCommands: Command[] = [add, list, remove, passwd];
+export const userCommands: Command[] = [add, list, remove, passwd, roleChange('grant'), roleChange('revoke')];

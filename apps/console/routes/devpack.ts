@@ -44,6 +44,7 @@ export function devPackageRoutes(ctx: ConsoleContext) {
       .send(tarGz(files, { root }));
 
     app.get<{ Params: Params; Querystring: Query }>('/api/services/:name/dev-package', {
+      config: { permission: 'read' },
       schema: {
         tags, params, querystring,
         summary: 'Download the dev package of an IDL version: a TypeScript project with one handler per RPC (npm install && npm start)',
@@ -57,6 +58,7 @@ export function devPackageRoutes(ctx: ConsoleContext) {
     });
 
     app.get<{ Params: Params; Querystring: Query }>('/api/services/:name/stubs', {
+      config: { permission: 'read' },
       schema: {
         tags, params, querystring,
         summary: 'Download the caller stubs of an IDL version: types and a typed connect(client) for calling the service',

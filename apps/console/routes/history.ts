@@ -10,6 +10,8 @@ const isoTime = { type: 'string', format: 'date-time' } as const;
 export function historyRoutes(ctx: ConsoleContext) {
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: Partial<AuditFilter> }>('/api/audit', {
+      // A scoped reader may read the audit of a service stream of its first level.
+      config: { permission: 'read', serviceOf: (request) => serviceOfStream((request.query as { stream?: string }).stream) },
       schema: {
         tags: ['audit'], summary: 'Who did what, when, why, to which stream (newest first)',
         querystring: {
@@ -23,6 +25,7 @@ export function historyRoutes(ctx: ConsoleContext) {
     }, async (request) => ({ entries: await ctx.reads.audit({ limit: 100, ...request.query }) }));
 
     app.get<{ Querystring: { after?: number; limit?: number; wait?: number } }>('/api/events', {
+      config: { permission: 'read' },
       schema: {
         tags: ['events'], summary: 'The global event log after a position; ?wait=<s> waits for new events',
         querystring: {
@@ -49,7 +52,7 @@ export function historyRoutes(ctx: ConsoleContext) {
       };
     });
 
-    app.get('/api/projections', { schema: { tags: ['projections'] } }, async () => {
+    app.get('/api/projections', { config: { permission: 'read' }, schema: { tags: ['projections'] } }, async () => {
       const head = await ctx.store.headPosition();
       return {
         head,
@@ -59,6 +62,7 @@ export function historyRoutes(ctx: ConsoleContext) {
     });
 
     app.post<{ Params: { name: string }; Body: { reason?: string } | null }>('/api/projections/:name/replay', {
+      config: { permission: 'system.admin', serviceOf: () => undefined },
       schema: {
         tags: ['projections'], summary: 'Rebuild a projection from position 0 into a fresh copy, compare, switch',
         params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
@@ -73,6 +77,11 @@ export function historyRoutes(ctx: ConsoleContext) {
       return ctx.projections.replay(request.params.name);
     });
   };
+}
+
+/** `service-Flight.mod_flight` → `Flight.mod_flight`; undefined for other streams. */
+function serviceOfStream(stream: string | undefined): string | undefined {
+  return stream?.startsWith('service-') ? stream.slice('service-'.length) : undefined;
 }
 
 /** Secrets never leave through the event API, even as hashes. */

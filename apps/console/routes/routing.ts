@@ -9,9 +9,10 @@ const etagOf = (version: number) => `"${version}"`;
 
 export function routingRoutes(ctx: ConsoleContext) {
   return async (app: FastifyInstance) => {
-    app.get('/api/routes', { schema: { tags: ['routing'], summary: 'Every routing table' } }, async () => ({ routes: ctx.reads.routes() }));
+    app.get('/api/routes', { config: { permission: 'routes.read' }, schema: { tags: ['routing'], summary: 'Every routing table' } }, async () => ({ routes: ctx.reads.routes() }));
 
     app.get<{ Params: { name: string }; Querystring: { wait?: number } }>('/api/routes/:name', {
+      config: { permission: 'routes.read' },
       schema: {
         tags: ['routing'],
         summary: 'Enabled instances of a service. With If-None-Match and ?wait=<s>, waits for the next change (304 when none came)',

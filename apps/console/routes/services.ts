@@ -7,6 +7,7 @@ import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { createService, deleteService } from '../service-workflows.ts';
 import { HttpProblem } from '../problems.ts';
+import { scopesAllowing } from '../../../domain/access/roles.ts';
 
 type NameParams = { name: string };
 type HostParams = { name: string; addr: string };
@@ -17,11 +18,15 @@ const reasonOnly = { type: ['object', 'null'], properties: { reason: schemas.rea
 
 export function serviceRoutes(ctx: ConsoleContext) {
   return async (app: FastifyInstance) => {
-    app.get('/api/services', { schema: { tags: ['services'], summary: 'The service tree' } }, async () => ({
-      services: ctx.reads.serviceTree(),
-    }));
+    // Everyone sees the part of the tree they may read: all of it, or their first levels.
+    app.get('/api/services', { config: { permission: 'authenticated' }, schema: { tags: ['services'], summary: 'The service tree (the part the caller may read)' } }, async (request) => {
+      const { all, services } = scopesAllowing(request.caller!.grants, 'read');
+      const tree = ctx.reads.serviceTree() as { name: string }[];
+      return { services: all ? tree : tree.filter((first) => services.includes(first.name)) };
+    });
 
     app.post<{ Body: { name: string; kind?: ServiceKind; lang?: string; port?: number; reason?: string } }>('/api/services', {
+      config: { permission: 'services.write', serviceOf: (request) => (request.body as { name?: string } | undefined)?.name },
       schema: {
         tags: ['services'], summary: 'Create a service (`First` or `First.Second`; the first level is created when missing)',
         body: {
@@ -43,17 +48,18 @@ export function serviceRoutes(ctx: ConsoleContext) {
       return commandAnswer(ctx, reply, outcome, 201, { service: parseServiceName(b.name).full });
     });
 
-    app.get<{ Params: NameParams }>('/api/services/:name', { schema: { tags: ['services'], params: nameParams } }, async (request) => {
+    app.get<{ Params: NameParams }>('/api/services/:name', { config: { permission: 'read' }, schema: { tags: ['services'], params: nameParams } }, async (request) => {
       const found = ctx.reads.service(parseServiceName(request.params.name).full);
       if (!found) throw new HttpProblem(404, 'not_found', `service ${request.params.name} does not exist`);
       return found;
     });
 
-    app.delete<{ Params: NameParams }>('/api/services/:name', { schema: { tags: ['services'], params: nameParams, body: reasonOnly } }, async (request, reply) =>
+    app.delete<{ Params: NameParams }>('/api/services/:name', { config: { permission: 'services.write' }, schema: { tags: ['services'], params: nameParams, body: reasonOnly } }, async (request, reply) =>
       commandAnswer(ctx, reply, await deleteService(ctx.store, request.params.name, commandMeta(ctx, request))));
 
     app.post<{ Params: NameParams; Body: { ip: string; port: number; protocol?: HostProtocol; weight?: number; reason?: string } }>(
       '/api/services/:name/hosts', {
+        config: { permission: 'services.write' },
         schema: {
           tags: ['hosts'], summary: 'Add a host (ip:port) to a service; it starts disabled', params: nameParams,
           body: {
@@ -74,6 +80,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
 
     const hostAction = (action: 'enable' | 'disable', type: 'EnableHost' | 'DisableHost', summary: string) =>
       app.post<{ Params: HostParams }>(`/api/services/:name/hosts/:addr/${action}`, {
+        config: { permission: 'services.write' },
         schema: { tags: ['hosts'], summary, params: hostParams, body: reasonOnly },
       }, async (request, reply) => {
         const service = parseServiceName(request.params.name).full;
@@ -85,6 +92,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
     hostAction('disable', 'DisableHost', 'Scale in: the host leaves the routing table');
 
     app.put<{ Params: HostParams; Body: { weight: number; reason?: string } }>('/api/services/:name/hosts/:addr/weight', {
+      config: { permission: 'services.write' },
       schema: {
         tags: ['hosts'], summary: 'Set the static weight of a host', params: hostParams,
         body: { type: 'object', required: ['weight'], additionalProperties: false, properties: { weight: { type: 'integer' }, reason: schemas.reason } },
@@ -97,6 +105,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
     });
 
     app.delete<{ Params: HostParams }>('/api/services/:name/hosts/:addr', {
+      config: { permission: 'services.write' },
       schema: { tags: ['hosts'], summary: 'Remove a disabled host', params: hostParams, body: reasonOnly },
     }, async (request, reply) => {
       const service = parseServiceName(request.params.name).full;

@@ -29,6 +29,7 @@ export interface TailMessage {
 export function topicRoutes(ctx: ConsoleContext, bus: MessageBus) {
   return async (app: FastifyInstance) => {
     app.get<{ Params: { topic: string }; Querystring: { wait?: number; group?: string } }>('/api/topics/:topic/tail', {
+      config: { permission: 'read' },
       schema: {
         tags: ['events'],
         summary: 'Messages published on a report topic after the tail started; pass the answered group back to continue, ?wait=<s> to wait for some',

@@ -28,7 +28,7 @@ export function versionRoutes(ctx: ConsoleContext) {
         return { service, v };
       };
 
-      app.get<{ Params: { name: string } }>(`/api/services/:name/${k.path}`, { schema: { tags, params: nameParams } }, async (request) => {
+      app.get<{ Params: { name: string } }>(`/api/services/:name/${k.path}`, { config: { permission: 'read' }, schema: { tags, params: nameParams } }, async (request) => {
         const service = parseServiceName(request.params.name).full;
         const versions = ctx.reads.versions(k.kind, service);
         if (!versions) throw new HttpProblem(404, 'not_found', `service ${service} does not exist`);
@@ -36,6 +36,7 @@ export function versionRoutes(ctx: ConsoleContext) {
       });
 
       app.put<{ Params: TagParams; Body: { text: string; memo?: string; reason?: string } }>(`/api/services/:name/${k.path}/:tag`, {
+        config: { permission: 'services.write' },
         schema: {
           tags, summary: `Save a new ${k.label} version under a tag (tags are unique per service)`, params: tagParams,
           body: {
@@ -50,10 +51,10 @@ export function versionRoutes(ctx: ConsoleContext) {
         return commandAnswer(ctx, reply, outcome, 201);
       });
 
-      app.get<{ Params: TagParams }>(`/api/services/:name/${k.path}/:tag`, { schema: { tags, params: tagParams } }, async (request) =>
+      app.get<{ Params: TagParams }>(`/api/services/:name/${k.path}/:tag`, { config: { permission: 'read' }, schema: { tags, params: tagParams } }, async (request) =>
         found(request.params.name, request.params.tag).v);
 
-      app.get<{ Params: TagParams }>(`/api/services/:name/${k.path}/:tag/raw`, { schema: { tags, params: tagParams } }, async (request, reply) => {
+      app.get<{ Params: TagParams }>(`/api/services/:name/${k.path}/:tag/raw`, { config: { permission: 'read' }, schema: { tags, params: tagParams } }, async (request, reply) => {
         const { service, v } = found(request.params.name, request.params.tag);
         return reply
           .type(k.mime)
@@ -62,6 +63,7 @@ export function versionRoutes(ctx: ConsoleContext) {
       });
 
       app.delete<{ Params: TagParams }>(`/api/services/:name/${k.path}/:tag`, {
+        config: { permission: 'services.write' },
         schema: { tags, params: tagParams, body: { type: ['object', 'null'], properties: { reason: schemas.reason }, additionalProperties: false } },
       }, async (request, reply) => {
         const service = parseServiceName(request.params.name).full;

@@ -66,6 +66,10 @@ const good: [string[], string, Record<string, string | undefined>, Record<string
   [['user', 'add', 'bob', '--password', 'pw'], 'user add', { NAME: 'bob' }, { password: 'pw' }],
   [['user', 'list'], 'user list', {}, {}],
   [['user', 'remove', 'bob'], 'user remove', { NAME: 'bob' }, {}],
+  [['user', 'grant', 'bob', 'operator', '--service', 'Flight'], 'user grant', { NAME: 'bob', ROLE: 'operator' }, { service: 'Flight' }],
+  [['user', 'revoke', 'bob', 'viewer'], 'user revoke', { NAME: 'bob', ROLE: 'viewer' }, {}],
+  [['token', 'create', '--routes'], 'token create', {}, { routes: true }],
+  [['token', 'revoke', 'tid'], 'token revoke', { TOKEN_ID: 'tid' }, {}],
   [['user', 'passwd'], 'user passwd', { NAME: undefined }, {}],
   [['user', 'passwd', 'bob', '--old-password', 'o', '--password', 'n'], 'user passwd', { NAME: 'bob' }, { 'old-password': 'o', password: 'n' }],
 ];

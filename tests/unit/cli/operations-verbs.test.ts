@@ -106,22 +106,59 @@ test('status: health, head and each projection', async () => {
 test('user add (flag or stdin), list, remove', async () => {
   await withConsole({
     'POST /api/users': { status: 201, body: { ok: true } },
-    'GET /api/users': { body: { users: [{ name: 'admin', createdAt: '2024-05-01T10:00:00Z', tokens: [{ tokenId: 't1', label: 'msec cli on box' }] }, { name: 'bob', createdAt: '2024-05-02T10:00:00Z', tokens: [] }] } },
+    'GET /api/users': { body: { users: [
+      { name: 'admin', createdAt: '2024-05-01T10:00:00Z', roles: [{ role: 'admin', service: '' }], tokens: [{ tokenId: 't1', label: 'msec cli on box' }, { tokenId: 't2', label: 'flight', scope: 'routes' }] },
+      { name: 'bob', createdAt: '2024-05-02T10:00:00Z', roles: [{ role: 'operator', service: 'Flight' }, { role: 'viewer', service: '' }], tokens: [] },
+    ] } },
     'DELETE /api/users/bob': done(),
   }, async (c, env) => {
     const a = await runCli(['user', 'add', 'bob', '--password', 's3cret'], { env });
     assert.equal(a.code, 0, a.stderr);
-    assert.deepEqual(c.requests[0]!.json, { name: 'bob', password: 's3cret' });
+    assert.deepEqual(c.requests[0]!.json, { name: 'bob', password: 's3cret', role: 'viewer' });
     assert.equal(c.requests[0]!.headers.authorization, 'Bearer tok', '--password is the payload, not a credential');
     const piped = await runCli(['user', 'add', 'carol'], { env, stdin: 'pw from pipe\n' });
     assert.equal(piped.code, 0, piped.stderr);
-    assert.deepEqual(c.requests[1]!.json, { name: 'carol', password: 'pw from pipe' });
+    assert.deepEqual(c.requests[1]!.json, { name: 'carol', password: 'pw from pipe', role: 'viewer' });
+    const scoped = await runCli(['user', 'add', 'erin', '--password', 'pw-erin-1', '--role', 'operator', '--service', 'Flight'], { env });
+    assert.equal(scoped.code, 0, scoped.stderr);
+    assert.match(scoped.stdout, /added user erin \(operator of Flight\)/);
+    assert.deepEqual(c.requests[2]!.json, { name: 'erin', password: 'pw-erin-1', role: 'operator', service: 'Flight' });
+    const badRole = await runCli(['user', 'add', 'zed', '--password', 'pw-zed-12', '--role', 'root'], { env });
+    assert.equal(badRole.code, 2);
+    assert.match(badRole.stderr, /unknown role "root"/);
     const none = await runCli(['user', 'add', 'dave'], { env, stdin: '' });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^msec: no password given/);
     const list = await runCli(['user', 'list'], { env });
-    assert.equal(list.stdout, 'NAME   CREATED               TOKENS\nadmin  2024-05-01 10:00:00Z  msec cli on box\nbob    2024-05-02 10:00:00Z  -\n');
+    assert.equal(list.stdout, 'NAME   ROLES                       CREATED               TOKENS\n'
+      + 'admin  admin                       2024-05-01 10:00:00Z  msec cli on box, flight (routes)\n'
+      + 'bob    operator of Flight, viewer  2024-05-02 10:00:00Z  -\n');
     assert.equal((await runCli(['user', 'remove', 'bob'], { env })).code, 0);
+  });
+});
+
+test('user grant / revoke: roles with an optional first-level scope; token create --routes prints the token once', async () => {
+  await withConsole({
+    'POST /api/users/bob/roles': done(),
+    'DELETE /api/users/bob/roles': done(),
+    'POST /api/tokens': { status: 201, body: { ok: true, token: 'msec_secret', tokenId: 'tid-1', scope: 'routes' } },
+    'DELETE /api/tokens/tid-1': done(),
+  }, async (c, env) => {
+    const grant = await runCli(['user', 'grant', 'bob', 'operator', '--service', 'Flight', '--reason', 'on call'], { env });
+    assert.equal(grant.code, 0, grant.stderr);
+    assert.match(grant.stdout, /granted operator of Flight to bob/);
+    assert.deepEqual(c.requests[0]!.json, { role: 'operator', service: 'Flight', reason: 'on call' });
+    const revoke = await runCli(['user', 'revoke', 'bob', 'admin'], { env });
+    assert.equal(revoke.code, 0, revoke.stderr);
+    assert.equal(c.requests[1]!.method, 'DELETE');
+    assert.deepEqual(c.requests[1]!.json, { role: 'admin' });
+    assert.equal((await runCli(['user', 'grant', 'bob', 'god'], { env })).code, 2);
+    const token = await runCli(['token', 'create', '--routes', '--label', 'flight'], { env });
+    assert.equal(token.code, 0, token.stderr);
+    assert.equal(token.stdout, 'msec_secret\n');
+    assert.match(token.stderr, /route-read token tid-1/);
+    assert.deepEqual(c.requests[2]!.json, { scope: 'routes', label: 'flight' });
+    assert.equal((await runCli(['token', 'revoke', 'tid-1'], { env })).code, 0);
   });
 });
 

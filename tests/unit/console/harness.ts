@@ -24,9 +24,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function consoleHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /** Routes added after the console's own (a test of what happens to an undeclared route). */
+  extraRoutes?: (app: FastifyInstance) => unknown;
+  /** Another console on the same store (a second process, or this one restarted). */
+  store?: MemoryEventStore;
+  trustProxy?: ConsoleContext['trustProxy'];
+}
+
+export async function consoleHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logger = pino({ level: 'silent' });
-  const store = new MemoryEventStore();
+  const store = options.store ?? new MemoryEventStore();
   const views = new MemoryViewStore();
   const runner = new ProjectionRunner({ store, views, projections: defaultProjections, logger });
   await runner.start();
@@ -34,16 +42,18 @@ export async function consoleHarness(): Promise<Harness> {
   const ctx: ConsoleContext = {
     store, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
     clock: Date.now, throttle: new LoginThrottle(Date.now), secureCookies: false, readYourWritesMs: 5000,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   };
   await bootstrap(ctx, adminPassword);
   const app = await buildConsole(ctx);
+  options.extraRoutes?.(app);
   return {
     app, store, ctx,
     call: (o) => app.inject({ ...o, headers: { authorization: basicAdmin, ...(o.headers ?? {}) } }),
     close: async () => {
       await app.close();
       await runner.stop();
-      await store.close();
+      if (!options.store) await store.close();
     },
   };
 }

@@ -51,12 +51,16 @@ test('nobody removes themselves; a removed user is locked out', async () => {
   assert.deepEqual(types, ['UserRemoved', 'PasswordChanged', 'UserCreated']);
 });
 
-test('the last user cannot be removed', async () => {
-  const r = await h.call({ method: 'DELETE', url: '/api/users/admin', headers: basic('admin', 'correct horse battery') });
-  assert.ok(r.statusCode === 403 || r.statusCode === 409);
+test('the last admin cannot be removed, even by another user with the right to manage users', async () => {
+  const self = await h.call({ method: 'DELETE', url: '/api/users/admin' });
+  assert.equal(self.statusCode, 403);
+  assert.match((self.json() as { detail: string }).detail, /cannot remove yourself/);
+  const revoke = await h.call({ method: 'DELETE', url: '/api/users/admin/roles', payload: { role: 'admin' } });
+  assert.equal(revoke.statusCode, 409);
+  assert.match((revoke.json() as { detail: string }).detail, /last admin/);
 });
 
-test('password guessing is throttled: after 5 wrong passwords even the right one gets 429 for a while', async () => {
+test('password guessing is throttled per user and source: after 5 wrong passwords from one address even the right one gets 429 there', async () => {
   const add = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'carol', password: 'carol-pass-1' } });
   assert.equal(add.statusCode, 201);
   for (let i = 0; i < 5; i++) {
@@ -66,8 +70,10 @@ test('password guessing is throttled: after 5 wrong passwords even the right one
   const locked = await h.app.inject({ method: 'POST', url: '/api/login', remoteAddress: '10.9.9.9', payload: { user: 'carol', password: 'carol-pass-1' } });
   assert.equal(locked.statusCode, 429);
   assert.match((locked.json() as { detail: string }).detail, /try again in \d+ s/);
-  const basic = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.8.8.8', headers: { authorization: `Basic ${Buffer.from('carol:carol-pass-1').toString('base64')}` } });
+  const basic = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.9.9.9', headers: { authorization: `Basic ${Buffer.from('carol:carol-pass-1').toString('base64')}` } });
   assert.equal(basic.statusCode, 429, 'Basic auth shares the throttle');
-  const other = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.8.8.8', headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } });
+  const elsewhere = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.8.8.8', headers: { authorization: `Basic ${Buffer.from('carol:carol-pass-1').toString('base64')}` } });
+  assert.equal(elsewhere.statusCode, 200, 'carol from another address is not locked out by the guesses');
+  const other = await h.app.inject({ method: 'GET', url: '/api/routes', remoteAddress: '10.9.9.9', headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } });
   assert.equal(other.statusCode, 200, 'other users are not locked out');
 });

@@ -7,7 +7,7 @@ const HASH = 'scrypt$16384$8$1$c2FsdA==$aGFzaA==';
 const created = (name = 'alice', passwordHash = HASH): UserEvent => ({ type: 'UserCreated', data: { name, passwordHash } });
 const removed = (name = 'alice'): UserEvent => ({ type: 'UserRemoved', data: { name } });
 const issued = (tokenId: string, label = 'ci', name = 'alice'): UserEvent =>
-  ({ type: 'ApiTokenIssued', data: { name, tokenId, tokenHash: `h-${tokenId}`, label } });
+  ({ type: 'ApiTokenIssued', data: { name, tokenId, tokenHash: `h-${tokenId}`, label, scope: '' } });
 const revoked = (tokenId: string, name = 'alice'): UserEvent => ({ type: 'ApiTokenRevoked', data: { name, tokenId } });
 const issue = (tokenId: string, label = 'ci') =>
   ({ type: 'IssueApiToken' as const, name: 'alice', tokenId, tokenHash: `h-${tokenId}`, label });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { DomainEvent } from '../../../domain/events.ts';
 import { serviceEventTypes } from '../../../domain/services/events.ts';
 import { userEventTypes } from '../../../domain/users/events.ts';
+import { accessEventTypes } from '../../../domain/access/events.ts';
 import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
 import * as e from './events.ts';
 
@@ -31,12 +32,23 @@ const everyType: [DomainEvent, string][] = [
   [e.userRemoved('alice'), 'user alice removed'],
   [e.tokenIssued('alice', 'tok-1', secrets[1]!, 'ci bot'), 'API token tok-1 "ci bot" issued to alice'],
   [e.tokenRevoked('alice', 'tok-1'), 'API token tok-1 of alice revoked'],
+  [e.tokenIssued('svc', 'tok-2', secrets[1]!, 'flight', 'routes'), 'route-read API token tok-2 "flight" issued to svc'],
+  [e.sessionEnded('alice', 'nonce-123456', 1), 'alice logged out'],
+  [e.accessInitialized(['admin', 'bob']), 'roles introduced: existing users admin, bob keep full rights as admin'],
+  [e.accessInitialized([]), 'roles introduced'],
+  [e.userAccessSet('alice', [{ role: 'operator', service: 'Flight' }]), 'alice given operator of Flight'],
+  [e.roleGranted('alice', 'viewer'), 'viewer granted to alice'],
+  [e.roleRevoked('alice', 'operator', 'Flight'), 'operator of Flight revoked from alice'],
+  [e.userAccessRemoved('alice'), 'every role of alice removed'],
+  [{ type: 'AccessRefused', data: { user: 'eve', permission: 'services.write', service: 'Flight.x', method: 'DELETE', route: '/api/services/:name', suppressed: 3 } },
+    'refused DELETE /api/services/:name to eve: needs services.write on Flight.x (and 3 more refusals not recorded one by one)'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    assert.deepEqual(new Set(everyType.map(([event]) => event.type)), new Set([...serviceEventTypes, ...userEventTypes]));
-    assert.deepEqual(new Set(auditProjection.handles), new Set([...serviceEventTypes, ...userEventTypes]));
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes]);
+    assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
+    assert.deepEqual(new Set(auditProjection.handles), all);
   });
 
   it('writes one row per event: who, when, why, which stream, and a summary', () => {

@@ -34,7 +34,13 @@ export const idlDeleted = (service: string, tag: string) => ev('IdlVersionDelete
 export const userCreated = (name: string, passwordHash = `scrypt$${name}-hash`) => ev('UserCreated', { name, passwordHash });
 export const passwordChanged = (name: string, passwordHash: string) => ev('PasswordChanged', { name, passwordHash });
 export const userRemoved = (name: string) => ev('UserRemoved', { name });
-export const tokenIssued = (name: string, tokenId: string, tokenHash: string, label = 'cli') => ev('ApiTokenIssued', { name, tokenId, tokenHash, label });
+export const tokenIssued = (name: string, tokenId: string, tokenHash: string, label = 'cli', scope: '' | 'routes' = '') => ev('ApiTokenIssued', { name, tokenId, tokenHash, label, scope });
+export const sessionEnded = (name: string, nonce: string, expiresAtMs: number) => ev('SessionEnded', { name, nonce, expiresAtMs });
+export const accessInitialized = (admins: string[]) => ev('AccessInitialized', { admins });
+export const userAccessSet = (user: string, grants: { role: 'admin' | 'operator' | 'viewer'; service: string }[]) => ev('UserAccessSet', { user, grants });
+export const roleGranted = (user: string, role: 'admin' | 'operator' | 'viewer', service = '') => ev('RoleGranted', { user, role, service });
+export const roleRevoked = (user: string, role: 'admin' | 'operator' | 'viewer', service = '') => ev('RoleRevoked', { user, role, service });
+export const userAccessRemoved = (user: string) => ev('UserAccessRemoved', { user });
 export const tokenRevoked = (name: string, tokenId: string) => ev('ApiTokenRevoked', { name, tokenId });
 
 function addr(address: string): { ip: string; port: number } {
@@ -46,11 +52,13 @@ function addr(address: string): { ip: string; port: number } {
 export function streamOf(event: DomainEvent): string {
   const data = event.data as Record<string, string>;
   if (isUserEvent(event)) return streams.user(data.name!);
+  if (event.type === 'AccessRefused') return streams.accessRefusals;
+  if ('user' in data || event.type === 'AccessInitialized') return streams.access;
   return streams.service(data.service ?? data.parent ?? data.name!);
 }
 
 function isUserEvent(event: DomainEvent): event is UserEvent {
-  return ['UserCreated', 'PasswordChanged', 'UserRemoved', 'ApiTokenIssued', 'ApiTokenRevoked'].includes(event.type);
+  return ['UserCreated', 'PasswordChanged', 'UserRemoved', 'ApiTokenIssued', 'ApiTokenRevoked', 'SessionEnded'].includes(event.type);
 }
 
 export const startTime = Date.parse('2024-05-01T08:00:00.000Z');

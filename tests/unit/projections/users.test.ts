@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DomainEvent } from '../../../domain/events.ts';
-import { findTokenByHash, findUser, listUsers, userCount, usersProjection, type UsersState } from '../../../projections/users.ts';
-import { foldState, hostAdded, passwordChanged, recorded, tokenIssued, tokenRevoked, userCreated, userRemoved } from './events.ts';
+import { findTokenByHash, findUser, grantsOf, isSessionEnded, listUsers, userCount, usersProjection, type UsersState } from '../../../projections/users.ts';
+import {
+  accessInitialized, foldState, hostAdded, passwordChanged, recorded, roleGranted, roleRevoked, sessionEnded, startTime,
+  tokenIssued, tokenRevoked, userAccessRemoved, userAccessSet, userCreated, userRemoved,
+} from './events.ts';
 
 const given = (...events: DomainEvent[]): UsersState => foldState(usersProjection, recorded(events));
 
@@ -27,7 +30,7 @@ describe('users projection', () => {
     const state = given(userCreated('alice'), tokenIssued('alice', 't1', 'h1', 'laptop'), tokenIssued('alice', 't2', 'h2'));
     const found = findTokenByHash(state, 'h1');
     assert.equal(found!.user.name, 'alice');
-    assert.deepEqual(found!.token, { tokenId: 't1', label: 'laptop', tokenHash: 'h1', issuedAt: '2024-05-01T08:02:00.000Z' });
+    assert.deepEqual(found!.token, { tokenId: 't1', label: 'laptop', tokenHash: 'h1', issuedAt: '2024-05-01T08:02:00.000Z', scope: '' });
     assert.equal(findTokenByHash(state, 'nope'), null);
     assert.equal(findTokenByHash(state, 'constructor'), null);
   });
@@ -53,8 +56,8 @@ describe('users projection', () => {
     const state = given(userCreated('zoe'), userCreated('alice'), tokenIssued('alice', 't1', 'h1', 'ci'));
     const listed = listUsers(state);
     assert.deepEqual(listed, [
-      { name: 'alice', createdAt: '2024-05-01T08:02:00.000Z', tokens: [{ tokenId: 't1', label: 'ci', issuedAt: '2024-05-01T08:03:00.000Z' }] },
-      { name: 'zoe', createdAt: '2024-05-01T08:01:00.000Z', tokens: [] },
+      { name: 'alice', createdAt: '2024-05-01T08:02:00.000Z', roles: [{ role: 'admin', service: '' }], tokens: [{ tokenId: 't1', label: 'ci', issuedAt: '2024-05-01T08:03:00.000Z', scope: '' }] },
+      { name: 'zoe', createdAt: '2024-05-01T08:01:00.000Z', roles: [{ role: 'admin', service: '' }], tokens: [] },
     ]);
     assert.doesNotMatch(JSON.stringify(listed), /hash|scrypt|h1/i);
   });
@@ -64,8 +67,64 @@ describe('users projection', () => {
     assert.deepEqual(state, usersProjection.initialState());
   });
 
-  it('reads user events only', () => {
+  it('reads user and grant events only', () => {
     assert.ok(!usersProjection.handles.includes(hostAdded('A.b', '1.1.1.1:1').type));
-    assert.equal(usersProjection.handles.length, 5);
+    assert.ok(!usersProjection.handles.includes('AccessRefused'));
+    assert.equal(usersProjection.handles.length, 11);
+  });
+});
+
+describe('users projection: roles', () => {
+  it('before access control is initialized, every existing user has full rights (as before roles existed)', () => {
+    const state = given(userCreated('old'));
+    assert.deepEqual(grantsOf(state, 'old'), [{ role: 'admin', service: '' }]);
+    assert.deepEqual(grantsOf(state, 'nobody'), []);
+  });
+
+  it('once initialized, the users named keep admin and later users have only what they are given', () => {
+    const state = given(userCreated('old'), accessInitialized(['old']), userCreated('alice'),
+      userAccessSet('alice', [{ role: 'operator', service: 'Flight' }]), userCreated('bob'));
+    assert.deepEqual(grantsOf(state, 'old'), [{ role: 'admin', service: '' }]);
+    assert.deepEqual(grantsOf(state, 'alice'), [{ role: 'operator', service: 'Flight' }]);
+    assert.deepEqual(grantsOf(state, 'bob'), []);
+  });
+
+  it('grants add up, revokes take one away, removal takes them all', () => {
+    let state = given(accessInitialized([]), userCreated('alice'), roleGranted('alice', 'viewer'), roleGranted('alice', 'operator', 'Flight'),
+      roleGranted('alice', 'viewer'));
+    assert.deepEqual(grantsOf(state, 'alice'), [{ role: 'viewer', service: '' }, { role: 'operator', service: 'Flight' }]);
+    state = given(accessInitialized([]), userCreated('alice'), roleGranted('alice', 'viewer'), roleGranted('alice', 'operator', 'Flight'),
+      roleRevoked('alice', 'viewer'));
+    assert.deepEqual(grantsOf(state, 'alice'), [{ role: 'operator', service: 'Flight' }]);
+    state = given(accessInitialized([]), userCreated('alice'), roleGranted('alice', 'viewer'), userAccessRemoved('alice'));
+    assert.deepEqual(grantsOf(state, 'alice'), []);
+  });
+
+  it('a user created again gets the grants set for the new account, not the old ones', () => {
+    const state = given(accessInitialized([]), userCreated('alice'), roleGranted('alice', 'operator'), userRemoved('alice'),
+      userCreated('alice'), userAccessSet('alice', [{ role: 'viewer', service: '' }]));
+    assert.deepEqual(grantsOf(state, 'alice'), [{ role: 'viewer', service: '' }]);
+  });
+
+  it('lists tokens with their scope', () => {
+    const state = given(userCreated('svc'), tokenIssued('svc', 't1', 'h1', 'flight', 'routes'));
+    assert.equal(listUsers(state)[0]!.tokens[0]!.scope, 'routes');
+    assert.equal(findTokenByHash(state, 'h1')!.token.scope, 'routes');
+  });
+});
+
+describe('users projection: logged-out sessions', () => {
+  it('remembers a logout until the session would have expired, then forgets it', () => {
+    const expires = startTime + 3 * 60_000 + 30_000; // between the 3rd and 4th event
+    let state = given(userCreated('alice'), sessionEnded('alice', 'nonce-aaaa1111', expires));
+    assert.equal(isSessionEnded(state, 'nonce-aaaa1111'), true);
+    assert.equal(isSessionEnded(state, 'nonce-other'), false);
+    state = given(userCreated('alice'), sessionEnded('alice', 'nonce-aaaa1111', expires), passwordChanged('alice', 'x'), passwordChanged('alice', 'y'));
+    assert.equal(isSessionEnded(state, 'nonce-aaaa1111'), false, 'pruned once an event later than its expiry is folded');
+  });
+
+  it('ignores a logout of a session that had expired already', () => {
+    const state = given(userCreated('alice'), sessionEnded('alice', 'nonce-old', startTime));
+    assert.deepEqual(state.endedSessions, []);
   });
 });
