@@ -3,6 +3,7 @@ import { findToken, type Env } from './credentials.ts';
 import { AuthMissingError, UsageError } from './errors.ts';
 import { readSecret, StdinReader, type Input, type Output } from './prompt.ts';
 import { strOpt, usageLine, type CommandLine, type CommandSpec } from './args.ts';
+import { terminalSafe, terminalSafeKeepingStyles } from './terminal-safe.ts';
 
 /** What a verb may touch of the outside world; tests pass their own. */
 export interface Io {
@@ -38,7 +39,10 @@ export interface Ctx extends Io {
   reader: StdinReader;
   /** Colours only on a terminal, and never with NO_COLOR. */
   color: boolean;
+  /** Prints text, with terminal controls from the data made visible (terminal-safe.ts). */
   out(text: string): void;
+  /** Prints a file's bytes as they are when stdout is a file or pipe; made safe on a terminal. */
+  raw(text: string): void;
 }
 
 export type RunLine = Extract<CommandLine, { kind: 'run' }>;
@@ -51,12 +55,16 @@ export interface Command extends CommandSpec {
 export const defaultConsoleUrl = 'http://127.0.0.1:8080';
 
 export function makeCtx(io: Io, version: string): Ctx {
+  const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
   return {
     ...io,
     version,
     reader: new StdinReader(io.stdin),
-    color: io.stdout.isTTY === true && !io.env.NO_COLOR,
-    out: (text) => void io.stdout.write(text),
+    color,
+    // Every printed field may come from outside (console answers, reports): see terminal-safe.ts.
+    out: (text) => void io.stdout.write(color ? terminalSafeKeepingStyles(text) : terminalSafe(text)),
+    raw: (text) => void io.stdout.write(io.stdout.isTTY === true ? terminalSafe(text) : text),
+    stderr: { isTTY: io.stderr.isTTY, write: (text: string) => io.stderr.write(terminalSafe(text)) },
   };
 }
 

@@ -1,4 +1,5 @@
 import { oneLine } from './errors.ts';
+import { styles } from './terminal-safe.ts';
 
 /** Plain-text tables: aligned columns, two spaces apart, no trailing blanks. */
 
@@ -58,7 +59,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   });
   const line = (cells: readonly string[]) => cells.map((c, i) => pad(c, widths[i]!, align[i]!)).join('  ').trimEnd();
   const head = line(headers);
-  const out = [o.color ? `\u001b[1m${head}\u001b[0m` : head, ...text.map(line)];
+  const out = [o.color ? `${styles.bold}${head}${styles.reset}` : head, ...text.map(line)];
   return out.join('\n') + '\n';
 }
 

@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,25 @@ after(() => {
 type Route = { service: string; version: number; instances: { ip: string; port: number; protocol: string; weight: number }[] };
 type AuditEntry = { actor: string; type: string; stream: string; summary: string; reason: string; position: number };
 
+/** Modes of everything under `dir` that anyone but the owner could read, write or enter. */
+function openToOthers(dir: string): string[] {
+  const open: string[] = [];
+  const walk = (path: string) => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    if ((st.mode & 0o077) !== 0) open.push(`${path} ${(st.mode & 0o777).toString(8)}`);
+    if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(dir);
+  return open;
+}
+
 test('Flight.mod_flight: create, hosts, scale out, versions, audit, kill -9, replay', async () => {
+  // A home left world-readable by an earlier version (or by hand) is closed at start.
+  chmodSync(home, 0o755);
+  writeFileSync(join(home, 'notes.txt'), 'left by hand', { mode: 0o644 });
   const first = await startUp(home);
+  assert.deepEqual(openToOthers(home), [], 'the home folder and everything in it is private to the owner (0700/0600)');
   assert.ok(first.adminPassword, `the first start prints the generated admin password:\n${first.output()}`);
   const env = { MSEC_CONSOLE: first.url, MSEC_USER: 'admin', MSEC_PASSWORD: first.adminPassword!, MSEC_CONFIG_DIR: files };
   const ok = (args: string[]) => {

@@ -70,7 +70,7 @@ function versionedFileCommands(k: FileKind): Command[] {
         const path = `${base(line.args.SERVICE!)}/${seg(line.args.TAG!)}`;
         if (line.opts.json === true) return printJson(ctx, await client.get<unknown>(path));
         const raw = await client.request('GET', `${path}/raw`, { headers: { accept: 'text/plain, */*' } });
-        ctx.out(raw.text);
+        ctx.raw(raw.text);
       },
     },
     {
