@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { userDecider } from '../../domain/users/index.ts';
 import { passwordProblem } from '../../domain/users/password-hash.ts';
 import { uuidv7 } from '../../domain/event-ids.ts';
+import { DomainError } from '../../domain/decider.ts';
 import { streams } from '../../domain/streams.ts';
 import { executeCommand, type CommandMeta } from './command-bus.ts';
 import type { ConsoleContext } from './context.ts';
@@ -21,8 +22,13 @@ export async function bootstrap(ctx: ConsoleContext, givenPassword: string | und
   let last = 0;
   for (const name of reservedServices) {
     if (ctx.reads.service(name)) continue;
-    const r = await createService(ctx.store, { name, kind: 'odd', lang: '', port: 0, system: true }, meta('required by MSEC: created on first start'));
-    last = Math.max(last, r.position);
+    try {
+      const r = await createService(ctx.store, { name, kind: 'odd', lang: '', port: 0, system: true }, meta('required by MSEC: created on first start'));
+      last = Math.max(last, r.position);
+    } catch (e) {
+      // Another console starting on the same store created it first.
+      if (!(e instanceof DomainError && e.code === 'conflict')) throw e;
+    }
   }
   let adminPassword: string | undefined;
   if (ctx.reads.userCount() === 0) {
