@@ -51,6 +51,8 @@ interface RememberedCommand {
   position: number;
   actor: string;
   eventTypes: string[];
+  /** Global position of each of `eventTypes` (for events this process appended: the batch's last). */
+  positions: number[];
   /** Hash of the command, known for commands decided by this process: a reused key with another request is refused. */
   fingerprint?: string;
 }
@@ -96,7 +98,9 @@ async function caughtUp<C, S>(store: EventStore, stream: string, decider: Decide
     folded.revision = e.revision;
     folded.position = e.position;
     const known = folded.commands.get(e.correlationId);
-    folded.commands.set(e.correlationId, { position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type] });
+    folded.commands.set(e.correlationId, {
+      position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type], positions: [...(known?.positions ?? []), e.position],
+    });
   }
   cache.delete(stream); // re-inserted last: the Map's order is least recently used first
   cache.set(stream, folded);
@@ -148,8 +152,8 @@ export interface StreamSnapshot<S> {
   state: S;
   revision: number;
   position: number;
-  /** Types of the events carrying this command id (any earlier attempt with the same key included). */
-  wrote: readonly string[];
+  /** The events carrying this command id (any earlier attempt with the same key included), oldest first. */
+  wrote: readonly { type: string; position: number }[];
 }
 
 /** Reads a stream's new events (another console's too) and returns its state, for a workflow to plan on. */
@@ -160,7 +164,7 @@ export function streamSnapshot<C, S>(store: EventStore, stream: string, decider:
     if (known && known.actor !== meta.actor) {
       throw new DomainError('conflict', `Idempotency-Key ${meta.commandId} was used for a different request: send a new key`);
     }
-    return { state: folded.state, revision: folded.revision, position: folded.position, wrote: known?.eventTypes ?? [] };
+    return { state: folded.state, revision: folded.revision, position: folded.position, wrote: known?.eventTypes.map((type, i) => ({ type, position: known.positions[i]! })) ?? [] };
   });
 }
 
@@ -216,7 +220,8 @@ async function appendDecided<C, S>(
     folded.position = r.position;
     const known = folded.commands.get(meta.commandId);
     folded.commands.set(meta.commandId, {
-      position: r.position, actor: meta.actor, eventTypes: [...(known?.eventTypes ?? []), ...eventTypes], fingerprint: known ? undefined : fingerprint(command),
+      position: r.position, actor: meta.actor, eventTypes: [...(known?.eventTypes ?? []), ...eventTypes],
+      positions: [...(known?.positions ?? []), ...eventTypes.map(() => r.position)], fingerprint: known ? undefined : fingerprint(command),
     });
   } else {
     cache.delete(stream); // the store answered an earlier append of the same ids: re-read next time

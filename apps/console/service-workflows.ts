@@ -77,7 +77,7 @@ function runWorkflow(store: EventStore, name: ServiceName, plan: (view: TreeView
         if (planned.done) {
           return {
             stream: target, revision: targetRevision, position: Math.max(tree.parent.position, tree.service.position),
-            eventTypes: written.length ? written : [...tree.parent.wrote, ...tree.service.wrote],
+            eventTypes: written.length ? written : tree.wroteBefore,
           };
         }
         const { next } = planned;
@@ -113,6 +113,8 @@ async function readTree(store: EventStore, parentStream: string, serviceStream: 
   const service = serviceStream ? await streamSnapshot(store, serviceStream, serviceDecider, meta) : noService;
   const again = await streamSnapshot(store, parentStream, firstLevelDecider, meta);
   if (again.revision !== parent.revision) return null;
-  const wrote = new Set([...parent.wrote, ...service.wrote] as ServiceEventType[]);
-  return { parent, service, view: { parent: parent.state, service: service.state, wrote } satisfies TreeView };
+  // A sort keeps equal positions (one batch) in order.
+  const wroteBefore = [...parent.wrote, ...service.wrote].sort((a, b) => a.position - b.position).map((e) => e.type);
+  const view: TreeView = { parent: parent.state, service: service.state, wrote: new Set(wroteBefore as ServiceEventType[]) };
+  return { parent, service, view, wroteBefore };
 }
