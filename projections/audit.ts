@@ -49,6 +49,10 @@ export function summarize(event: DomainEvent): string {
       return `first-level service ${event.data.name} created (${event.data.kind})`;
     case 'FirstLevelServiceDeleted':
       return `first-level service ${event.data.name} deleted`;
+    case 'ChildServiceClaimed': {
+      const { parent, child, kind, lang, port } = event.data;
+      return `${child} claimed under ${parent} for a creation (${kind}, ${lang || 'no language'}, port ${port})`;
+    }
     case 'ChildServiceLinked':
       return `${event.data.child} linked under ${event.data.parent}`;
     case 'ChildServiceUnlinked':

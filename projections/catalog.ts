@@ -35,6 +35,9 @@ function applyServiceEvent(state: CatalogState, event: RecordedEvent<ServiceEven
     }
     case 'FirstLevelServiceDeleted':
       return { ...state, firstLevels: firstLevelList.without(state.firstLevels, event.data.name) };
+    // A claimed child is listed at once (as a child whose service does not exist yet), like a
+    // linked one in logs from before claims: the tree shows the creation in progress.
+    case 'ChildServiceClaimed':
     case 'ChildServiceLinked':
       return updateFirstLevel(state, event, (first) => ({
         ...first, children: [...first.children.filter((c) => c !== childName(event.data)), childName(event.data)].sort(compareText),

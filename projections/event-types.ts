@@ -8,6 +8,7 @@ import type { DomainEventType } from '../domain/events.ts';
 const everyType: Record<DomainEventType, true> = {
   FirstLevelServiceCreated: true,
   FirstLevelServiceDeleted: true,
+  ChildServiceClaimed: true,
   ChildServiceLinked: true,
   ChildServiceUnlinked: true,
   ServiceCreated: true,

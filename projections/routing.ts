@@ -107,6 +107,7 @@ function applyRoutingEvent(state: RoutingState, event: RecordedEvent<ServiceEven
     }
     case 'FirstLevelServiceCreated':
     case 'FirstLevelServiceDeleted':
+    case 'ChildServiceClaimed':
     case 'ChildServiceLinked':
     case 'ChildServiceUnlinked':
     case 'ConfigVersionAdded':

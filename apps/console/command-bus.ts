@@ -35,11 +35,13 @@ export interface CommandOutcome {
 /**
  * Folded state per (decider, stream), so a command reads only the events appended since the
  * last one instead of the whole stream. Commands on one stream run one at a time in this
- * process (`inOrder`); another process's appends are read before deciding, and a conflict at
- * append drops the entry.
+ * process (`inOrder`); another process's appends are read before deciding (every command and
+ * every workflow step reads the stream's tail first), and a conflict at append drops the entry.
  */
 interface Folded<S> {
   revision: number;
+  /** Global position of the stream's last event (0 before any). */
+  position: number;
   state: S;
   /** Every command id seen on this stream and what it wrote, so any retry answers the same. */
   commands: Map<string, RememberedCommand>;
@@ -49,6 +51,8 @@ interface RememberedCommand {
   position: number;
   actor: string;
   eventTypes: string[];
+  /** Global position of each of `eventTypes` (for events this process appended: the batch's last). */
+  positions: number[];
   /** Hash of the command, known for commands decided by this process: a reused key with another request is refused. */
   fingerprint?: string;
 }
@@ -88,12 +92,15 @@ async function caughtUp<C, S>(store: EventStore, stream: string, decider: Decide
   if (unknown) {
     throw new Error(`stream ${stream} holds a ${unknown.type} event (position ${unknown.position}) that this msec build does not know: run a newer msec`);
   }
-  if (!folded) folded = { revision: -1, state: decider.initialState(), commands: new Map() };
+  if (!folded) folded = { revision: -1, position: 0, state: decider.initialState(), commands: new Map() };
   for (const e of fresh) {
     folded.state = decider.evolve(folded.state, e);
     folded.revision = e.revision;
+    folded.position = e.position;
     const known = folded.commands.get(e.correlationId);
-    folded.commands.set(e.correlationId, { position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type] });
+    folded.commands.set(e.correlationId, {
+      position: e.position, actor: e.actor, eventTypes: [...(known?.eventTypes ?? []), e.type], positions: [...(known?.positions ?? []), e.position],
+    });
   }
   cache.delete(stream); // re-inserted last: the Map's order is least recently used first
   cache.set(stream, folded);
@@ -119,7 +126,6 @@ export async function executeCommand<C, S>(
   step = 0,
 ): Promise<CommandOutcome> {
   return inOrder(store, stream, async () => {
-    const cache = foldedFor<S>(store, decider);
     const folded = await caughtUp(store, stream, decider);
     const current = folded.revision;
     // A retried request (same command id) finds its events already stored: answer as before.
@@ -137,32 +143,88 @@ export async function executeCommand<C, S>(
 
     const decided = decider.decide(command, folded.state);
     if (decided.length === 0) return { stream, revision: current, position: 0, eventTypes: [] };
-    const occurredAt = new Date(meta.at).toISOString();
-    const events: NewEvent[] = decided.map((e, i) => ({
-      ...e,
-      id: eventIdFor(meta.commandId, step * 1000 + i),
-      occurredAt,
-      actor: meta.actor,
-      reason: meta.reason,
-      correlationId: meta.commandId,
-      causationId: meta.commandId,
-    }));
-    let r;
-    try {
-      r = await store.append(stream, current < 0 ? 'no_stream' : current, events);
-    } catch (e) {
-      cache.delete(stream); // another process wrote: start from the store next time
-      throw e;
-    }
-    const eventTypes = decided.map((e) => e.type);
-    if (r.nextRevision === current + events.length) {
-      // Fold our own events so the next command needs no read.
-      for (const e of decided) folded.state = decider.evolve(folded.state, e);
-      folded.revision = r.nextRevision;
-      folded.commands.set(meta.commandId, { position: r.position, actor: meta.actor, eventTypes, fingerprint: fingerprint(command) });
-    } else {
-      cache.delete(stream); // the store answered an earlier append of the same ids: re-read next time
-    }
-    return { stream, revision: r.nextRevision, position: r.position, eventTypes };
+    return appendDecided(store, stream, decider, folded, command, decided, meta, (i) => step * 1000 + i);
   });
+}
+
+/** A stream as the next step of a workflow sees it, and what this request wrote to it before. */
+export interface StreamSnapshot<S> {
+  state: S;
+  revision: number;
+  position: number;
+  /** The events carrying this command id (any earlier attempt with the same key included), oldest first. */
+  wrote: readonly { type: string; position: number }[];
+}
+
+/** Reads a stream's new events (another console's too) and returns its state, for a workflow to plan on. */
+export function streamSnapshot<C, S>(store: EventStore, stream: string, decider: Decider<C, DomainEvent, S>, meta: CommandMeta): Promise<StreamSnapshot<S>> {
+  return inOrder(store, stream, async () => {
+    const folded = await caughtUp(store, stream, decider);
+    const known = folded.commands.get(meta.commandId);
+    if (known && known.actor !== meta.actor) {
+      throw new DomainError('conflict', `Idempotency-Key ${meta.commandId} was used for a different request: send a new key`);
+    }
+    return { state: folded.state, revision: folded.revision, position: folded.position, wrote: known?.eventTypes.map((type, i) => ({ type, position: known.positions[i]! })) ?? [] };
+  });
+}
+
+/**
+ * Appends one workflow step: the command is decided on the stream's state at `expected`, the
+ * revision the step was planned at, and appended only if the stream is still there; otherwise
+ * WrongExpectedRevision, and the workflow plans again from a fresh read. `index` makes the
+ * step's event ids (the same step planned at the same revision gets the same ids, so a
+ * retried request that meets its own earlier append is answered by the store's idempotency).
+ */
+export async function appendStep<C, S>(
+  store: EventStore, stream: string, decider: Decider<C, DomainEvent, S>, command: C, expected: number, meta: CommandMeta,
+  index: (i: number) => number,
+): Promise<CommandOutcome> {
+  return inOrder(store, stream, async () => {
+    const folded = await caughtUp(store, stream, decider);
+    if (folded.revision !== expected) throw new WrongExpectedRevision(stream, expected < 0 ? 'no_stream' : expected, folded.revision < 0 ? 'no_stream' : folded.revision);
+    const decided = decider.decide(command, folded.state);
+    if (decided.length === 0) return { stream, revision: expected, position: 0, eventTypes: [] };
+    return appendDecided(store, stream, decider, folded, command, decided, meta, index);
+  });
+}
+
+/** Appends decided events at the folded revision and keeps the cache in step. Call inside `inOrder(store, stream, …)`. */
+async function appendDecided<C, S>(
+  store: EventStore, stream: string, decider: Decider<C, DomainEvent, S>, folded: Folded<S>, command: C, decided: DomainEvent[],
+  meta: CommandMeta, index: (i: number) => number,
+): Promise<CommandOutcome> {
+  const cache = foldedFor<S>(store, decider);
+  const current = folded.revision;
+  const occurredAt = new Date(meta.at).toISOString();
+  const events: NewEvent[] = decided.map((e, i) => ({
+    ...e,
+    id: eventIdFor(meta.commandId, index(i)),
+    occurredAt,
+    actor: meta.actor,
+    reason: meta.reason,
+    correlationId: meta.commandId,
+    causationId: meta.commandId,
+  }));
+  let r;
+  try {
+    r = await store.append(stream, current < 0 ? 'no_stream' : current, events);
+  } catch (e) {
+    cache.delete(stream); // another process wrote: start from the store next time
+    throw e;
+  }
+  const eventTypes = decided.map((e) => e.type);
+  if (r.nextRevision === current + events.length) {
+    // Fold our own events so the next command needs no read.
+    for (const e of decided) folded.state = decider.evolve(folded.state, e);
+    folded.revision = r.nextRevision;
+    folded.position = r.position;
+    const known = folded.commands.get(meta.commandId);
+    folded.commands.set(meta.commandId, {
+      position: r.position, actor: meta.actor, eventTypes: [...(known?.eventTypes ?? []), ...eventTypes],
+      positions: [...(known?.positions ?? []), ...eventTypes.map(() => r.position)], fingerprint: known ? undefined : fingerprint(command),
+    });
+  } else {
+    cache.delete(stream); // the store answered an earlier append of the same ids: re-read next time
+  }
+  return { stream, revision: r.nextRevision, position: r.position, eventTypes };
 }

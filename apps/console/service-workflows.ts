@@ -1,21 +1,23 @@
 /**
- * Commands that span a first-level stream and a second-level stream. The parent stream holds
- * which children exist (so "delete refused while children remain" is one stream's rule); the
- * child stream holds the service itself. Both steps of a workflow run under one lock per
- * first level, every step is checked before anything is written, and each step is resumable:
- * linking a linked child and unlinking an unlinked one decide nothing, so a request that died
- * between steps is completed by sending it again.
- *
- * The lock is per console process. Two consoles writing one store (distributed mode) must
- * route service-tree commands of one first level to one console (see README).
+ * Runs the service-tree workflows planned in domain/services/tree-workflows.ts: read the parent
+ * stream and the service stream, plan, append the planned step at the revision it was planned
+ * at; when another console (or request) moved that stream first, read again and plan again, a
+ * bounded number of times. The rules hold across console processes through the event store's
+ * expected revisions alone; the per-first-level queue of this process only spares its own
+ * requests those retries. A request either completes or is refused with a 4xx, and a request
+ * that died half-way is completed by sending it again.
  */
-import { firstLevelDecider, serviceDecider, parseServiceName } from '../../domain/services/index.ts';
-import type { ServiceKind } from '../../domain/services/events.ts';
-import type { ServiceCommand } from '../../domain/services/commands.ts';
+import {
+  firstLevelDecider, serviceDecider, parseServiceName, type ServiceEventType, type ServiceKind, type ServiceName,
+} from '../../domain/services/index.ts';
+import {
+  planCreateFirstLevel, planCreateService, planDeleteFirstLevel, planDeleteService, type TreeView, type WorkflowPlan, type WorkflowStep,
+} from '../../domain/services/tree-workflows.ts';
+import { missingService } from '../../domain/services/service-state.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { streams } from '../../domain/streams.ts';
-import type { EventStore } from '../../adapters/eventstore/port.ts';
-import { currentState, executeCommand, inOrder, type CommandMeta, type CommandOutcome } from './command-bus.ts';
+import { WrongExpectedRevision, type EventStore } from '../../adapters/eventstore/port.ts';
+import { appendStep, inOrder, streamSnapshot, type CommandMeta, type CommandOutcome, type StreamSnapshot } from './command-bus.ts';
 
 export interface CreateServiceInput {
   name: string;
@@ -25,52 +27,94 @@ export interface CreateServiceInput {
   system?: boolean;
 }
 
-const withoutIfMatch = (meta: CommandMeta): CommandMeta => ({ ...meta, expectedRevision: undefined });
+export interface WorkflowOptions {
+  /** Waits before planning again after another request moved a stream first (default: a few ms, at random). */
+  pause?: (conflicts: number) => Promise<void>;
+  /** Conflicts one request absorbs before it answers 409 (default 40). */
+  maxConflicts?: number;
+}
 
-/** The second-level service's current state, as its next command would see it. */
-const serviceState = (store: EventStore, full: string) => currentState(store, streams.service(full), serviceDecider);
-
-export async function createService(store: EventStore, input: CreateServiceInput, meta: CommandMeta): Promise<CommandOutcome> {
+export function createService(store: EventStore, input: CreateServiceInput, meta: CommandMeta, options: WorkflowOptions = {}): Promise<CommandOutcome> {
   const name = parseServiceName(input.name);
   const system = input.system === true;
   if (!name.second) {
-    return executeCommand(store, streams.service(name.first), firstLevelDecider,
-      { type: 'CreateFirstLevelService', name: name.first, kind: input.kind, system }, meta);
+    const command = { type: 'CreateFirstLevelService', name: name.first, kind: input.kind, system } as const;
+    return runWorkflow(store, name, (view) => planCreateFirstLevel(command, view), meta, options);
   }
-  const create: ServiceCommand = { type: 'CreateService', service: name.full, kind: input.kind, lang: input.lang, port: input.port, system };
+  const create = { type: 'CreateService', service: name.full, kind: input.kind, lang: input.lang, port: input.port, system } as const;
+  return runWorkflow(store, name, (view) => planCreateService(create, view), meta, options);
+}
+
+export function deleteService(store: EventStore, rawName: string, meta: CommandMeta, options: WorkflowOptions = {}): Promise<CommandOutcome> {
+  const name = parseServiceName(rawName);
+  return runWorkflow(store, name, (view) => (name.second ? planDeleteService(name.full, view) : planDeleteFirstLevel(name.first, view)), meta, options);
+}
+
+/** Event ids of a step: stable per (request, step, revision planned at), distinct otherwise. */
+const stepNumbers: Record<WorkflowStep['step'], number> = {
+  claim: 1, create: 2, link: 3, unlink: 4, delete: 5, 'create first level': 6, 'delete first level': 7,
+};
+
+const randomPause = (conflicts: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * conflicts)));
+
+function runWorkflow(store: EventStore, name: ServiceName, plan: (view: TreeView) => WorkflowPlan, meta: CommandMeta, options: WorkflowOptions): Promise<CommandOutcome> {
+  const parentStream = streams.service(name.first);
+  const serviceStream = name.second ? streams.service(name.full) : undefined;
+  const target = serviceStream ?? parentStream;
+  const maxConflicts = options.maxConflicts ?? 40;
+  const pause = options.pause ?? randomPause;
   return inOrder(store, `workflow:${name.first}`, async () => {
-    // Decide the service itself first, so a refused creation writes nothing at all (not even the link).
-    serviceDecider.decide(create, await serviceState(store, name.full));
-    await executeCommand(store, streams.service(name.first), firstLevelDecider,
-      { type: 'LinkChildService', parent: name.first, child: name.second!, kind: input.kind, system }, withoutIfMatch(meta), 0);
-    return executeCommand(store, streams.service(name.full), serviceDecider, create, meta, 1);
+    const written: string[] = [];
+    for (let conflicts = 0; ; ) {
+      const tree = await readTree(store, parentStream, serviceStream, meta);
+      if (tree) {
+        const targetRevision = (serviceStream ? tree.service : tree.parent).revision;
+        if (meta.expectedRevision !== undefined && tree.view.wrote.size === 0 && meta.expectedRevision !== targetRevision) {
+          // If-Match names the revision of the service the request is about, as on every other command.
+          throw new WrongExpectedRevision(target, meta.expectedRevision, targetRevision < 0 ? 'no_stream' : targetRevision);
+        }
+        const planned = plan(tree.view);
+        if (planned.done) {
+          return {
+            stream: target, revision: targetRevision, position: Math.max(tree.parent.position, tree.service.position),
+            eventTypes: written.length ? written : tree.wroteBefore,
+          };
+        }
+        const { next } = planned;
+        const index = (at: number) => (i: number) => (at + 1) * 100 + stepNumbers[next.step] * 10 + i;
+        try {
+          const r = next.on === 'parent'
+            ? await appendStep(store, parentStream, firstLevelDecider, next.command, tree.parent.revision, meta, index(tree.parent.revision))
+            : await appendStep(store, serviceStream!, serviceDecider, next.command, tree.service.revision, meta, index(tree.service.revision));
+          written.push(...r.eventTypes);
+          // A step that decides nothing met a state its plan did not see: read again, like a conflict.
+          if (r.eventTypes.length > 0) continue;
+        } catch (e) {
+          if (!(e instanceof WrongExpectedRevision)) throw e;
+        }
+      }
+      if (++conflicts > maxConflicts) {
+        throw new DomainError('conflict', `${name.full} is being changed by other requests at this moment (${maxConflicts} tries): `
+          + 'send the request again; what it did so far is kept and it resumes from there');
+      }
+      await pause(conflicts);
+    }
   });
 }
 
-export async function deleteService(store: EventStore, rawName: string, meta: CommandMeta): Promise<CommandOutcome> {
-  const name = parseServiceName(rawName);
-  if (!name.second) {
-    return inOrder(store, `workflow:${name.first}`, () =>
-      executeCommand(store, streams.service(name.first), firstLevelDecider, { type: 'DeleteFirstLevelService', name: name.first }, meta));
-  }
-  return inOrder(store, `workflow:${name.first}`, async () => {
-    let deleted: CommandOutcome | undefined;
-    try {
-      deleted = await executeCommand(store, streams.service(name.full), serviceDecider, { type: 'DeleteService', service: name.full }, meta, 0);
-    } catch (e) {
-      // A service that is gone but still linked (an earlier delete died half-way) is unlinked below.
-      if (!(e instanceof DomainError && e.code === 'not_found')) throw e;
-    }
-    // Unlink only a child that really is gone: a retried delete must never unlink a service
-    // that was created again in between.
-    if ((await serviceState(store, name.full)).exists) {
-      if (deleted) return deleted;
-      throw new DomainError('conflict', `service ${name.full} exists again: delete it again to remove it`);
-    }
-    const unlinked = await executeCommand(store, streams.service(name.first), firstLevelDecider,
-      { type: 'UnlinkChildService', parent: name.first, child: name.second! }, withoutIfMatch(meta), 1);
-    if (deleted) return unlinked.position > deleted.position ? { ...deleted, position: unlinked.position } : deleted;
-    if (unlinked.eventTypes.length === 0) throw new DomainError('not_found', `service ${name.full} does not exist`);
-    return unlinked;
-  });
+const noService: StreamSnapshot<typeof missingService> = { state: missingService, revision: -1, position: 0, wrote: [] };
+
+/**
+ * Both streams as they were at one moment: the parent, the service, then the parent again;
+ * null when the parent moved in between (the caller counts that as a conflict).
+ */
+async function readTree(store: EventStore, parentStream: string, serviceStream: string | undefined, meta: CommandMeta) {
+  const parent = await streamSnapshot(store, parentStream, firstLevelDecider, meta);
+  const service = serviceStream ? await streamSnapshot(store, serviceStream, serviceDecider, meta) : noService;
+  const again = await streamSnapshot(store, parentStream, firstLevelDecider, meta);
+  if (again.revision !== parent.revision) return null;
+  // A sort keeps equal positions (one batch) in order.
+  const wroteBefore = [...parent.wrote, ...service.wrote].sort((a, b) => a.position - b.position).map((e) => e.type);
+  const view: TreeView = { parent: parent.state, service: service.state, wrote: new Set(wroteBefore as ServiceEventType[]) };
+  return { parent, service, view, wroteBefore };
 }

@@ -4,10 +4,13 @@ import type { HostProtocol, ServiceKind } from './events.ts';
 export type FirstLevelCommand =
   | { type: 'CreateFirstLevelService'; name: string; kind: ServiceKind; system?: boolean }
   | { type: 'DeleteFirstLevelService'; name: string }
-  /** Links a second-level child. Creates the first level (with `kind`) when it does not exist yet.
-   *  Linking an already linked child decides nothing (so a retried creation resumes). */
-  | { type: 'LinkChildService'; parent: string; child: string; kind: ServiceKind; system?: boolean }
-  /** Unlinking a child that is not linked decides nothing. */
+  /** Holds a child's name for a creation in progress, with the settings it creates the service
+   *  with. Creates the first level (with `kind`) when it does not exist yet. Claiming a child
+   *  claimed with the same settings decides nothing. */
+  | { type: 'ClaimChildService'; parent: string; child: string; kind: ServiceKind; lang: string; port: number; system?: boolean }
+  /** Confirms the link of a claimed child once its service exists. Linking a linked child decides nothing. */
+  | { type: 'LinkChildService'; parent: string; child: string }
+  /** Removes the link of a child whose service is gone. Unlinking a child that is not linked decides nothing. */
   | { type: 'UnlinkChildService'; parent: string; child: string };
 
 /** Commands on a second-level service (stream "service-<First>.<Second>"). */

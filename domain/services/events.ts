@@ -5,6 +5,9 @@ export type HostProtocol = 'udp' | 'tcp' | 'both';
 export type ServiceEvent =
   | { type: 'FirstLevelServiceCreated'; data: { name: string; kind: ServiceKind } }
   | { type: 'FirstLevelServiceDeleted'; data: { name: string } }
+  /** A creation in progress holds the child's name (with the settings it creates it with) until
+   *  the service exists and the link is confirmed by ChildServiceLinked. */
+  | { type: 'ChildServiceClaimed'; data: { parent: string; child: string; kind: ServiceKind; lang: string; port: number } }
   | { type: 'ChildServiceLinked'; data: { parent: string; child: string } }
   | { type: 'ChildServiceUnlinked'; data: { parent: string; child: string } }
   | { type: 'ServiceCreated'; data: { service: string; kind: ServiceKind; lang: string; port: number } }
@@ -22,7 +25,7 @@ export type ServiceEvent =
 export type ServiceEventType = ServiceEvent['type'];
 
 export const serviceEventTypes: readonly ServiceEventType[] = [
-  'FirstLevelServiceCreated', 'FirstLevelServiceDeleted', 'ChildServiceLinked', 'ChildServiceUnlinked',
+  'FirstLevelServiceCreated', 'FirstLevelServiceDeleted', 'ChildServiceClaimed', 'ChildServiceLinked', 'ChildServiceUnlinked',
   'ServiceCreated', 'ServiceDeleted', 'HostAdded', 'HostEnabled', 'HostDisabled', 'HostRemoved',
   'HostWeightSet', 'ConfigVersionAdded', 'ConfigVersionDeleted', 'IdlVersionAdded', 'IdlVersionDeleted',
 ];

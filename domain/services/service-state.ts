@@ -85,6 +85,7 @@ export function evolveService(state: ServiceState, event: ServiceEvent): Service
     // First-level events live on the first-level stream.
     case 'FirstLevelServiceCreated':
     case 'FirstLevelServiceDeleted':
+    case 'ChildServiceClaimed':
     case 'ChildServiceLinked':
     case 'ChildServiceUnlinked':
       return state;

@@ -3,7 +3,7 @@ import type { ServiceCommand } from './commands.ts';
 import type { ServiceEvent } from './events.ts';
 import { DEFAULT_HOST_WEIGHT, checkProtocol, checkWeight } from './hosts.ts';
 import { checkKind } from './kinds.ts';
-import { checkLanguage } from './languages.ts';
+import { checkServiceSettings } from './settings.ts';
 import { RESERVED, checkPort, checkTag, hostKey, isReservedFirstLevel, parseIpv4, parseSecondLevelName } from './names.ts';
 import { evolveService, missingService, type HostState, type ServiceState } from './service-state.ts';
 import { checkConfigText, checkIdlText, checkMemo } from './versions.ts';
@@ -103,14 +103,7 @@ function decideCreate(command: Extract<ServiceCommand, { type: 'CreateService' }
   if (state.exists) {
     return refuse('conflict', `service ${service} already exists; pick another name or delete it first`);
   }
-  if (kind === 'standard') {
-    const lang = checkLanguage(command.lang);
-    const port = checkPort(command.port, 'service port');
-    return [{ type: 'ServiceCreated', data: { service, kind, lang, port } }];
-  }
-  // Odd services are only ip:port entries; language and port may be unknown ('' and 0).
-  const lang = command.lang === '' ? '' : checkLanguage(command.lang);
-  const port = command.port === 0 ? 0 : checkPort(command.port, 'service port');
+  const { lang, port } = checkServiceSettings({ kind, lang: command.lang, port: command.port });
   return [{ type: 'ServiceCreated', data: { service, kind, lang, port } }];
 }
 

@@ -14,6 +14,7 @@ const secrets = ['scrypt$SECRET-PASSWORD-HASH', 'sha256$SECRET-TOKEN-HASH', '[SE
 const everyType: [DomainEvent, string][] = [
   [e.firstLevelCreated('Flight'), 'first-level service Flight created (standard)'],
   [e.firstLevelDeleted('Flight'), 'first-level service Flight deleted'],
+  [e.childClaimed('Flight', 'mod_flight', { lang: 'go' }), 'mod_flight claimed under Flight for a creation (standard, go, port 7963)'],
   [e.childLinked('Flight', 'mod_flight'), 'mod_flight linked under Flight'],
   [e.childUnlinked('Flight', 'mod_flight'), 'mod_flight unlinked from Flight'],
   [e.serviceCreated(svc, { lang: 'go', port: 8000 }), 'service Flight.mod_flight created (standard, go, port 8000)'],

@@ -6,7 +6,7 @@ import {
 } from '../../../projections/catalog.ts';
 import type { DomainEvent } from '../../../domain/events.ts';
 import {
-  childLinked, childUnlinked, configAdded, configDeleted, firstLevelCreated, firstLevelDeleted, foldState, hostAdded,
+  childClaimed, childLinked, childUnlinked, configAdded, configDeleted, firstLevelCreated, firstLevelDeleted, foldState, hostAdded,
   hostDisabled, hostEnabled, hostRemoved, hostWeightSet, idlAdded, idlDeleted, recorded, serviceCreated, serviceDeleted,
   userCreated,
 } from './events.ts';
@@ -42,6 +42,16 @@ describe('catalog projection', () => {
     assert.deepEqual(listServiceTree(state)[0]!.children, [
       { name: 'mod_flight', fullName: svc, kind: 'standard', lang: '', port: 0, hosts: 0, enabledHosts: 0, exists: false },
     ]);
+  });
+
+  it('shows a claimed child at once, as not created yet, and once linked as the service it is', () => {
+    const claimed = given(firstLevelCreated('Flight'), childClaimed('Flight', 'mod_flight'));
+    assert.deepEqual(listServiceTree(claimed)[0]!.children, [
+      { name: 'mod_flight', fullName: svc, kind: 'standard', lang: '', port: 0, hosts: 0, enabledHosts: 0, exists: false },
+    ]);
+    const linked = given(firstLevelCreated('Flight'), childClaimed('Flight', 'mod_flight'), serviceCreated(svc), childLinked('Flight', 'mod_flight'));
+    assert.deepEqual(listServiceTree(linked)[0]!.children.map((c) => [c.fullName, c.exists]), [[svc, true]]);
+    assert.equal(serviceDetail(linked, 'Flight')!.revision, 2, 'the claim and the link are revisions of the first level');
   });
 
   it('shows a created child whose link is not written yet', () => {
@@ -160,7 +170,7 @@ describe('catalog projection', () => {
 
   it('reads only service events', () => {
     assert.ok(!catalogProjection.handles.includes(userCreated('a').type));
-    assert.equal(catalogProjection.handles.length, 15);
+    assert.equal(catalogProjection.handles.length, 16);
   });
 
   it('survives a JSON round trip (the runner stores it as JSON)', () => {

@@ -15,6 +15,8 @@ const ev = <T extends DomainEvent['type']>(type: T, data: Data<T>) => ({ type, d
 
 export const firstLevelCreated = (name: string, kind: ServiceKind = 'standard') => ev('FirstLevelServiceCreated', { name, kind });
 export const firstLevelDeleted = (name: string) => ev('FirstLevelServiceDeleted', { name });
+export const childClaimed = (parent: string, child: string, o: { kind?: ServiceKind; lang?: string; port?: number } = {}) =>
+  ev('ChildServiceClaimed', { parent, child, kind: o.kind ?? 'standard', lang: o.lang ?? 'cpp', port: o.port ?? 7963 });
 export const childLinked = (parent: string, child: string) => ev('ChildServiceLinked', { parent, child });
 export const childUnlinked = (parent: string, child: string) => ev('ChildServiceUnlinked', { parent, child });
 export const serviceCreated = (service: string, o: { kind?: ServiceKind; lang?: string; port?: number } = {}) =>

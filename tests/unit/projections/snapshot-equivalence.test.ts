@@ -55,7 +55,8 @@ function history(seed: number, steps: number): DomainEvent[] {
       { type: 'DeleteConfigVersion', service: full, tag: pick(['v1', 'v2']) },
     ];
     const treeCommands: FirstLevelCommand[] = [
-      { type: 'LinkChildService', parent: first, child: second, kind: 'standard' },
+      { type: 'ClaimChildService', parent: first, child: second, kind: 'standard', lang: 'c++', port: 7963 },
+      { type: 'LinkChildService', parent: first, child: second },
       { type: 'UnlinkChildService', parent: first, child: second },
       { type: 'DeleteFirstLevelService', name: first },
     ];
