@@ -22,6 +22,7 @@ import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { eventually, exited, startRole, type Started } from './support.ts';
 import { clickHouseServerUnavailable, startClickHouse, type ClickHouseServer } from '../services/clickhouse.ts';
 import { emptyFacts, foldTree, quiescentProblems } from '../unit/support/service-tree-oracle.ts';
+import { accessDecider, admins } from '../../domain/access/index.ts';
 
 const unavailable = clickHouseServerUnavailable();
 const home = mkdtempSync(join(tmpdir(), 'msec-race-'));
@@ -42,24 +43,32 @@ after(async () => {
 type Op = { console: 'A' | 'B'; method: 'POST' | 'DELETE'; name: string };
 type Answered = Op & { status: number; detail?: string };
 
-test('two consoles racing on one store keep the service tree whole', { skip: unavailable ?? false, timeout: 900_000 }, async () => {
-  const env = {
-    MSEC_VIEWS: ch.url, MSEC_EVENTSTORE: 'embedded', MSEC_BUS: 'embedded', MSEC_REGISTRY: 'embedded',
-    MSEC_ADMIN_PASSWORD: 'race-admin-pass',
-  };
-  // One after the other: the first start creates the admin and the RESERVED services.
-  const a = await startRole('console', home, env);
-  running.push(a);
-  const b = await startRole('console', home, env);
-  running.push(b);
-  const url = { A: a.url, B: b.url };
+let consoles: Promise<{ url: { A: string; B: string }; auth: Record<string, string> }> | undefined;
 
-  const basic = { authorization: `Basic ${Buffer.from('admin:race-admin-pass').toString('base64')}`, 'content-type': 'application/json' };
-  const issued = await fetch(`${a.url}/api/tokens`, { method: 'POST', headers: basic, body: '{"label":"race"}' });
-  assert.equal(issued.status, 201, await issued.clone().text());
-  const { token } = await issued.json() as { token: string };
-  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  await eventually('console B knows the token issued on console A', async () => (await fetch(`${b.url}/api/services`, { headers: auth })).status === 200);
+/** Both consoles, started once for the file, one after the other (the first start creates the admin and RESERVED). */
+function twoConsoles() {
+  consoles ??= (async () => {
+    const env = {
+      MSEC_VIEWS: ch.url, MSEC_EVENTSTORE: 'embedded', MSEC_BUS: 'embedded', MSEC_REGISTRY: 'embedded',
+      MSEC_ADMIN_PASSWORD: 'race-admin-pass',
+    };
+    const a = await startRole('console', home, env);
+    running.push(a);
+    const b = await startRole('console', home, env);
+    running.push(b);
+    const basic = { authorization: `Basic ${Buffer.from('admin:race-admin-pass').toString('base64')}`, 'content-type': 'application/json' };
+    const issued = await fetch(`${a.url}/api/tokens`, { method: 'POST', headers: basic, body: '{"label":"race"}' });
+    assert.equal(issued.status, 201, await issued.clone().text());
+    const { token } = await issued.json() as { token: string };
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    await eventually('console B knows the token issued on console A', async () => (await fetch(`${b.url}/api/services`, { headers: auth })).status === 200);
+    return { url: { A: a.url, B: b.url }, auth };
+  })();
+  return consoles;
+}
+
+test('two consoles racing on one store keep the service tree whole', { skip: unavailable ?? false, timeout: 900_000 }, async () => {
+  const { url, auth } = await twoConsoles();
 
   const answered: Answered[] = [];
   const send = async (op: Op) => {
@@ -123,4 +132,67 @@ test('two consoles racing on one store keep the service tree whole', { skip: una
   assert.deepEqual(problems.slice(0, 10), [], `${problems.length} rules broken`);
   assert.ok(answered.some((r) => r.name === 'Same.x' && r.method === 'POST' && r.status === 201), 'some creations went through');
   assert.ok(answered.some((r) => r.name === 'Tree' && r.method === 'DELETE' && r.status === 200), 'some first-level deletes went through');
+});
+
+test('two admins taking each other\'s role (or account) on two consoles at once always leave one admin', { skip: unavailable ?? false, timeout: 600_000 }, async () => {
+  const { url, auth } = await twoConsoles();
+  const json = { 'content-type': 'application/json' };
+  const as = (user: string) => ({ ...json, authorization: `Basic ${Buffer.from(`${user}:${user}-race-password`).toString('base64')}` });
+  const call = async (base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+    const r = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await r.text();
+    if (r.status >= 400) assert.match(String(r.headers.get('content-type')), /problem\+json/, `${method} ${path}: ${text}`);
+    return r.status;
+  };
+  const ensureAdmin = async (user: string) => {
+    const created = await call(url.A, 'POST', '/api/users', auth, { name: user, password: `${user}-race-password`, role: 'admin' });
+    if (created !== 201) assert.equal(await call(url.A, 'POST', `/api/users/${user}/roles`, auth, { role: 'admin' }), 200);
+  };
+  await ensureAdmin('xavier');
+  await ensureAdmin('yvonne');
+  const rounds = Number(process.env.MSEC_E2E_RACE_ROUNDS ?? 200) / 4;
+  const outcomes = new Map<string, number>();
+  const count = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
+  for (let i = 0; i < rounds; i++) {
+    // Only xavier and yvonne are admins now: the console's own admin steps back first.
+    await eventually('both race admins are known to both consoles', async () =>
+      (await call(url.B, 'GET', '/api/users', as('xavier'))) === 200 && (await call(url.B, 'GET', '/api/users', as('yvonne'))) === 200);
+    const stepBack = await call(url.A, 'DELETE', '/api/users/admin/roles', as('xavier'), { role: 'admin' });
+    assert.ok(stepBack === 200 || stepBack === 400 || stepBack === 404, `admin steps back: ${stepBack}`);
+    const removeAccounts = i % 2 === 1;
+    const [x, y] = await Promise.all(removeAccounts
+      ? [call(url.A, 'DELETE', '/api/users/yvonne', as('xavier')), call(url.B, 'DELETE', '/api/users/xavier', as('yvonne'))]
+      : [call(url.A, 'DELETE', '/api/users/yvonne/roles', as('xavier'), { role: 'admin' }), call(url.B, 'DELETE', '/api/users/xavier/roles', as('yvonne'), { role: 'admin' })]);
+    count(`${removeAccounts ? 'remove each other' : 'revoke each other'}: ${x} / ${y}`);
+    assert.ok(!(x === 200 && y === 200), `round ${i}: both won (${x}, ${y}): no admin would be left`);
+    // Back to the start: the console's admin (never touched) restores both.
+    await eventually('the console admin regains admin', async () => [200, 404].includes(await call(url.A, 'POST', '/api/users/admin/roles', as(x === 200 ? 'xavier' : 'yvonne'), { role: 'admin' })) );
+    await ensureAdmin('xavier');
+    await ensureAdmin('yvonne');
+  }
+  for (const [what, n] of [...outcomes].sort()) console.log(`#   ${what}: ${n} rounds`);
+
+  // The log, folded in commit order by the access decider: an admin at every point once there was one.
+  const store = SqliteEventStore.open(join(home, 'msec.db'));
+  let state = accessDecider.initialState();
+  let hadAdmin = false;
+  let adminless = 0;
+  try {
+    for (let after = 0; ;) {
+      const page = await store.readAll(after, 1000);
+      if (page.length === 0) break;
+      for (const e of page) {
+        if (e.stream !== 'access') continue;
+        state = accessDecider.evolve(state, e as never);
+        const n = admins(state).length;
+        if (n > 0) hadAdmin = true;
+        else if (hadAdmin) adminless++;
+      }
+      after = page[page.length - 1]!.position;
+    }
+  } finally {
+    await store.close();
+  }
+  console.log(`# access events folded; moments without an admin: ${adminless}`);
+  assert.equal(adminless, 0);
 });

@@ -93,7 +93,7 @@ test('a creation replayed with its Idempotency-Key answers as before and writes 
 });
 
 test("another user's Idempotency-Key does not let a request pass as theirs", async () => {
-  const u = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'mallory', password: 'mallory password 1' } });
+  const u = await h.call({ method: 'POST', url: '/api/users', payload: { name: 'mallory', password: 'mallory password 1', role: 'operator' } });
   assert.equal(u.statusCode, 201, u.body);
   const key = '01900000-0000-7000-8000-0000000c1a14';
   assert.equal((await create('Borrow.svc', { 'idempotency-key': key })).statusCode, 201);
