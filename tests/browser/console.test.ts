@@ -272,13 +272,33 @@ test('console web UI in chromium', { timeout: 180_000 }, async (t) => {
     await expectBanner(String(refused.json.detail));
   });
 
-  await t.test('users: add a user, create an API token shown once', async () => {
+  await t.test('users: add a user with a scoped role, grant and revoke roles, create API tokens shown once', async () => {
     await page.click('#nav-users');
     await page.locator(row('user-row', 'name', 'admin')).waitFor();
+    await page.locator(`${row('user-row', 'name', 'admin')} [data-testid="role"][data-role="admin"]`).waitFor();
     await page.fill('#add-user-name', 'ops');
     await page.fill('#add-user-password', 'ops-password-123');
+    await page.selectOption('#add-user-role', 'operator');
+    await page.fill('#add-user-service', 'Flight');
     await page.click('#add-user-submit');
-    await page.locator(row('user-row', 'name', 'ops')).waitFor();
+    await page.locator(`${row('user-row', 'name', 'ops')} [data-testid="role"][data-role="operator of Flight"]`).waitFor();
+    await page.fill('#grant-user', 'ops');
+    await page.selectOption('#grant-role', 'viewer');
+    await page.click('#grant-submit');
+    const viewerChip = `${row('user-row', 'name', 'ops')} [data-testid="role"][data-role="viewer"]`;
+    await page.locator(viewerChip).waitFor();
+    await page.click(`${viewerChip} [data-testid="role-revoke"]`);
+    await confirm('no longer on call');
+    await page.locator(viewerChip).waitFor({ state: 'detached' });
+    const audit = await apiCall('GET', '/api/audit?stream=access&limit=5');
+    assert.match(JSON.stringify(audit.json), /viewer revoked from ops/);
+    await page.check('#token-routes');
+    await page.fill('#token-label', 'flight service');
+    await page.click('#token-submit');
+    await page.locator('#token-value').waitFor();
+    const routesToken = await page.inputValue('#token-value');
+    const routeRead = await fetch(`${server.url}/api/services`, { headers: { authorization: `Bearer ${routesToken}` } });
+    assert.equal(routeRead.status, 403, 'a route-read token made in the console reads routes only');
     await page.fill('#token-label', 'ci');
     await page.click('#token-submit');
     await page.locator('#token-value').waitFor();

@@ -1,13 +1,17 @@
 /** Who is logged in. The CSRF token lives in memory only (js/api.js), re-fetched on load. */
 import { api, request, setCsrfToken } from './api.js';
 
-export const session = { user: null };
+export const session = { user: null, roles: [] };
+
+/** Whether the logged-in user holds an unscoped admin grant (manages users and roles). */
+export const isAdmin = () => session.roles.some((g) => g.role === 'admin' && !g.service);
 
 /** GET /api/session → true when logged in; 401 → false. */
 export async function loadSession() {
   try {
     const { data } = await request('GET', '/api/session');
     session.user = data.user;
+    session.roles = data.roles || [];
     setCsrfToken(data.csrfToken);
     return true;
   } catch (err) {
@@ -23,6 +27,7 @@ export async function login(user, password) {
   const data = await api.post('/api/login', { user, password });
   session.user = data.user;
   setCsrfToken(data.csrfToken);
+  await loadSession();
 }
 
 export async function logout() {
@@ -35,5 +40,6 @@ export async function logout() {
 
 export function forget() {
   session.user = null;
+  session.roles = [];
   setCsrfToken(null);
 }
