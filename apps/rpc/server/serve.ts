@@ -68,11 +68,13 @@ function methodTable(options: ServeOptions, settings: ReturnType<typeof resolveS
   const table = new Map<string, MethodEntry>();
   for (const method of methods) {
     if (service.methods[method.name]!.requestStream || service.methods[method.name]!.responseStream) {
-      if (options.handlers[method.name]) throw new ProtoLoadError(`${method.fullName} is a streaming method; msec RPC serves unary methods only`);
+      if (Object.hasOwn(options.handlers, method.name)) throw new ProtoLoadError(`${method.fullName} is a streaming method; msec RPC serves unary methods only`);
       continue;
     }
     const timeoutMs = Math.min(settings.methodTimeouts.get(method.name) ?? settings.defaultTimeoutMs, maxTimerMs);
-    table.set(method.fullName, { method, handler: options.handlers[method.name], timeoutMs });
+    // Own properties only: an RPC named `constructor` or `toString` must not find Object's.
+    const handler = Object.hasOwn(options.handlers, method.name) ? options.handlers[method.name] : undefined;
+    table.set(method.fullName, { method, handler, timeoutMs });
   }
   return { service: methods[0]?.service ?? service.name, methods: table };
 }
