@@ -7,7 +7,7 @@ import { devPackage } from '../../../apps/devpack/index.ts';
 import { functionNames, literalKey } from '../../../apps/devpack/names.ts';
 import { serve } from '../../../apps/rpc/server/serve.ts';
 import type { Handler } from '../../../apps/rpc/server/handler-context.ts';
-import { linkMsec, tempDir, typeCheck, writeTree } from './support.ts';
+import { awkwardIdl, awkwardRpcs, linkMsec, signedImpl, tempDir, typeCheck, writeTree } from './support.ts';
 
 /**
  * RPCs named like what the generated code declares (`handlers`) or what every object has
@@ -15,27 +15,6 @@ import { linkMsec, tempDir, typeCheck, writeTree } from './support.ts';
  * package's handler module must still load, and serve() must route each RPC to its own
  * function. `rpc handlers(…)` used to declare `handlers` twice: the project did not start.
  */
-
-export const awkwardRpcs = ['handlers', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'default', 'delete', 'delete_', 'handlers_', 'Req'];
-export const awkwardIdl = `syntax = "proto3";
-package names;
-message Req { string text = 1; }
-message Rsp { string text = 1; }
-service S {
-${awkwardRpcs.map((name) => `  rpc ${name}(Req) returns (Rsp);`).join('\n')}
-}
-`;
-
-/** The generated handler module with each TODO answering its RPC's name. */
-export function signedImpl(impl: string): string {
-  let out = impl;
-  for (const name of awkwardRpcs) {
-    const todo = `// TODO: the business logic of ${name}; \`request\` holds the caller's fields.\n  return { text: '' };`;
-    assert.ok(out.includes(todo), `the handler of ${name} has its TODO`);
-    out = out.replace(todo, `return { text: '${name}' };`);
-  }
-  return out;
-}
 
 test('function names: reserved, inherited and declared names are renamed, never onto another RPC', () => {
   const names = functionNames(['handlers', 'handlers_', 'constructor', '__proto__', 'default', 'delete', 'delete_', 'ok', 'NaN'], ['handlers']);
