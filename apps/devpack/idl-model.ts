@@ -1,5 +1,7 @@
 import protobuf from 'protobufjs';
-import { parseIdl } from '../../domain/services/idl.ts';
+import { IdlSyntaxError } from '../../domain/services/idl.ts';
+import { messageDefaults } from './defaults.ts';
+import { safeIdentifier } from './names.ts';
 
 /**
  * What the generators need to know of an IDL: its services and methods, and every message
@@ -56,7 +58,10 @@ export interface IdlModel {
   messages: MessageModel[];
   enums: EnumModel[];
   services: ServiceModel[];
-  /** A default value of a message, as TypeScript source (`{ errcode: 0, errmsg: '' }`). */
+  /**
+   * A default value of a message, as TypeScript source (`{ errcode: 0, errmsg: '' }`); one that
+   * cannot be complete (a recursive required message) is cast: `{ … } as T` (defaults.ts).
+   */
   defaultOf(tsName: string): string;
   /** The same default as JSON (bytes as ''), e.g. for a curl example. */
   exampleJson(tsName: string): string;
@@ -68,32 +73,27 @@ const scalarTypes: Record<string, string> = {
   bool: 'boolean', string: 'string', bytes: 'Uint8Array',
 };
 
-/** Words that cannot name a TypeScript interface or a function. */
-const reserved = new Set([
-  'any', 'boolean', 'number', 'string', 'symbol', 'object', 'never', 'unknown', 'undefined', 'void', 'null', 'bigint',
-  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'enum', 'export',
-  'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'return', 'super', 'switch',
-  'this', 'throw', 'true', 'try', 'typeof', 'var', 'while', 'with', 'yield', 'let', 'static', 'implements', 'interface',
-  'package', 'private', 'protected', 'public', 'await', 'arguments', 'eval', 'type', 'Uint8Array', 'Promise', 'Record',
-  'CallContext', 'CallOptions', 'Client', 'HandlerContext',
-]);
-
-/** An identifier safe as a TypeScript name (a reserved word gets a trailing `_`). */
-export function safeIdentifier(name: string): string {
-  return reserved.has(name) ? `${name}_` : name;
-}
-
-/** Parses the .proto text (IdlSyntaxError when unusable) and builds the model. */
+/**
+ * Parses the .proto text (IdlSyntaxError when unusable, as when it was stored) and builds the
+ * model. It is parsed once: protobufjs takes time quadratic in the fields of a message.
+ */
 export function idlModel(idlText: string): IdlModel {
-  const summary = parseIdl(idlText);
-  const root = protobuf.parse(idlText, { keepCase: false }).root;
+  let parsed: protobuf.IParserResult;
+  try {
+    parsed = protobuf.parse(idlText, { keepCase: false });
+  } catch (error) {
+    throw new IdlSyntaxError(`${(error as Error).message}; fix the .proto and save it again`);
+  }
+  const { root } = parsed;
   let resolved = true;
   try {
     root.resolveAll();
-  } catch {
-    resolved = false; // imports: types from other files stay `unknown`
+  } catch (error) {
+    // With imports, types from other files stay `unknown`; without, a type name is misspelt.
+    if (!parsed.imports?.length) throw new IdlSyntaxError(`${(error as Error).message}; define that type in this file or fix its name`);
+    resolved = false;
   }
-  const pkg = summary.package;
+  const pkg = parsed.package ?? null;
   const tsNameOf = (fullName: string) => {
     const bare = fullName.replace(/^\./, '');
     const local = pkg && bare.startsWith(`${pkg}.`) ? bare.slice(pkg.length + 1) : bare;
@@ -111,7 +111,9 @@ export function idlModel(idlText: string): IdlModel {
     }
   };
   visit(root);
-  fillDefaults(model);
+  const defaults = messageDefaults(model.messages, model.enums);
+  model.defaultOf = defaults.typeScript;
+  model.exampleJson = defaults.json;
   return model;
 }
 
@@ -147,60 +149,4 @@ function serviceModel(service: protobuf.Service, tsNameOf: (n: string) => string
       streaming: m.requestStream === true || m.responseStream === true,
     })),
   };
-}
-
-type DefaultValue = string | number | boolean | Uint8Array | DefaultValue[] | { [key: string]: DefaultValue };
-
-/**
- * Default values: '' and 0 for scalars ('0' for 64-bit), the first name of an enum, [] and
- * {} for lists and maps, a nested default for a required message field. Optional message
- * fields and oneof members are left out.
- */
-function fillDefaults(model: IdlModel): void {
-  const enums = new Map(model.enums.map((e) => [e.tsName, e]));
-  const messages = new Map(model.messages.map((m) => [m.tsName, m]));
-  const messageDefault = (m: MessageModel, depth: number): { [key: string]: DefaultValue } => {
-    const out: { [key: string]: DefaultValue } = {};
-    for (const f of m.fields) {
-      if (f.oneof) continue;
-      const v = fieldDefault(f, depth);
-      if (v !== undefined) out[f.name] = v;
-    }
-    return out;
-  };
-  const fieldDefault = (f: FieldModel, depth: number): DefaultValue | undefined => {
-    if (f.tsType.startsWith('Record<')) return {};
-    if (f.tsType.endsWith('[]') || f.tsType.startsWith('Array<')) return [];
-    if (f.protoType in scalarTypes) {
-      if (/64$/.test(f.protoType)) return '0';
-      return ({ number: 0, string: '', boolean: false, Uint8Array: new Uint8Array() } as const)[f.tsType as 'number'];
-    }
-    const e = enums.get(f.tsType);
-    if (e) return e.values[0];
-    const nested = messages.get(f.tsType);
-    if (nested && f.required && depth < 8) return messageDefault(nested, depth + 1);
-    return undefined;
-  };
-  const valueOf = (tsName: string) => {
-    const m = messages.get(tsName);
-    return m ? messageDefault(m, 0) : {};
-  };
-  model.defaultOf = (tsName) => typeScriptSource(valueOf(tsName));
-  model.exampleJson = (tsName) => JSON.stringify(valueOf(tsName), (_k, v: unknown) => (v instanceof Uint8Array ? '' : v));
-}
-
-/** A default value as TypeScript source: `{ errcode: 0, errmsg: '' }`. */
-function typeScriptSource(value: DefaultValue): string {
-  if (value instanceof Uint8Array) return 'new Uint8Array()';
-  if (Array.isArray(value)) return `[${value.map(typeScriptSource).join(', ')}]`;
-  if (typeof value === 'object') {
-    const parts = Object.entries(value).map(([k, v]) => `${propertyName(k)}: ${typeScriptSource(v)}`);
-    return parts.length ? `{ ${parts.join(', ')} }` : '{}';
-  }
-  return typeof value === 'string' ? `'${value.replace(/[\\']/g, '\\$&')}'` : String(value);
-}
-
-/** A property key as TypeScript source (quoted when it is not a plain identifier). */
-export function propertyName(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : `'${name}'`;
 }

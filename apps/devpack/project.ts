@@ -1,4 +1,5 @@
-import { idlModel, propertyName, safeIdentifier, type IdlModel, type MethodModel, type ServiceModel } from './idl-model.ts';
+import { idlModel, type IdlModel, type ServiceModel } from './idl-model.ts';
+import { functionNames, literalKey, memberAccess } from './names.ts';
 import { generatedNote, streamingNote, stubModule, typeNames, typesModule, unaryMethods, type Origin } from './render.ts';
 import { devReadme } from './readme.ts';
 
@@ -78,24 +79,25 @@ const tsconfig = JSON.stringify({
   include: ['*.ts', 'src'],
 }, null, 2) + '\n';
 
-export const functionName = (m: MethodModel) => safeIdentifier(m.name);
-
 function handlerModule(model: IdlModel, s: ServiceModel, o: Origin, proto: string): string {
   const methods = unaryMethods(s);
+  const types = typeNames(methods);
+  // The module's other value is `handlers` (its imports are types only: they share no names with values).
+  const fn = functionNames(methods.map((m) => m.name), ['handlers']);
   const lines = [
     `// ${o.service}: the RPCs of ${s.fullName} (proto/${proto}, IDL tag ${o.idlTag}).`,
     `// Fill in one function per RPC; \`npm start\` serves them. Throwing answers HANDLER_ERROR (1005).`,
     `// ctx: requestId, caller, deadline, signal (aborted at the deadline), log (bound to the request),`,
     `// setResult(code) (the answer's business result code).`,
     `import type { HandlerContext } from 'msec/rpc';`,
-    `import type { ${typeNames(methods).join(', ')} } from './types.ts';`,
+    `import type { ${types.join(', ')} } from './types.ts';`,
     ...streamingNote(s),
     '',
   ];
   for (const m of methods) {
     lines.push(
       `/** rpc ${m.name}(${m.requestType}) returns (${m.responseType}): called as ${m.fullName}. */`,
-      `export async function ${functionName(m)}(request: ${m.requestType}, ctx: HandlerContext): Promise<${m.responseType}> {`,
+      `export async function ${fn.get(m.name)!}(request: ${m.requestType}, ctx: HandlerContext): Promise<${m.responseType}> {`,
       `  // TODO: the business logic of ${m.name}; \`request\` holds the caller's fields.`,
       `  return ${model.defaultOf(m.responseType)};`,
       '}',
@@ -105,7 +107,7 @@ function handlerModule(model: IdlModel, s: ServiceModel, o: Origin, proto: strin
   lines.push(
     `/** The handlers of ${s.fullName}, by RPC name, as serve() takes them. */`,
     `export const handlers = {`,
-    ...methods.map((m) => (functionName(m) === m.name ? `  ${m.name},` : `  ${propertyName(m.name)}: ${functionName(m)},`)),
+    ...methods.map((m) => (fn.get(m.name) === m.name ? `  ${m.name},` : `  ${literalKey(m.name)}: ${fn.get(m.name)!},`)),
     '};',
     '',
   );
@@ -148,30 +150,36 @@ function serverModule(services: ServiceModel[], o: Origin, proto: string): strin
 
 function clientModule(model: IdlModel, services: ServiceModel[], o: Origin): string {
   const single = services.length === 1;
-  const lines = [
+  const calls: string[] = [];
+  const casts = new Set<string>();
+  let n = 0;
+  for (const s of services) {
+    for (const m of unaryMethods(s)) {
+      const call = single ? memberAccess('stub', m.name) : memberAccess(memberAccess('stubs', s.name), m.name);
+      const answer = `answer${++n}`;
+      const request = model.defaultOf(m.requestType);
+      if (request.endsWith(` as ${m.requestType}`)) casts.add(m.requestType);
+      calls.push(
+        `  const ${answer} = await ${call}(${request}, { timeoutMs: 800 });`,
+        `  console.log('${m.fullName} ->', JSON.stringify(${answer}));`,
+      );
+    }
+  }
+  return [
     generatedNote(o).replace('Do not edit: generate again instead.', 'Edit freely.'),
     `// Calls every RPC once and prints the answers: \`npm run client\` calls ${o.service} by name`,
     `// (routes from MSEC_REGISTRY, or MSEC_CONSOLE_URL + MSEC_TOKEN); \`npm run client -- 127.0.0.1:7963\``,
     `// calls one address directly.`,
     `import { createClient } from 'msec/rpc';`,
     `import { connect, SERVICE } from './src/stub.ts';`,
+    // A request type whose default had to be cut (recursive) is named in its cast.
+    ...(casts.size ? [`import type { ${[...casts].sort().join(', ')} } from './src/types.ts';`] : []),
     '',
     `const target = process.argv[2] || SERVICE;`,
     `const client = createClient({ name: '${o.service}-client' });`,
     `const ${single ? 'stub' : 'stubs'} = connect(client, target);`,
     'try {',
-  ];
-  let n = 0;
-  for (const s of services) {
-    for (const m of unaryMethods(s)) {
-      const call = single ? `stub.${m.name}` : `stubs.${s.name}.${m.name}`;
-      const answer = `answer${++n}`;
-      lines.push(
-        `  const ${answer} = await ${call}(${model.defaultOf(m.requestType)}, { timeoutMs: 800 });`,
-        `  console.log('${m.fullName} ->', JSON.stringify(${answer}));`,
-      );
-    }
-  }
-  lines.push('} finally {', '  await client.close();', '}', '');
-  return lines.join('\n');
+    ...calls,
+    '} finally {', '  await client.close();', '}', '',
+  ].join('\n');
 }

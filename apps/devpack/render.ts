@@ -1,4 +1,5 @@
-import { propertyName, safeIdentifier, type IdlModel, type MethodModel, type ServiceModel } from './idl-model.ts';
+import type { IdlModel, MethodModel, ServiceModel } from './idl-model.ts';
+import { literalKey, memberKey, propertyName, safeIdentifier } from './names.ts';
 
 /**
  * TypeScript source shared by the dev package and the caller stubs: the message types of
@@ -83,7 +84,7 @@ export function stubModule(model: IdlModel, o: Origin, protoPath: string): strin
     lines.push(`/** ${s.fullName} */`, `export interface ${stubInterfaceName(s)} {`);
     for (const m of unaryMethods(s)) {
       lines.push(`  /** rpc ${m.fullName}; options: timeoutMs (800 by default), idempotent, parent (the call being served). */`);
-      lines.push(`  ${propertyName(m.name)}(request: ${m.requestType}, options?: CallOptions): Promise<${m.responseType}>;`);
+      lines.push(`  ${memberKey(m.name)}(request: ${m.requestType}, options?: CallOptions): Promise<${m.responseType}>;`);
     }
     lines.push(...streamingNote(s).map((l) => `  ${l}`), '}', '');
   }
@@ -102,7 +103,7 @@ export function stubModule(model: IdlModel, o: Origin, protoPath: string): strin
     );
   } else {
     lines.push(`export interface ${safeIdentifier(o.service.replace(/\W/g, '_'))}Stubs {`);
-    for (const s of services) lines.push(`  ${propertyName(s.name)}: ${stubInterfaceName(s)};`);
+    for (const s of services) lines.push(`  ${memberKey(s.name)}: ${stubInterfaceName(s)};`);
     lines.push('}', '');
     for (const s of services) {
       lines.push(`function ${safeIdentifier(s.name)}Of(client: Client, target: string): ${stubInterfaceName(s)} {`, ...stubOf(s, '  '), '}', '');
@@ -110,7 +111,7 @@ export function stubModule(model: IdlModel, o: Origin, protoPath: string): strin
     lines.push(
       `/** One typed stub per service of the IDL, on \`target\`: the service name (routed) or 'ip:port'. */`,
       `export function connect(client: Client, target: string = SERVICE): ${safeIdentifier(o.service.replace(/\W/g, '_'))}Stubs {`,
-      `  return { ${services.map((s) => `${propertyName(s.name)}: ${safeIdentifier(s.name)}Of(client, target)`).join(', ')} };`,
+      `  return { ${services.map((s) => `${literalKey(s.name)}: ${safeIdentifier(s.name)}Of(client, target)`).join(', ')} };`,
       '}', '',
     );
   }

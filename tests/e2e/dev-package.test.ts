@@ -6,12 +6,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited, msec, startUp } from './support.ts';
-import { apiToken, Children, flightProject, flightProto, kill, startService } from './devpack-support.ts';
+import { apiToken, Children, flightProject, flightProto, generatedProject, kill, startService } from './devpack-support.ts';
+import { awkwardIdl, awkwardRpcs, signedImpl } from '../unit/devpack/support.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'msec-devpack-e2e-'));
 const checkout = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/+$/, '');
@@ -70,6 +71,42 @@ test('Flight dev package: generate, fill in, npm install, npm start, call it thr
     assert.match(byName.out, /flight\.flight_service\.queryFlight -> \{"errcode":-1,"errmsg":"invalid user","flightsInfo":""\}/);
 
     // SIGTERM (what msec sends) stops it cleanly.
+    kill(server.proc, 'SIGTERM');
+    await exited(server.proc);
+  } finally {
+    up.proc.kill('SIGTERM');
+    await exited(up.proc);
+  }
+});
+
+test('RPCs named handlers, constructor, toString, default, delete…: the dev package installs, starts and answers each RPC with its own function', { timeout: 600_000 }, async () => {
+  const up = await startUp(join(home, 'console-names'));
+  const env = { MSEC_CONSOLE: up.url, MSEC_USER: 'admin', MSEC_PASSWORD: up.adminPassword!, MSEC_CONFIG_DIR: join(home, 'cfg-names') };
+  const ok = (args: string[]) => {
+    const r = msec(args, env);
+    assert.equal(r.code, 0, `msec ${args.join(' ')}: ${r.stderr}`);
+  };
+  try {
+    ok(['service', 'create', 'Names.svc']);
+    const idlFile = join(home, 'names.proto');
+    writeFileSync(idlFile, awkwardIdl);
+    ok(['idl', 'put', 'Names.svc', 'v1', idlFile]);
+    const project = await generatedProject(children, env, 'Names.svc', 'v1', join(home, 'names'), 'src/S_impl.ts', signedImpl);
+
+    // `rpc handlers` used to make src/S_impl.ts declare `handlers` twice: npm start died here.
+    const server = await startService(children, project, { MSEC_LISTEN: '127.0.0.1:0' });
+    for (const name of awkwardRpcs) {
+      const res = await fetch(`http://127.0.0.1:${server.port}/names.S.${name}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hi"}',
+      });
+      const answer = (await res.json()) as { ret: number; errmsg: string; resultObj: { text: string } | null };
+      assert.equal(answer.ret, 0, `${name}: ${answer.errmsg}`);
+      assert.equal(answer.resultObj?.text, name, `${name} ran its own function`);
+    }
+    // The generated client calls every RPC through the typed stub, by the same names.
+    const client = await children.run('npm', ['run', 'client', '--', `127.0.0.1:${server.port}`], { cwd: project, timeoutMs: 60_000 });
+    assert.equal(client.code, 0, client.out);
+    for (const name of awkwardRpcs) assert.ok(client.out.includes(`names.S.${name} -> {"text":"${name}"}`), `client called ${name}:\n${client.out}`);
     kill(server.proc, 'SIGTERM');
     await exited(server.proc);
   } finally {

@@ -69,6 +69,18 @@ export async function flightProject(children: Children, env: Record<string, stri
   return dir;
 }
 
+/** `msec dev-package SERVICE --idl TAG`, `edit` applied to the handler file, `npm install`. */
+export async function generatedProject(children: Children, env: Record<string, string>, service: string, tag: string, dir: string,
+  implFile: string, edit: (impl: string) => string): Promise<string> {
+  const made = msec(['dev-package', service, '--idl', tag, '--out', dir], env);
+  assert.equal(made.code, 0, made.stderr);
+  const implPath = join(dir, implFile);
+  writeFileSync(implPath, edit(readFileSync(implPath, 'utf8')));
+  const install = await children.run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 300_000 });
+  assert.equal(install.code, 0, `npm install failed:\n${install.out}`);
+  return dir;
+}
+
 /** `npm start` in a generated project; resolves with the process once it listens. */
 export async function startService(children: Children, project: string, env: Record<string, string>): Promise<{ proc: ChildProcess; port: number; output: () => string }> {
   const proc = children.spawn('npm', ['start'], { cwd: project, env: { MSEC_LOG_LEVEL: 'warn', ...env } });

@@ -1,7 +1,9 @@
 /** Downloads generated from an IDL version: the dev package (a TypeScript project) and caller stubs. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseServiceName } from '../../../domain/services/index.ts';
-import { callerStubs, devPackage, devPackageRoot, msecRoot, stubsRoot, tarGz, tsxVersion, type GeneratedFiles } from '../../devpack/index.ts';
+import { devPackageRoot, stubsRoot } from '../../devpack/index.ts';
+import type { GenerationJob } from '../../devpack/generate-job.ts';
+import { GenerationError, IsolatedGenerator, type GenerationLimits } from '../../devpack/isolated.ts';
 import { schemas, type ConsoleContext } from '../context.ts';
 import { HttpProblem, problemSchema } from '../problems.ts';
 
@@ -16,9 +18,15 @@ const querystring = {
 const tarball = { description: 'a .tar.gz holding one folder', content: { 'application/gzip': { schema: { type: 'string', format: 'binary' } } } };
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
 
-export function devPackageRoutes(ctx: ConsoleContext) {
+/**
+ * Generation runs in a worker thread under `limits` (apps/devpack/isolated.ts): whatever IDL a
+ * user stored, the console's event loop stays free for everyone else.
+ */
+export function devPackageRoutes(ctx: ConsoleContext, limits: GenerationLimits = {}) {
   return async (app: FastifyInstance) => {
     const tags = ['idls'];
+    const generator = new IsolatedGenerator(limits);
+    app.addHook('onClose', () => generator.close());
 
     /** The stored IDL text of `name` at `tag`, or a 404 that says which part is missing. */
     const idlOf = (name: string, tag: string) => {
@@ -29,32 +37,35 @@ export function devPackageRoutes(ctx: ConsoleContext) {
       return { service, text: v.text };
     };
 
-    const generated = (service: string, tag: string, make: () => GeneratedFiles) => {
+    const download = async (reply: FastifyReply, root: string, job: GenerationJob) => {
+      let tarball: Uint8Array;
       try {
-        return make();
+        tarball = await generator.generate(job);
       } catch (err) {
-        throw new HttpProblem(422, 'unusable-idl', `cannot generate from IDL ${tag} of ${service}: ${(err as Error).message}`);
+        if (!(err instanceof GenerationError)) throw err;
+        if (err.status === 503) ctx.logger.warn({ service: job.service, idl: job.idlTag, problem: err.code }, 'a download was not generated');
+        if (err.retryAfterS !== undefined) reply.header('retry-after', String(err.retryAfterS));
+        throw new HttpProblem(err.status, err.code, err.message);
       }
+      return reply
+        .type('application/gzip')
+        .header('content-disposition', `attachment; filename="${root}.tar.gz"`)
+        .header('cache-control', 'no-store')
+        .send(Buffer.from(tarball.buffer, tarball.byteOffset, tarball.byteLength));
     };
-
-    const download = (reply: FastifyReply, root: string, files: GeneratedFiles) => reply
-      .type('application/gzip')
-      .header('content-disposition', `attachment; filename="${root}.tar.gz"`)
-      .header('cache-control', 'no-store')
-      .send(tarGz(files, { root }));
+    const unavailable = problem('generation took too long (the IDL is too large: split it) or too many run at once (try again)');
 
     app.get<{ Params: Params; Querystring: Query }>('/api/services/:name/dev-package', {
       config: { permission: 'read' },
       schema: {
         tags, params, querystring,
         summary: 'Download the dev package of an IDL version: a TypeScript project with one handler per RPC (npm install && npm start)',
-        response: { 200: tarball, 404: problem('no such service or IDL version'), 422: problem('the IDL defines no service to serve') },
+        response: { 200: tarball, 404: problem('no such service or IDL version'), 422: problem('the IDL defines no service to serve'), 503: unavailable },
       },
     }, async (request, reply) => {
       const tag = request.query.idl;
       const { service, text } = idlOf(request.params.name, tag);
-      const files = generated(service, tag, () => devPackage({ service, idlTag: tag, idlText: text, msecRoot, tsxVersion }));
-      return download(reply, devPackageRoot(service, tag), files);
+      return download(reply, devPackageRoot(service, tag), { kind: 'dev-package', service, idlTag: tag, idlText: text });
     });
 
     app.get<{ Params: Params; Querystring: Query }>('/api/services/:name/stubs', {
@@ -62,13 +73,12 @@ export function devPackageRoutes(ctx: ConsoleContext) {
       schema: {
         tags, params, querystring,
         summary: 'Download the caller stubs of an IDL version: types and a typed connect(client) for calling the service',
-        response: { 200: tarball, 404: problem('no such service or IDL version'), 422: problem('the IDL defines no service to call') },
+        response: { 200: tarball, 404: problem('no such service or IDL version'), 422: problem('the IDL defines no service to call'), 503: unavailable },
       },
     }, async (request, reply) => {
       const tag = request.query.idl;
       const { service, text } = idlOf(request.params.name, tag);
-      const files = generated(service, tag, () => callerStubs({ service, idlTag: tag, idlText: text }));
-      return download(reply, stubsRoot(service, tag), files);
+      return download(reply, stubsRoot(service, tag), { kind: 'stubs', service, idlTag: tag, idlText: text });
     });
   };
 }

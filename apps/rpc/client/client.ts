@@ -143,11 +143,13 @@ export class RpcClient implements RpcCaller {
     parseTarget(target);
     const root = this.protos.load(proto);
     const stub: Record<string, unknown> = {};
+    // Own data properties: an RPC named `constructor`, `toString` or `__proto__` is a method like any other.
+    const define = (name: string, invoke: unknown) => Object.defineProperty(stub, name, { value: invoke, enumerable: true });
     for (const m of this.protos.service(root, service)) {
       const invoke = (request: object = {}, options?: CallOptions) => this.call(target, m.fullName, request, options);
-      stub[m.name] = invoke;
+      define(m.name, invoke);
       const camel = m.name.charAt(0).toLowerCase() + m.name.slice(1);
-      if (!(camel in stub)) stub[camel] = invoke;
+      if (!Object.hasOwn(stub, camel)) define(camel, invoke);
     }
     return Object.freeze(stub) as S;
   }

@@ -26,11 +26,18 @@ export interface IncomingCall {
   deadlineMs: number;
   /** This server's address as the caller reached it. */
   instance: Endpoint;
+  /**
+   * Refusals say only what went wrong, not what the service offers (UDP: a datagram's source
+   * can be forged, so an answer must not be worth more than the request).
+   */
+  brief: boolean;
   /** Called once. `body` is set for binary calls, `json` for HTTP ones, when err is 0. */
   answer(outcome: Outcome): void;
 }
 
 export interface Outcome {
+  /** False when the request was refused before its handler started (unknown method, bad body, overload, shutdown). */
+  ran: boolean;
   err: number;
   result: number;
   errMsg: string;
@@ -71,8 +78,9 @@ export class Dispatcher {
     }
     const entry = this.options.methods.get(call.method);
     if (entry === undefined || entry.handler === undefined) {
-      const known = [...this.options.methods.values()].filter((e) => e.handler).map((e) => e.method.fullName).join(', ');
       const what = entry === undefined ? `has no method "${call.method}"` : `has no handler for "${call.method}"`;
+      if (call.brief) return this.finish(call, requestId, arrivedAt, RpcErrorCode.METHOD_NOT_FOUND, `${this.options.service} ${what}`);
+      const known = [...this.options.methods.values()].filter((e) => e.handler).map((e) => e.method.fullName).join(', ');
       return this.finish(call, requestId, arrivedAt, RpcErrorCode.METHOD_NOT_FOUND, `${this.options.service} ${what}; it serves ${known || 'nothing'}`);
     }
     let request: Record<string, unknown>;
@@ -87,7 +95,10 @@ export class Dispatcher {
     execution.queued = true;
   }
 
-  /** Answers and reports; `response` is the handler's object when err is 0. */
+  /**
+   * Answers and reports; `response` is the handler's object when err is 0. `method` is given
+   * once the handler started (Execution.answer), never for a refusal.
+   */
   finish(call: IncomingCall, requestId: string, arrivedAt: number, err: number, errMsg: string, result = 0, response?: object, method?: RpcMethod): void {
     let body: Uint8Array | null = null;
     let json: Record<string, unknown> | null = null;
@@ -101,7 +112,7 @@ export class Dispatcher {
         this.options.logger.warn({ method: method.fullName, requestId }, errMsg);
       }
     }
-    call.answer({ err, result, errMsg, requestId, body, json });
+    call.answer({ ran: method !== undefined, err, result, errMsg, requestId, body, json });
     const { reporter } = this.options;
     if (reporter !== undefined) {
       const at = Date.now();

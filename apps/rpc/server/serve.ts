@@ -12,10 +12,10 @@ import protobuf from 'protobufjs';
 import { pino, type Logger } from 'pino';
 import type { CallReporter, RpcCaller } from '../contracts.ts';
 import type { IniDocument } from '../../../domain/services/ini.ts';
-import { defaultMaxFrameBytes } from '../../../adapters/rpc/framing.ts';
 import { maxTimerMs } from '../../../adapters/rpc/call-frames.ts';
 import { findService, loadProto, methodsOf, ProtoLoadError } from '../proto.ts';
 import { Admission } from './admission.ts';
+import { BufferBudget } from './buffer-budget.ts';
 import { Dispatcher, type MethodEntry } from './dispatcher.ts';
 import type { Handler } from './handler-context.ts';
 import { createHttpJsonServer } from './http-json.ts';
@@ -31,8 +31,6 @@ export interface ServeOptions extends SettingsInput {
   service?: string;
   /** By method name as in the .proto (`queryFlight`). */
   handlers: Record<string, Handler>;
-  /** Largest frame or HTTP body accepted (default 16 MiB). */
-  maxFrameBytes?: number;
   /** How long close() lets running handlers finish (default 5000 ms). */
   shutdownGraceMs?: number;
   reporter?: CallReporter;
@@ -68,11 +66,13 @@ function methodTable(options: ServeOptions, settings: ReturnType<typeof resolveS
   const table = new Map<string, MethodEntry>();
   for (const method of methods) {
     if (service.methods[method.name]!.requestStream || service.methods[method.name]!.responseStream) {
-      if (options.handlers[method.name]) throw new ProtoLoadError(`${method.fullName} is a streaming method; msec RPC serves unary methods only`);
+      if (Object.hasOwn(options.handlers, method.name)) throw new ProtoLoadError(`${method.fullName} is a streaming method; msec RPC serves unary methods only`);
       continue;
     }
     const timeoutMs = Math.min(settings.methodTimeouts.get(method.name) ?? settings.defaultTimeoutMs, maxTimerMs);
-    table.set(method.fullName, { method, handler: options.handlers[method.name], timeoutMs });
+    // Own properties only: an RPC named `constructor` or `toString` must not find Object's.
+    const handler = Object.hasOwn(options.handlers, method.name) ? options.handlers[method.name] : undefined;
+    table.set(method.fullName, { method, handler, timeoutMs });
   }
   return { service: methods[0]?.service ?? service.name, methods: table };
 }
@@ -82,7 +82,6 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
   const { service: protoService, methods } = methodTable(options, settings);
   const name = settings.name ?? protoService;
   const logger = options.logger ?? pino({ name, level: process.env.MSEC_LOG_LEVEL ?? 'info' });
-  const maxFrameBytes = options.maxFrameBytes ?? defaultMaxFrameBytes;
   for (const [fullName, entry] of methods) {
     if (!entry.handler) logger.warn({ method: fullName }, 'no handler for this method: calls to it get METHOD_NOT_FOUND');
   }
@@ -92,10 +91,12 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
     service: name, methods, admission: new Admission(settings.maxConcurrent, settings.queueTimeoutMs),
     reporter, client: options.client, logger,
   });
-  const http = createHttpJsonServer({ dispatcher, maxBodyBytes: maxFrameBytes });
+  const { limits } = settings;
+  const budget = new BufferBudget(limits.maxBufferedBytes);
+  const http = createHttpJsonServer({ dispatcher, limits, budget });
   const { tcp, udp, port } = await bind(settings.host, settings.port, settings.udp,
-    (at) => new TcpListener({ host: settings.host, port: at, dispatcher, http, maxFrameBytes, logger }),
-    (at) => new UdpListener({ host: settings.host, port: at, dispatcher, maxFrameBytes, logger }));
+    (at) => new TcpListener({ host: settings.host, port: at, dispatcher, http, limits, budget, logger }),
+    (at) => new UdpListener({ host: settings.host, port: at, dispatcher, maxFrameBytes: limits.maxFrameBytes, logger }));
   logger.info({ service: name, host: settings.host, port, udp: udp !== null, methods: [...methods.keys()] }, 'serving');
 
   let closing: Promise<void> | null = null;

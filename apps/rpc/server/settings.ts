@@ -9,7 +9,15 @@
  *   timeout = 800                   ; ms, every method
  *   timeout.queryFlight = 2000      ; ms, one method
  *   msg_timeout = 800               ; ms a request may wait for a free handler slot
- *   max_concurrent = 100            ; handlers running at once (default: no limit)
+ *   max_concurrent = 100            ; handlers running at once (default 1024)
+ *
+ * What one client may hold of the port (defaults in the constants below):
+ *
+ *   max_frame_bytes = 1048576       ; largest request frame, and HTTP/JSON body
+ *   read_timeout = 10000            ; ms a started frame, or an HTTP request, has to arrive whole
+ *   idle_timeout = 120000           ; ms a connection may stay silent with nothing in flight
+ *   max_connections = 1024          ; open TCP connections (frames and HTTP); more are closed at once
+ *   max_buffered_bytes = 33554432   ; bytes of unfinished frames and HTTP bodies held at once, all connections
  */
 import { readFileSync } from 'node:fs';
 import { IniSyntaxError, parseIni, type IniDocument } from '../../../domain/services/ini.ts';
@@ -22,6 +30,19 @@ export const defaultQueueTimeoutMs = 800;
  * OVERLOADED): MSEC's workers gave the same back-pressure. `[SRPC] max_concurrent` changes it.
  */
 export const defaultMaxConcurrent = 1024;
+/**
+ * A request frame (and an HTTP/JSON body) is at most 1 MiB unless `[SRPC] max_frame_bytes`
+ * says more: with 16 MiB, 24 connections that each sent most of a frame and stalled held
+ * 263 MB. msec's client still reads answers up to 16 MiB (framing.ts).
+ */
+export const defaultServerMaxFrameBytes = 1024 * 1024;
+/** A frame whose first bytes came must be whole this soon (also HTTP headers and body): 100 KiB/s for 1 MiB. */
+export const defaultReadTimeoutMs = 10_000;
+/** A connection with nothing read, nothing to answer for this long is closed (the client reconnects). */
+export const defaultIdleTimeoutMs = 120_000;
+export const defaultMaxConnections = 1024;
+/** Bytes of unfinished frames and HTTP bodies held across connections: 32 frames of 1 MiB. */
+export const defaultMaxBufferedBytes = 32 * 1024 * 1024;
 
 /** A setting cannot be used; the message names its source and what to write instead. */
 export class ServerConfigError extends Error {
@@ -38,6 +59,21 @@ export interface SettingsInput {
   methodTimeoutMs?: number | Record<string, number>;
   queueTimeoutMs?: number;
   maxConcurrent?: number;
+  /** Largest request frame or HTTP body accepted ([SRPC] max_frame_bytes, default 1 MiB). */
+  maxFrameBytes?: number;
+  readTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
+  maxBufferedBytes?: number;
+}
+
+/** What one client may hold of the port. */
+export interface PortLimits {
+  maxFrameBytes: number;
+  readTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  maxBufferedBytes: number;
 }
 
 export interface ServerSettings {
@@ -51,6 +87,7 @@ export interface ServerSettings {
   defaultTimeoutMs: number;
   queueTimeoutMs: number;
   maxConcurrent: number;
+  limits: PortLimits;
   config: IniDocument;
 }
 
@@ -153,9 +190,26 @@ export function resolveSettings(input: SettingsInput, env: NodeJS.ProcessEnv = p
   const maxConcurrent = input.maxConcurrent !== undefined ? positiveCount(input.maxConcurrent, 'maxConcurrent')
     : srpc.has('max_concurrent') ? positiveCount(srpc.get('max_concurrent')!, inFile('max_concurrent')) : defaultMaxConcurrent;
 
+  const bytes = (value: number | string, where: string) => Math.ceil(positive(value, where, 'number of bytes', 1048576));
+  /** serve()'s option, else the [SRPC] key, else the default. */
+  const limit = (name: keyof PortLimits, key: string, fallback: number, parse: (value: number | string, where: string) => number) => {
+    const option = input[name];
+    return option !== undefined ? parse(option, name) : srpc.has(key) ? parse(srpc.get(key)!, inFile(key)) : fallback;
+  };
+  const limits: PortLimits = {
+    maxFrameBytes: limit('maxFrameBytes', 'max_frame_bytes', defaultServerMaxFrameBytes, bytes),
+    readTimeoutMs: limit('readTimeoutMs', 'read_timeout', defaultReadTimeoutMs, positiveMs),
+    idleTimeoutMs: limit('idleTimeoutMs', 'idle_timeout', defaultIdleTimeoutMs, positiveMs),
+    maxConnections: limit('maxConnections', 'max_connections', defaultMaxConnections, positiveCount),
+    maxBufferedBytes: limit('maxBufferedBytes', 'max_buffered_bytes', defaultMaxBufferedBytes, bytes),
+  };
+  if (limits.maxBufferedBytes < limits.maxFrameBytes) {
+    throw new ServerConfigError(`max_buffered_bytes (${limits.maxBufferedBytes}) is below max_frame_bytes (${limits.maxFrameBytes}): no frame of the largest size could be read; raise max_buffered_bytes`);
+  }
+
   return {
     name: input.name ?? env.MSEC_SERVICE,
     host, port, tcp: listen.tcp, udp: listen.udp,
-    methodTimeouts, defaultTimeoutMs, queueTimeoutMs, maxConcurrent, config,
+    methodTimeouts, defaultTimeoutMs, queueTimeoutMs, maxConcurrent, limits, config,
   };
 }

@@ -1,38 +1,44 @@
 /**
  * The service's TCP port: the first byte of a connection decides what it speaks. '(' starts
- * binary frames (rpc-wire.md), handled here with many requests in flight; anything else is
- * handed to the HTTP/JSON server with the sniffed bytes put back. A connection that sends
- * bytes which are not frames is closed (after a FRAME_ERROR answer when its sequence could
- * be read); the others carry on.
+ * binary frames (frame-connection.ts); anything else is handed to the HTTP/JSON server with
+ * the sniffed bytes put back. At most max_connections are open at once (more are closed as
+ * they come); a connection that sends nothing within idle_timeout is closed.
  */
 import net from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import { RpcErrorCode, type Endpoint } from '../contracts.ts';
-import { FrameDecoder, FramingError, frameStart, type Frame } from '../../../adapters/rpc/framing.ts';
-import { FrameWriter } from '../../../adapters/rpc/frame-writer.ts';
-import type { Dispatcher, IncomingCall, Outcome } from './dispatcher.ts';
+import type { Endpoint } from '../contracts.ts';
+import { frameStart } from '../../../adapters/rpc/framing.ts';
+import { maxTimerMs } from '../../../adapters/rpc/call-frames.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import type { BufferBudget } from './buffer-budget.ts';
+import { FrameConnection } from './frame-connection.ts';
+import { LogThrottle } from './log-throttle.ts';
+import type { PortLimits } from './settings.ts';
 
 export interface TcpListenerOptions {
   host: string;
   port: number;
   dispatcher: Dispatcher;
   http: HttpServer;
-  maxFrameBytes: number;
+  limits: PortLimits;
+  budget: BufferBudget;
   logger: Logger;
 }
-
-const emptyBody = new Uint8Array(0);
-/** Answers waiting to be written past this many bytes: stop reading requests until they drain. */
-const writeBacklogLimit = 4 * 1024 * 1024;
 
 export class TcpListener {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly writers = new Map<net.Socket, FrameWriter>();
+  private readonly frames = new Map<net.Socket, FrameConnection>();
+  private readonly peerWarnings = new LogThrottle();
 
   constructor(private readonly options: TcpListenerOptions) {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.maxConnections = options.limits.maxConnections;
+    this.server.on('drop', (peer?: { remoteAddress?: string }) => {
+      const { log, skipped } = this.peerWarnings.take();
+      if (log) options.logger.warn({ remote: peer?.remoteAddress, skipped }, `refused an RPC connection: ${options.limits.maxConnections} are open (max_connections)`);
+    });
   }
 
   /** Resolves with the bound port once listening. */
@@ -53,86 +59,44 @@ export class TcpListener {
 
   /** Writes what is queued, then ends every connection. */
   closeConnections(): void {
-    for (const writer of this.writers.values()) writer.flush();
+    for (const connection of this.frames.values()) connection.writer.flush();
     for (const socket of this.sockets) socket.end();
     this.options.http.closeAllConnections();
+    this.options.http.close(); // stops its timeout checks; it never listened itself
     setTimeout(() => { for (const socket of this.sockets) socket.destroy(); }, 1000).unref();
   }
 
   private accept(socket: net.Socket): void {
+    const { limits, logger } = this.options;
     this.sockets.add(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);
-      this.writers.delete(socket);
+      this.frames.delete(socket);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.options.logger.debug({ remote: socket.remoteAddress, code: error.code }, 'RPC connection error');
+      logger.debug({ remote: socket.remoteAddress, code: error.code }, 'RPC connection error');
     });
+    socket.setTimeout(Math.min(limits.idleTimeoutMs, maxTimerMs));
+    const silent = () => socket.destroy();
+    socket.once('timeout', silent);
     socket.once('data', (first: Buffer) => {
+      socket.off('timeout', silent);
       if (first[0] === frameStart) {
-        this.serveFrames(socket, first);
+        const instance: Endpoint = { ip: stripV4Mapped(socket.localAddress ?? this.options.host), port: socket.localPort ?? this.options.port };
+        const connection = new FrameConnection(socket, {
+          dispatcher: this.options.dispatcher, limits, budget: this.options.budget, instance, logger, peerWarnings: this.peerWarnings,
+        });
+        this.frames.set(socket, connection);
+        connection.read(first);
       } else {
+        // The HTTP server keeps its own idle timeout (the same idle_timeout) from here on.
+        socket.setTimeout(0);
         socket.pause();
         socket.unshift(first);
         this.options.http.emit('connection', socket);
         socket.resume();
       }
     });
-  }
-
-  private serveFrames(socket: net.Socket, first: Buffer): void {
-    const { dispatcher, logger } = this.options;
-    const writer = new FrameWriter(socket);
-    this.writers.set(socket, writer);
-    const instance: Endpoint = { ip: stripV4Mapped(socket.localAddress ?? this.options.host), port: socket.localPort ?? this.options.port };
-    let broken = false;
-    let paused = false;
-
-    const onFrame = (frame: Frame) => {
-      const { head } = frame;
-      const sequence = head.sequence;
-      const call: IncomingCall = {
-        method: head.methodName, body: frame.body, json: null,
-        requestId: head.flowId, coloring: head.coloring, colorId: head.colorId,
-        caller: head.caller, callerStack: head.callerStack, deadlineMs: head.deadlineMs, instance,
-        answer(outcome: Outcome) {
-          if (broken) return;
-          writer.write({
-            sequence, flowId: outcome.requestId, coloring: head.coloring, colorId: head.colorId, methodName: head.methodName,
-            err: outcome.err, result: outcome.result, errMsg: outcome.errMsg,
-          }, outcome.body ?? emptyBody);
-        },
-      };
-      dispatcher.dispatch(call);
-      if (!paused && socket.writableLength > writeBacklogLimit) {
-        paused = true;
-        socket.pause();
-        socket.once('drain', () => {
-          paused = false;
-          socket.resume();
-        });
-      }
-    };
-    const decoder = new FrameDecoder(onFrame, this.options.maxFrameBytes);
-
-    const onData = (chunk: Buffer) => {
-      if (broken) return;
-      try {
-        decoder.push(chunk);
-      } catch (error) {
-        if (!(error instanceof FramingError)) throw error;
-        broken = true;
-        logger.warn({ remote: socket.remoteAddress, err: error.message }, 'closing an RPC connection that sent bytes which are not frames');
-        if (error.sequence !== undefined) {
-          writer.write({ sequence: error.sequence, err: RpcErrorCode.FRAME_ERROR, errMsg: `${error.message}; this connection is closed` }, emptyBody);
-        }
-        writer.flush();
-        socket.end();
-        setTimeout(() => socket.destroy(), 1000).unref();
-      }
-    };
-    socket.on('data', onData);
-    onData(first);
   }
 }
 

@@ -107,3 +107,25 @@ export function writeTree(dir: string, files: ReadonlyMap<string, string>): void
     writeFileSync(join(dir, path), content);
   }
 }
+
+/** RPCs named like what generated code declares, what every object has, and JavaScript words. */
+export const awkwardRpcs = ['handlers', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'default', 'delete', 'delete_', 'handlers_', 'Req'];
+export const awkwardIdl = `syntax = "proto3";
+package names;
+message Req { string text = 1; }
+message Rsp { string text = 1; }
+service S {
+${awkwardRpcs.map((name) => `  rpc ${name}(Req) returns (Rsp);`).join('\n')}
+}
+`;
+
+/** The generated handler module with each TODO answering its RPC's name (throws when one is missing). */
+export function signedImpl(impl: string): string {
+  let out = impl;
+  for (const name of awkwardRpcs) {
+    const todo = `// TODO: the business logic of ${name}; \`request\` holds the caller's fields.\n  return { text: '' };`;
+    if (!out.includes(todo)) throw new Error(`the handler of ${name} has no TODO:\n${impl}`);
+    out = out.replace(todo, `return { text: '${name}' };`);
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { callerStubs, devPackage } from '../../../apps/devpack/index.ts';
 import { flightProto, linkMsec, richProto, tempDir, typeCheck, writeTree } from './support.ts';
+import { recursiveIdl } from './hostile-idls.ts';
 
 /**
  * Generated projects type-check with `tsc --strict` against this checkout's `msec/rpc`
@@ -56,4 +57,10 @@ test('a wrong answer shape is a type error: the checker really checks', () => {
 
 test('an IDL with every shape (two services, enums, maps, 64-bit, reserved words) type-checks', () => {
   assert.deepEqual(check(devPackage({ service: 'Shop.catalog', idlTag: 'v2', idlText: richProto, msecRoot: '/unused' })), []);
+});
+
+test('an IDL whose required messages recurse type-checks: the defaults that cannot be complete are cast', () => {
+  const files = devPackage({ service: 'Evil.recursive', idlTag: 'v1', idlText: recursiveIdl(3, 2), msecRoot: '/unused' });
+  assert.match(files.get('src/S_impl.ts')!, / as A;/);
+  assert.deepEqual(check(files), []);
 });

@@ -29,6 +29,18 @@ test('a stub takes the .proto as text or as a Root, and the service by full name
   assert.throws(() => t.client.stub('not a target', flightProto), /not a call target/);
 });
 
+test('a stub\'s methods named like Object\'s own (ToString → toString, constructor) call their RPC', async () => {
+  const t = testClient([table({ a: 1 })]);
+  const proto = 'syntax = "proto3"; package p; message M {} service S { rpc ToString(M) returns (M); rpc constructor(M) returns (M); rpc ValueOf(M) returns (M); }';
+  const stub = t.client.stub<Record<string, (r: object) => Promise<object>>>('10.0.0.1:7963', proto);
+  assert.deepEqual(Object.keys(stub).sort(), ['ToString', 'ValueOf', 'constructor', 'toString', 'valueOf']);
+  for (const name of ['toString', 'constructor', 'valueOf']) {
+    assert.ok(Object.hasOwn(stub, name), `${name} is the stub's own method`);
+    await stub[name]!({});
+  }
+  assert.deepEqual(t.transport.sent.map((s) => s.frame.method), ['p.S.ToString', 'p.S.constructor', 'p.S.ValueOf']);
+});
+
 test('call() needs the method\'s .proto loaded; a request missing a required field is refused before sending', async () => {
   const bare = createClient({ transport: new FakeTransport(), name: 'x' });
   await assert.rejects(bare.call('10.0.0.1:7963', queryFlight, flightRequest), (e: RpcError) => e.code === RpcErrorCode.METHOD_NOT_FOUND && /load its \.proto/.test(e.message));

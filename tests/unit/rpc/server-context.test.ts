@@ -112,6 +112,21 @@ describe('settings', () => {
     assert.deepEqual([defaults.host, defaults.port, defaults.udp, defaults.defaultTimeoutMs, defaults.queueTimeoutMs], ['0.0.0.0', 7963, true, 800, 800]);
   });
 
+  test('what one client may hold of the port: [SRPC] keys, serve() options over them, and the defaults', () => {
+    const file = join(dir, 'limits.ini');
+    writeFileSync(file, '[SRPC]\nmax_frame_bytes = 65536\nread_timeout = 2000\nidle_timeout = 30000\nmax_connections = 64\nmax_buffered_bytes = 1048576\n');
+    assert.deepEqual(resolveSettings({}, { MSEC_CONFIG: file }).limits,
+      { maxFrameBytes: 65536, readTimeoutMs: 2000, idleTimeoutMs: 30000, maxConnections: 64, maxBufferedBytes: 1048576 });
+    assert.equal(resolveSettings({ maxFrameBytes: 4096, idleTimeoutMs: 5 }, { MSEC_CONFIG: file }).limits.maxFrameBytes, 4096);
+    assert.deepEqual(resolveSettings({}, {}).limits,
+      { maxFrameBytes: 1024 * 1024, readTimeoutMs: 10_000, idleTimeoutMs: 120_000, maxConnections: 1024, maxBufferedBytes: 32 * 1024 * 1024 });
+    writeFileSync(file, '[SRPC]\nmax_frame_bytes = 1MB\n');
+    assert.throws(() => resolveSettings({}, { MSEC_CONFIG: file }), /\[SRPC\] max_frame_bytes in .*limits\.ini = 1MB is not a positive number of bytes; write e\.g\. 1048576/);
+    writeFileSync(file, '[SRPC]\nmax_frame_bytes = 4194304\nmax_buffered_bytes = 1048576\n');
+    assert.throws(() => resolveSettings({}, { MSEC_CONFIG: file }), /max_buffered_bytes \(1048576\) is below max_frame_bytes \(4194304\).*raise max_buffered_bytes/);
+    assert.throws(() => resolveSettings({ readTimeoutMs: 0 }, {}), /readTimeoutMs = 0 is not a positive number of milliseconds/);
+  });
+
   test('settings that cannot work are refused with what to write instead', () => {
     assert.throws(() => parseListen('7963/tcp 7964/udp'), /one port; use the same one/);
     assert.throws(() => parseListen('7963/sctp'), /use \/tcp or \/udp/);
