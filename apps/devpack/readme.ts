@@ -65,7 +65,8 @@ ${fence}
 | \`MSEC_CONSOLE_URL=http://console:8080\` + \`MSEC_TOKEN=…\` | or: routes from the console API |
 
 \`npm run client\` without an address calls \`${r.service}\` by name, so it needs
-\`MSEC_REGISTRY\`, or \`MSEC_CONSOLE_URL\` and \`MSEC_TOKEN\` (an API token of the console),
+\`MSEC_REGISTRY\`, or \`MSEC_CONSOLE_URL\` and \`MSEC_TOKEN\` (a route-read token of the console:
+\`msec token create --routes\`; it reads routing tables and nothing else),
 and enabled hosts of ${r.service} in msec's routing table:
 
 ${fence}sh

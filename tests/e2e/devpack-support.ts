@@ -99,11 +99,12 @@ export async function startService(children: Children, project: string, env: Rec
 }
 
 /** An API token for admin, for route sources and scripts. */
+/** A route-read token, as a service that looks up routes through the console should hold. */
 export async function apiToken(consoleUrl: string, password: string): Promise<string> {
   const answer = await fetch(`${consoleUrl}/api/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
-    body: JSON.stringify({ label: 'e2e' }),
+    body: JSON.stringify({ label: 'e2e service', scope: 'routes' }),
   });
   assert.ok(answer.ok, `token: ${answer.status}`);
   return ((await answer.json()) as { token: string }).token;

@@ -95,3 +95,27 @@ describe('IDL versions: delete', () => {
       .thenFails('not_found', /has no IDL version v1/);
   });
 });
+
+describe('IDL size caps (a hostile IDL must not freeze the console while it is checked)', () => {
+  const big = (n: number) => `syntax = "proto3";\nmessage Big {\n${Array.from({ length: n }, (_, i) => `  int32 f${i} = ${i + 1};`).join('\n')}\n}\n`;
+
+  test('a message of 20 000 fields (400 KB, under the body limit) is refused at once, before protobufjs sees it', () => {
+    const started = performance.now();
+    assert.throws(() => parseIdl(big(20_000)), /message Big has more than 1000 fields; split it into smaller messages/);
+    const ms = performance.now() - started;
+    console.log(`refused a 20 000-field message in ${ms.toFixed(1)} ms`);
+  });
+
+  test('fields in a oneof count for their message; comments and strings cannot hide braces', () => {
+    const oneof = `message M {\n oneof o {\n${Array.from({ length: 1001 }, (_, i) => `  int32 f${i} = ${i + 1};`).join('\n')}\n }\n}\n`;
+    assert.throws(() => parseIdl(oneof), /message M has more than 1000/);
+    const hidden = `message M { // }\n /* } */ option (x) = "}"; ${Array.from({ length: 1001 }, (_, i) => `int32 f${i} = ${i + 1};`).join(' ')} }`;
+    assert.throws(() => parseIdl(hidden), /message M has more than 1000/);
+  });
+
+  test('too many definitions are refused; a real IDL at the caps still parses', () => {
+    const many = Array.from({ length: 2001 }, (_, m) => `message M${m} { optional int32 a = 1; }`).join('\n');
+    assert.throws(() => parseIdl(many), /more than 2000 messages, enums and services/);
+    assert.equal(parseIdl(big(1000)).messages.length, 1);
+  });
+});
