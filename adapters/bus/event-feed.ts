@@ -23,6 +23,7 @@
  * projection's stored checkpoint before a crash, a new group, messages expired by retention.
  */
 import pino, { type Logger } from 'pino';
+import type { RecordedEvent } from '../../domain/events.ts';
 import type { BusKey } from '../signing/bus-key.ts';
 import type { BatchHandler, EventStore } from '../eventstore/port.ts';
 import { checkSigned, openSigned, type Refused, type Signed } from './event-message.ts';
@@ -133,34 +134,41 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): BusEve
         sweepSoon();
       };
 
-      const take = async (batch: ConsumedMessage[]) => {
-        const signed: { m: ConsumedMessage; s: Signed }[] = [];
-        let claimed = 0;
-        for (const m of batch) {
-          const s = checkSigned(m, key);
-          if (!s.ok) {
-            refuse(m, s);
-            continue;
-          }
-          signed.push({ m, s });
-          if (s.position > chain.delivered && !chain.has(s.position)) claimed = Math.max(claimed, s.position);
+      /** The signed message's event, if it is new to the chain and believable; null when refused. */
+      const examine = (m: ConsumedMessage): { s: Signed; event?: RecordedEvent } | null => {
+        let checked: Signed | Refused;
+        let opened: { ok: true; event: RecordedEvent } | Refused | undefined;
+        try {
+          checked = checkSigned(m, key);
+          // What the chain has (or had) needs no decoding: a replayed genuine message changes nothing.
+          if (checked.ok && checked.position > chain.delivered && !chain.has(checked.position)) opened = openSigned(m, checked);
+        } catch (err) {
+          // Whatever a message does to the checks, it is that message's problem, not the group's.
+          checked = { ok: false, reason: 'malformed', detail: `the checks failed on it (${(err as Error).message})` };
         }
+        const refused = !checked.ok ? checked : opened && !opened.ok ? opened : undefined;
+        if (refused) {
+          refuse(m, refused);
+          return null;
+        }
+        return { s: checked as Signed, ...(opened?.ok ? { event: opened.event } : {}) };
+      };
+
+      const take = async (batch: ConsumedMessage[]) => {
+        const believed = batch.map((m) => ({ m, x: examine(m) }));
+        const claimed = believed.reduce((most, { x }) => (x?.event ? Math.max(most, x.s.position) : most), 0);
         if (store && claimed > head) head = Math.max(head, await store.headPosition());
         let newest = 0;
-        for (const { m, s } of signed) {
-          if (s.position > chain.delivered && !chain.has(s.position)) {
-            if (store && s.position > head) {
-              refuse(m, { ok: false, reason: 'past-head', detail: `position ${s.position} is past the event store's head (${head})` });
+        for (const { m, x } of believed) {
+          if (!x) continue;
+          if (x.event) {
+            if (store && x.s.position > head) {
+              refuse(m, { ok: false, reason: 'past-head', detail: `position ${x.s.position} is past the event store's head (${head})` });
               continue;
             }
-            const opened = openSigned(m, s);
-            if (!opened.ok) {
-              refuse(m, opened);
-              continue;
-            }
-            chain.offer(opened.event, s.prev);
+            chain.offer(x.event, x.s.prev);
           }
-          newest = Math.max(newest, s.position);
+          newest = Math.max(newest, x.s.position);
         }
 
         const deliver = async () => {

@@ -69,14 +69,14 @@ export function checkSigned(m: ConsumedMessage, key: BusKey): Signed | Refused {
   if (!Number.isSafeInteger(position) || !Number.isSafeInteger(prev) || prev < 0 || position <= prev) {
     return refused('malformed', `positions "${cut(positionText)}" after "${cut(prevText)}" are not two integers 0 <= prev < position`);
   }
-  const check = key.check(headers[eventHeaders.signature], prevText, m.value);
-  if (check === 'valid') return { ok: true, position, prev };
-  const detail = {
-    unsigned: 'no signature',
-    'wrong-key': `signed with key ${cut(headers[eventHeaders.signature]!.split(':')[1] ?? '')}, this process has key ${key.id}`,
-    'bad-signature': 'the signature does not match the message',
-  }[check];
-  return refused(check, detail);
+  const signature = headers[eventHeaders.signature];
+  const check = key.check(signature, prevText, m.value);
+  switch (check) {
+    case 'valid': return { ok: true, position, prev };
+    case 'unsigned': return refused(check, 'no signature');
+    case 'wrong-key': return refused(check, `signed with key ${cut(signature!.split(':')[1]!)}, this process has key ${key.id}`);
+    case 'bad-signature': return refused(check, 'the signature does not match the message');
+  }
 }
 
 /** The envelope of a signed message, if the headers and the key agree with it. */
