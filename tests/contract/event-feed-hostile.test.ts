@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import pino from 'pino';
 import { busEventFeed, type EventFeedOptions } from '../../adapters/bus/event-feed.ts';
 import { eventHeaders, eventMessage } from '../../adapters/bus/event-message.ts';
-import type { BusMessage } from '../../adapters/bus/port.ts';
+import type { BusMessage, MessageBus } from '../../adapters/bus/port.ts';
 import { SqliteMessageBus } from '../../adapters/bus/sqlite.ts';
 import { SqliteCheckpointStore } from '../../adapters/checkpoints/sqlite.ts';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
@@ -160,7 +160,7 @@ describe('event feed on a hostile bus', () => {
     await appendHosts(store, 2);
     await relay.start();
     const { logger, warnings } = capturingLogger();
-    const f = feed({ logger, refusalLogEveryMs: 300, gapFillAfterMs: 60_000 });
+    const f = feed({ logger, refusalLogEveryMs: 300, gapFillAfterMs: 1500 });
     const counter = new LogCounter();
     const sub = f.subscribeAll(0, counter.handler);
     closers.push(() => sub.close());
@@ -175,14 +175,42 @@ describe('event feed on a hostile bus', () => {
     assert.equal(warnings().length, 2);
     assert.match(warnings()[1]!.msg, /\(99 more unsigned refusals since the last line\)/);
 
-    // A batch the feed gives back (it waits for an event from another partition) comes again
-    // with its forged message: counted once. The embedded bus redelivers it as it was.
-    const events = await store.readAll(0, 10);
-    const later = forgedEvent('HostAdded', 4);
-    await bus.publish(topic, [eventMessage(later, 3, busKey), { key: 'x', value: randomBytes(8) }]);
-    await delay(300);
+    // A batch the feed gives back (it waits for the event before one of its events, as from
+    // another partition) comes again with its forged message: counted once.
+    await relay.stop();
+    await appendHosts(store, 2, { first: 2 });
+    const [third, fourth] = await store.readAll(2, 10);
+    await bus.publish(topic, [eventMessage(fourth!, third!.position, busKey), { key: 'x', value: randomBytes(8) }]);
+    await delay(500); // the embedded bus hands the batch back every few ms meanwhile
     assert.equal(f.refusals().byReason.malformed, 1, 'counted once across redeliveries');
-    assert.equal(counter.last, events.at(-1)!.position);
+    assert.equal(counter.unique, 2, 'the fourth event waits for the third');
+    await waitUntil('the store filled in the third event, then the fourth followed', () => counter.last === fourth!.position);
+    assert.deepEqual([counter.unique, counter.duplicates, counter.outOfOrder], [4, 0, 0]);
+    assert.equal(f.refusals().total, 106);
+  });
+
+  test('a message that breaks the checks themselves (a bus client that hands over no value) is refused as malformed; the group goes on', async () => {
+    let head = await appendHosts(store, 2);
+    await relay.start();
+    // A bus that hands some messages over without a value, as a broken client library might.
+    const broken: MessageBus = {
+      publish: (t, messages) => bus.publish(t, messages),
+      subscribe: (options, handler) => bus.subscribe(options, (batch) =>
+        handler(batch.map((m) => (m.key === 'no-value' ? { ...m, value: undefined as unknown as Uint8Array } : m)))),
+      lag: (t, group) => bus.lag(t, group),
+      close: async () => {},
+    };
+    const f = busEventFeed(broken, { group: unique('feed-'), key: busKey, logger: silent, catchUpFrom: store });
+    const counter = new LogCounter();
+    const sub = f.subscribeAll(0, counter.handler);
+    closers.push(() => sub.close());
+    const added = forgedEvent('HostAdded', head + 1);
+    await bus.publish(topic, [{ key: 'no-value', value: envelopeOf(added), headers: { ...plausibleHeaders(added, head), [eventHeaders.signature]: busKey.sign(String(head), envelopeOf(added)) } }]);
+    await waitUntil('refused', () => f.refusals().total === 1);
+    head = await appendHosts(store, 3, { first: 2 });
+    await waitUntil('the real events after it', () => counter.last === head);
+    assert.deepEqual(f.refusals().byReason, { malformed: 1 });
+    assert.deepEqual([counter.unique, counter.duplicates, counter.outOfOrder], [5, 0, 0]);
   });
 
   test('a real event refused by mistake (a projector with another key) still arrives, from the store', async () => {
