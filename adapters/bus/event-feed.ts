@@ -113,6 +113,7 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): BusEve
       }) : Promise.resolve();
 
       /** After a refusal: the store up to its head, once the bus had `gapFillAfterMs` to bring the real event. */
+      let sweepFailing = false;
       const sweepSoon = () => {
         if (!store || closed || sweepTimer) return;
         sweepTimer = setTimeout(() => {
@@ -121,8 +122,11 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): BusEve
             if (closed) return;
             head = Math.max(head, await store.headPosition());
             await readFromStore(head);
+            sweepFailing = false;
           }).catch((err: unknown) => {
-            logger.warn({ err, group }, `event feed (group ${group}): reading the store after a refused message failed; trying again`);
+            // Said once per run of failures: the projection's own retries report the cause too.
+            if (!sweepFailing) logger.warn({ err, group }, `event feed (group ${group}): reading the store after a refused message failed; trying again every ${gapFillAfterMs} ms`);
+            sweepFailing = true;
             sweepSoon();
           });
         }, gapFillAfterMs);
