@@ -17,6 +17,7 @@ import { KafkaBus } from '../adapters/bus/kafka.ts';
 import { SqliteCheckpointStore } from '../adapters/checkpoints/sqlite.ts';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { OutboxRelay } from '../apps/relay/outbox-relay.ts';
+import { BusKey } from '../adapters/signing/bus-key.ts';
 import { eventIdFor } from '../domain/event-ids.ts';
 import type { NewEvent } from '../domain/events.ts';
 import { startKafkaMock } from '../tests/services/kafka-mock.ts';
@@ -56,7 +57,7 @@ export async function relayRate(bootstrap: string, events: number, options: { st
   try {
     const head = await fillStore(store, events, options.streams ?? 64);
     await bus.publish(topic, [{ key: 'warm-up', value: Buffer.alloc(1) }]); // creates the topic and connects; not timed
-    const relay = new OutboxRelay({ store, bus, checkpoints, logger: silent, topic });
+    const relay = new OutboxRelay({ store, bus, checkpoints, key: BusKey.generate(), logger: silent, topic });
     const started = performance.now();
     await relay.start();
     while (relay.status().checkpoint < head) await new Promise((resolve) => setTimeout(resolve, 5));

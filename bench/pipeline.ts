@@ -17,6 +17,7 @@ import { SqliteCheckpointStore } from '../adapters/checkpoints/sqlite.ts';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { ClickHouseViewStore } from '../adapters/views/clickhouse.ts';
 import { OutboxRelay } from '../apps/relay/outbox-relay.ts';
+import { BusKey } from '../adapters/signing/bus-key.ts';
 import { ProjectionRunner } from '../apps/projector/runner.ts';
 import { auditProjection } from '../projections/audit.ts';
 import { startClickHouse } from '../tests/services/clickhouse.ts';
@@ -39,10 +40,11 @@ export async function benchPipeline(events = Number(process.env.BENCH_PIPELINE_E
     const bus = KafkaBus.fromUrl(mockBusUrl(mock, { clientId: 'msec-bench-pipeline' }), { logger: silent });
     const views = await ClickHouseViewStore.open({ url: ch.url });
     const checkpoints = SqliteCheckpointStore.open(file);
-    const relay = new OutboxRelay({ store, bus, checkpoints, logger: silent });
+    const key = BusKey.generate();
+    const relay = new OutboxRelay({ store, bus, checkpoints, key, logger: silent });
     const runner = new ProjectionRunner({
       store, views, projections: [auditProjection], logger: silent,
-      feed: () => busEventFeed(bus, { group: 'msec.bench.audit_v1', logger: silent }),
+      feed: () => busEventFeed(bus, { group: 'msec.bench.audit_v1', key, logger: silent }),
     });
     // Warm-up, not timed: one event through the whole path (the mock's first group join takes ~3 s).
     const warm = await fillStore(store, 1, 1, 'warm-up');

@@ -7,7 +7,8 @@
  *   replay      events/s rebuilding projections from position 0 over 100 000 events
  *               baseline: raw readAll + protobuf decode of the same log
  * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
- * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts).
+ * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
+ * msec.events messages are the relay's: bench/bus-authenticity.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -137,6 +138,7 @@ async function spine() {
 const suites: Record<string, () => Promise<void>> = {
   spine,
   pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
+  bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();

@@ -136,7 +136,7 @@ class KafkaGroupConsumer {
 
   private async deliver({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (this.closing || !isRunning() || isStale() || batch.messages.length === 0) return;
-    const messages = batch.messages.map((m) => consumed(batch.topic, m));
+    const messages = batch.messages.map((m) => consumed(batch.topic, batch.partition, m));
     // The handler may take longer than a session: keep the membership alive meanwhile.
     const beat = setInterval(() => void heartbeat().catch(() => {}), Math.max(300, Math.floor(this.options.settings.sessionTimeoutMs / 4)));
     const handled = (async () => this.handler(messages))();
@@ -172,7 +172,7 @@ class KafkaGroupConsumer {
   }
 }
 
-function consumed(topic: string, m: KafkaMessage): ConsumedMessage {
+function consumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(m.headers ?? {})) {
     const last = Array.isArray(value) ? value[value.length - 1] : value;
@@ -180,6 +180,7 @@ function consumed(topic: string, m: KafkaMessage): ConsumedMessage {
   }
   return {
     topic,
+    partition,
     offset: Number(m.offset),
     key: m.key?.toString() ?? '',
     value: m.value ?? Buffer.alloc(0),

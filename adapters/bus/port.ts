@@ -29,6 +29,8 @@ export class DeliverLater extends Error {
 
 export interface ConsumedMessage extends BusMessage {
   topic: string;
+  /** The partition of a partitioned bus (Kafka); offsets count within it. Absent: one partition. */
+  partition?: number;
   offset: number;
   timestamp: number;
 }

@@ -2,10 +2,16 @@
  * The projector's role (design.md): the outbox relay (store → msec.events), the projections
  * whose output leaves the process (routing → the registry, audit → the analytic views), and
  * the registry publisher. `msec projector` runs it alone; `msec up` runs it beside the console.
+ *
+ * On a real bus the relay signs what it publishes with the deployment key (MSEC_BUS_KEY, else
+ * `bus.key` in the home) and every projection's feed takes from `msec.events` only what
+ * verifies with it; what it refuses is counted by reason in the status.
  */
 import type { Logger } from 'pino';
-import { busEventFeed } from '../../adapters/bus/event-feed.ts';
+import { busEventFeed, type BusEventFeed } from '../../adapters/bus/event-feed.ts';
+import type { RefusalCounts } from '../../adapters/bus/refusals.ts';
 import { topics } from '../../adapters/bus/port.ts';
+import { loadBusKey } from '../../adapters/signing/bus-key-source.ts';
 import { projectionKey, type ViewStore } from '../../adapters/views/port.ts';
 import type { Projection } from '../../projections/projection.ts';
 import type { RoutingState } from '../../projections/routing.ts';
@@ -28,6 +34,8 @@ export interface ProjectionLag extends ProjectionStatus {
   group?: string;
   /** Messages of msec.events not yet consumed by the group. */
   busLag?: number;
+  /** Messages of msec.events the group refused since the projector started (forged, garbled, past the store's head). */
+  refused?: RefusalCounts;
 }
 
 export interface ProjectorStatus {
@@ -36,6 +44,8 @@ export interface ProjectorStatus {
   /** Head of the event store when the status was taken. */
   head: number;
   relay?: RelayStatus;
+  /** The key that signs and checks msec.events: its public id (compare it across projectors) and where it came from. */
+  busKey?: { id: string; source: string };
   projections: ProjectionLag[];
   registry?: RegistryPublisherStatus;
 }
@@ -55,16 +65,27 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const { backends, logger } = options;
   const { store, bus, analyticViews, stateViews, registry, checkpoints } = backends;
   const followBus = !isEmbedded(backends.urls.bus);
-  const relay = followBus ? new OutboxRelay({ store, bus, checkpoints, logger }) : undefined;
+  const busKey = followBus ? loadBusKey(backends.home) : undefined;
+  if (busKey) {
+    logger.info({ busKey: busKey.key.id, source: busKey.source },
+      `msec.events is signed and checked with bus key ${busKey.key.id} from ${busKey.source}${busKey.created ? ' (created now)' : ''}; every projector of this deployment needs the same key`);
+  }
+  const relay = busKey ? new OutboxRelay({ store, bus, checkpoints, logger, key: busKey.key }) : undefined;
   const acks = (bus as { settings?: { acks?: number } }).settings?.acks;
   if (relay && acks !== undefined && acks !== -1) {
     logger.warn({ acks }, 'MSEC_BUS has acks other than all: the relay moves its checkpoint on an acknowledgement that a broker failure can still lose; use acks=all');
   }
   const publisher = registry ? new RegistryPublisher({ registry, logger, checkpoints }) : undefined;
   const viewsOf = (p: Projection): ViewStore => (p.kind === 'rows' ? analyticViews : stateViews);
+  const feeds = new Map<string, BusEventFeed>();
+  const feedOf = (p: Projection) => {
+    const feed = busEventFeed(bus, { group: projectorGroup(p), key: busKey!.key, logger, catchUpFrom: store });
+    feeds.set(p.name, feed);
+    return feed;
+  };
   const runner = new ProjectionRunner({
     store, logger, projections: options.projections, views: viewsOf,
-    ...(followBus ? { feed: (p: Projection) => busEventFeed(bus, { group: projectorGroup(p), logger, catchUpFrom: store }) } : {}),
+    ...(busKey ? { feed: feedOf } : {}),
     afterBatch: (name, state, checkpoint) => {
       if (name === 'routing' && publisher) void publisher.sync(state as RoutingState, checkpoint);
     },
@@ -86,13 +107,15 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       }
       const group = projectorGroup(p);
       const lag = await bus.lag(topics.events, group).catch(() => undefined);
-      projections.push({ ...s, group, ...(lag ? { busLag: Math.max(0, lag.end - Math.max(lag.committed, 0)) } : {}) });
+      const refused = feeds.get(p.name)?.refusals();
+      projections.push({ ...s, group, ...(lag ? { busLag: Math.max(0, lag.end - Math.max(lag.committed, 0)) } : {}), ...(refused ? { refused } : {}) });
     }
     return {
       at: new Date().toISOString(),
       backends: backends.describe(),
       head: await store.headPosition(),
       ...(relay ? { relay: relay.status() } : {}),
+      ...(busKey ? { busKey: { id: busKey.key.id, source: busKey.source } } : {}),
       projections,
       ...(publisher ? { registry: publisher.status() } : {}),
     };

@@ -1,17 +1,19 @@
 /**
  * The outbox relay: the event store is the outbox of the bus. The relay follows the store's
  * global log from its checkpoint and publishes every event to `msec.events` (key = stream id,
- * value = protobuf envelope, headers = event id, type, position, prev-position). The checkpoint
+ * value = protobuf envelope, headers = event id, type, position, prev-position and the signature
+ * made with the deployment key, which the projector's event feed checks). The checkpoint
  * moves only after the bus acknowledged, so a crash re-sends (consumers drop what they have)
  * and never skips. While the bus is unreachable the relay retries the same batch with backoff,
  * logging once when the outage starts and once when it ends.
  */
 import type { Logger } from 'pino';
 import type { RecordedEvent } from '../../domain/events.ts';
-import { eventMessage } from '../../adapters/bus/event-feed.ts';
+import { eventMessage } from '../../adapters/bus/event-message.ts';
 import { topics, type BusMessage, type CheckpointStore, type MessageBus } from '../../adapters/bus/port.ts';
 import { followerDefaults, type RetryDelays } from '../../adapters/eventstore/batch-follower.ts';
 import type { EventStore, Subscription } from '../../adapters/eventstore/port.ts';
+import type { BusKey } from '../../adapters/signing/bus-key.ts';
 
 /** Most bytes of event envelopes per publish (one event larger than this goes alone). */
 export const maxBatchBytes = 512 * 1024;
@@ -20,6 +22,8 @@ export interface OutboxRelayOptions {
   store: EventStore;
   bus: MessageBus;
   checkpoints: CheckpointStore;
+  /** Signs every message; the event feeds refuse what does not verify with the same key. */
+  key: BusKey;
   logger: Logger;
   /** Checkpoint name (default "outbox-relay"); two relays on one store need two names and two topics. */
   name?: string;
@@ -111,7 +115,7 @@ export class OutboxRelay {
       const messages: BusMessage[] = [];
       let bytes = 0;
       for (; i < fresh.length && messages.length < this.batchSize; i++) {
-        const message = eventMessage(fresh[i]!, prev);
+        const message = eventMessage(fresh[i]!, prev, this.options.key);
         if (messages.length > 0 && bytes + message.value.byteLength > maxBatchBytes) break;
         messages.push(message);
         bytes += message.value.byteLength;

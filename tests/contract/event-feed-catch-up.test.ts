@@ -12,7 +12,7 @@ import { SqliteMessageBus } from '../../adapters/bus/sqlite.ts';
 import { SqliteCheckpointStore } from '../../adapters/checkpoints/sqlite.ts';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { OutboxRelay } from '../../apps/relay/outbox-relay.ts';
-import { appendHosts, LogCounter } from './relay-support.ts';
+import { appendHosts, busKey, LogCounter } from './relay-support.ts';
 import { quickFollow, tempDir, waitUntil } from './support.ts';
 
 const silent = pino({ level: 'silent' });
@@ -23,7 +23,7 @@ async function setUp() {
   const store = SqliteEventStore.open(file, quickFollow);
   const bus = SqliteMessageBus.open(file, quickFollow);
   const checkpoints = SqliteCheckpointStore.open(file);
-  const relay = new OutboxRelay({ store, bus, checkpoints, logger: silent, retryDelays: { initialMs: 10, maxMs: 100 } });
+  const relay = new OutboxRelay({ store, bus, checkpoints, key: busKey, logger: silent, retryDelays: { initialMs: 10, maxMs: 100 } });
   await relay.start();
   return {
     store, bus,
@@ -42,13 +42,13 @@ test('a group that committed past the stored checkpoint: the missing events come
   try {
     await appendHosts(env.store, 10);
     const first = new LogCounter();
-    const s1 = busEventFeed(env.bus, { group: 'g', logger: silent, catchUpFrom: env.store }).subscribeAll(0, first.handler);
+    const s1 = busEventFeed(env.bus, { group: 'g', key: busKey, logger: silent, catchUpFrom: env.store }).subscribeAll(0, first.handler);
     await waitUntil('the first 10 events', () => first.unique >= 10);
     await s1.close();
 
     // Restarted with the checkpoint of an older snapshot (5): 6..10 are only in the store now.
     const second = new LogCounter();
-    const s2 = busEventFeed(env.bus, { group: 'g', logger: silent, catchUpFrom: env.store, gapFillAfterMs: 50 }).subscribeAll(5, second.handler);
+    const s2 = busEventFeed(env.bus, { group: 'g', key: busKey, logger: silent, catchUpFrom: env.store, gapFillAfterMs: 50 }).subscribeAll(5, second.handler);
     await waitUntil('6..10 caught up from the store', () => second.unique >= 5);
     await appendHosts(env.store, 5, { first: 10 });
     await waitUntil('11..15 from the bus', () => second.unique >= 10);
@@ -66,11 +66,11 @@ test('without the store the same restart waits for ever (why catchUpFrom is wire
   try {
     await appendHosts(env.store, 10);
     const first = new LogCounter();
-    const s1 = busEventFeed(env.bus, { group: 'g', logger: silent }).subscribeAll(0, first.handler);
+    const s1 = busEventFeed(env.bus, { group: 'g', key: busKey, logger: silent }).subscribeAll(0, first.handler);
     await waitUntil('the first 10 events', () => first.unique >= 10);
     await s1.close();
     const second = new LogCounter();
-    const s2 = busEventFeed(env.bus, { group: 'g', logger: silent }).subscribeAll(5, second.handler);
+    const s2 = busEventFeed(env.bus, { group: 'g', key: busKey, logger: silent }).subscribeAll(5, second.handler);
     await appendHosts(env.store, 5, { first: 10 });
     await new Promise((r) => setTimeout(r, 1000));
     await s2.close();

@@ -15,7 +15,7 @@ import { SqliteCheckpointStore } from '../../adapters/checkpoints/sqlite.ts';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { OutboxRelay } from '../../apps/relay/outbox-relay.ts';
 import { mockBusUrl, startKafkaMock, type KafkaMock } from '../services/kafka-mock.ts';
-import { appendHosts, LogCounter } from './relay-support.ts';
+import { appendHosts, busKey, LogCounter } from './relay-support.ts';
 import { delay, quickFollow, tempDir, unique, waitUntil } from './support.ts';
 
 const silent = pino({ level: 'silent' });
@@ -42,10 +42,10 @@ test(`${total} events through relay, Kafka and event feed survive every broker g
   const retryDelays = { initialMs: 50, maxMs: 1_000 };
   const producerBus = KafkaBus.fromUrl(mockBusUrl(mock), { logger: silent, retryDelays });
   const consumerBus = KafkaBus.fromUrl(mockBusUrl(mock), { logger: silent, retryDelays });
-  const relay = new OutboxRelay({ store, bus: producerBus, checkpoints, logger: silent, topic, retryDelays });
+  const relay = new OutboxRelay({ store, bus: producerBus, checkpoints, key: busKey, logger: silent, topic, retryDelays });
   const counter = new LogCounter();
   const group = unique('projector-');
-  const feed = busEventFeed(consumerBus, { group, topic, logger: silent }).subscribeAll(0, counter.handler);
+  const feed = busEventFeed(consumerBus, { group, topic, key: busKey, logger: silent }).subscribeAll(0, counter.handler);
   const started = Date.now();
   try {
     await feed.ready!();

@@ -8,6 +8,7 @@ import { MemoryCheckpointStore } from '../../adapters/checkpoints/memory.ts';
 import { MemoryEventStore } from '../../adapters/eventstore/memory.ts';
 import { maxBatchBytes, OutboxRelay } from '../../apps/relay/outbox-relay.ts';
 import { streams } from '../../domain/streams.ts';
+import { busKey } from './relay-support.ts';
 import { command, waitUntil } from './support.ts';
 
 test('ten 300 KB config versions go out in publishes of at most 512 KB, each event once, in order', async () => {
@@ -23,7 +24,7 @@ test('ten 300 KB config versions go out in publishes of at most 512 KB, each eve
   const events = Array.from({ length: 10 }, (_, i) => ({ type: 'ConfigVersionAdded' as const, data: { service: 'Big.configs', tag: `v${i}`, text, memo: '' } }));
   await store.append(streams.service('Big.configs'), 'any', command(events));
   const checkpoints = new MemoryCheckpointStore();
-  const relay = new OutboxRelay({ store, bus, checkpoints, logger: pino({ level: 'silent' }) });
+  const relay = new OutboxRelay({ store, bus, checkpoints, key: busKey, logger: pino({ level: 'silent' }) });
   await relay.start();
   try {
     await waitUntil('all ten relayed', () => relay.status().checkpoint >= 10);

@@ -2,7 +2,11 @@
 import type { RecordedEvent } from '../../domain/events.ts';
 import { streams } from '../../domain/streams.ts';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
+import { BusKey } from '../../adapters/signing/bus-key.ts';
 import { command, hostAdded } from './support.ts';
+
+/** The deployment key the relays of these tests sign with and their feeds check. */
+export const busKey = BusKey.generate();
 
 const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 

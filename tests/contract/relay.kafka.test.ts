@@ -14,7 +14,7 @@ import { SqliteCheckpointStore } from '../../adapters/checkpoints/sqlite.ts';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import { OutboxRelay } from '../../apps/relay/outbox-relay.ts';
 import { mockBusUrl, startKafkaMock, type KafkaMock } from '../services/kafka-mock.ts';
-import { appendHosts, LogCounter } from './relay-support.ts';
+import { appendHosts, busKey, LogCounter } from './relay-support.ts';
 import { quickFollow, tempDir, unique, waitUntil } from './support.ts';
 
 const silent = pino({ level: 'silent' });
@@ -30,7 +30,7 @@ describe('outbox relay and event feed on Kafka (librdkafka mock cluster)', () =>
   let topic: string;
   const relays: OutboxRelay[] = [];
   const relayTo = (bus: KafkaBus, batchSize?: number) => {
-    const r = new OutboxRelay({ store, bus, checkpoints, logger: silent, topic, retryDelays: quickRetry, ...(batchSize ? { batchSize } : {}) });
+    const r = new OutboxRelay({ store, bus, checkpoints, key: busKey, logger: silent, topic, retryDelays: quickRetry, ...(batchSize ? { batchSize } : {}) });
     relays.push(r);
     return r;
   };
@@ -65,7 +65,7 @@ describe('outbox relay and event feed on Kafka (librdkafka mock cluster)', () =>
     const relay = relayTo(producerBus);
     const counter = new LogCounter();
     const group = unique('projector-');
-    const feed = busEventFeed(consumerBus, { group, topic, logger: silent }).subscribeAll(0, counter.handler);
+    const feed = busEventFeed(consumerBus, { group, topic, key: busKey, logger: silent }).subscribeAll(0, counter.handler);
     await feed.ready!();
     await relay.start();
     const first = await appendHosts(store, 200, { services: 16, perAppend: 5 });
@@ -98,7 +98,7 @@ describe('outbox relay and event feed on Kafka (librdkafka mock cluster)', () =>
     await waitUntil('relayed', () => relay1.status().checkpoint === head, 20_000);
     await relay1.stop();
     await checkpoints.save('outbox-relay', 50); // as if it crashed after publishing 51..100 unacknowledged
-    const feed1 = busEventFeed(consumerBus, { group, topic, logger: silent }).subscribeAll(0, counter.handler);
+    const feed1 = busEventFeed(consumerBus, { group, topic, key: busKey, logger: silent }).subscribeAll(0, counter.handler);
     await waitUntil('half arrived', () => counter.unique >= 50, 20_000);
     await feed1.close();
 
@@ -106,7 +106,7 @@ describe('outbox relay and event feed on Kafka (librdkafka mock cluster)', () =>
     const relay2 = relayTo(producerBus, 25);
     await relay2.start();
     // The consumer restarts from the position it had handled, in the same group.
-    const feed2 = busEventFeed(consumerBus, { group, topic, logger: silent }).subscribeAll(counter.last, counter.handler);
+    const feed2 = busEventFeed(consumerBus, { group, topic, key: busKey, logger: silent }).subscribeAll(counter.last, counter.handler);
     await waitUntil('everything arrived', () => counter.unique >= 150, 30_000);
     await waitUntil('relayed after the restart', () => relay2.status().checkpoint === head, 20_000);
     await feed2.close();

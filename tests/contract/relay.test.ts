@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import pino from 'pino';
-import { busEventFeed, eventHeaders, eventMessage } from '../../adapters/bus/event-feed.ts';
+import { busEventFeed } from '../../adapters/bus/event-feed.ts';
+import { eventHeaders, eventMessage } from '../../adapters/bus/event-message.ts';
 import type { BusMessage, ConsumedMessage, MessageBus } from '../../adapters/bus/port.ts';
 import { SqliteMessageBus } from '../../adapters/bus/sqlite.ts';
 import { SqliteCheckpointStore } from '../../adapters/checkpoints/sqlite.ts';
@@ -17,7 +18,7 @@ import { SqliteEventStore } from '../../adapters/eventstore/sqlite.ts';
 import type { RecordedEvent } from '../../domain/events.ts';
 import { decodeEnvelope } from '../../schemas/codec.ts';
 import { OutboxRelay } from '../../apps/relay/outbox-relay.ts';
-import { appendHosts, LogCounter } from './relay-support.ts';
+import { appendHosts, busKey, LogCounter } from './relay-support.ts';
 import { quickFollow, tempDir, unique, waitUntil } from './support.ts';
 
 const silent = pino({ level: 'silent' });
@@ -67,7 +68,7 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
   let checkpoints: SqliteCheckpointStore;
   const relays: OutboxRelay[] = [];
   const relay = (options: { name?: string; batchSize?: number; logger?: pino.Logger } = {}) => {
-    const r = new OutboxRelay({ store, bus, checkpoints, logger: silent, retryDelays: quickRetry, ...options });
+    const r = new OutboxRelay({ store, bus, checkpoints, key: busKey, logger: silent, retryDelays: quickRetry, ...options });
     relays.push(r);
     return r;
   };
@@ -87,7 +88,7 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
     temp.remove();
   });
 
-  test('every event goes to msec.events keyed by stream, as its envelope, with id, type, position and prev-position', async () => {
+  test('every event goes to msec.events keyed by stream, as its envelope, with id, type, position, prev-position and signature', async () => {
     const head = await appendHosts(store, 30, { services: 3, perAppend: 2 });
     const r = relay({ batchSize: 7 });
     await r.start();
@@ -104,12 +105,15 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
       const event = stored[i]!;
       assert.equal(m.key, event.stream);
       assert.deepEqual(decodeEnvelope(m.value), event);
+      const prev = String(i === 0 ? 0 : stored[i - 1]!.position);
       assert.deepEqual(m.headers, {
         [eventHeaders.id]: event.id,
         [eventHeaders.type]: 'HostAdded',
         [eventHeaders.position]: String(event.position),
-        [eventHeaders.prevPosition]: String(i === 0 ? 0 : stored[i - 1]!.position),
+        [eventHeaders.prevPosition]: prev,
+        [eventHeaders.signature]: busKey.sign(prev, m.value),
       });
+      assert.equal(busKey.check(m.headers[eventHeaders.signature], prev, m.value), 'valid');
     });
     assert.deepEqual(r.status(), { name: 'outbox-relay', running: true, checkpoint: head, head, published: 30 });
   });
@@ -149,7 +153,7 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
     assert.equal(infos().filter((l) => /answers again/.test(l.msg)).length, 1);
 
     const counter = new LogCounter();
-    const feed = busEventFeed(bus, { group: unique('feed-'), logger: silent }).subscribeAll(0, counter.handler);
+    const feed = busEventFeed(bus, { group: unique('feed-'), key: busKey, logger: silent }).subscribeAll(0, counter.handler);
     await waitUntil('the feed got everything', () => counter.unique >= 20);
     await feed.close();
     assert.deepEqual([counter.unique, counter.duplicates, counter.outOfOrder], [20, 0, 0]);
@@ -158,7 +162,7 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
   test('a restarted relay resumes at its checkpoint; what it sends again reaches the feed handler once', async () => {
     const counter = new LogCounter();
     const group = unique('projector-');
-    const feed = busEventFeed(bus, { group, logger: silent }).subscribeAll(0, counter.handler);
+    const feed = busEventFeed(bus, { group, key: busKey, logger: silent }).subscribeAll(0, counter.handler);
     let head = await appendHosts(store, 40, { perAppend: 4 });
     const r1 = relay({ batchSize: 10 });
     await r1.start();
@@ -183,9 +187,9 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
   test('the feed puts the events of a batch back in log order, drops repeats, and starts after `after`', async () => {
     const head = await appendHosts(store, 6);
     const events = await store.readAll(0, 10);
-    const message = (i: number) => eventMessage(events[i]!, i === 0 ? 0 : events[i - 1]!.position);
+    const message = (i: number) => eventMessage(events[i]!, i === 0 ? 0 : events[i - 1]!.position, busKey);
     const delivered: RecordedEvent[] = [];
-    const feed = busEventFeed(bus, { group: unique('feed-'), logger: silent }).subscribeAll(events[0]!.position, (batch) => void delivered.push(...batch));
+    const feed = busEventFeed(bus, { group: unique('feed-'), key: busKey, logger: silent }).subscribeAll(events[0]!.position, (batch) => void delivered.push(...batch));
     // The first event lies at `after` (dropped); the second comes twice.
     await bus.publish('msec.events', [message(2), message(0), message(5), message(1), message(4), message(3), message(1)]);
     await waitUntil('events 2..6 were delivered', () => delivered.at(-1)?.position === head);
@@ -199,7 +203,7 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
     await r.start();
     const group = unique('feed-');
     const tries: number[][] = [];
-    const first = busEventFeed(bus, { group, logger: silent }).subscribeAll(0, (batch) => {
+    const first = busEventFeed(bus, { group, key: busKey, logger: silent }).subscribeAll(0, (batch) => {
       tries.push(batch.map((e) => e.position));
       if (tries.length === 1) throw new Error('view store unavailable');
     });
@@ -209,7 +213,7 @@ describe('outbox relay and event feed on the embedded store and bus', () => {
 
     const more = await appendHosts(store, 5, { first: 10 });
     const counter = new LogCounter();
-    const second = busEventFeed(bus, { group, logger: silent }).subscribeAll(head, counter.handler);
+    const second = busEventFeed(bus, { group, key: busKey, logger: silent }).subscribeAll(head, counter.handler);
     await waitUntil('the new events arrived', () => counter.last === more);
     await second.close();
     assert.deepEqual([counter.unique, counter.duplicates, counter.outOfOrder], [5, 0, 0]);

@@ -49,7 +49,8 @@ interface ComponentsView {
     at?: string;
     head?: number;
     relay?: { checkpoint: number; head?: number; published?: number; lastError?: string; outageSince?: string };
-    projections?: { name: string; version: number; checkpoint: number; group?: string; busLag?: number; error?: string }[];
+    busKey?: { id: string; source: string };
+    projections?: { name: string; version: number; checkpoint: number; group?: string; busLag?: number; refused?: { total: number; byReason: Record<string, number> }; error?: string }[];
     registry?: { published: number; pending: number; failures: number; lastError?: string };
   } | null;
 }
@@ -86,14 +87,22 @@ const status: Command = {
           ['projector status at', projector.at ?? '-'],
           ['relay', relay ? `checkpoint ${relay.checkpoint}${relay.outageSince ? `, bus unreachable since ${relay.outageSince}` : ''}${relay.lastError ? ` (${relay.lastError})` : ''}` : 'not running (embedded bus)'],
           ['registry', registry ? `${registry.published} published, ${registry.pending} pending${registry.lastError ? ` (${registry.lastError})` : ''}` : 'not published (embedded)'],
+          ...(projector.busKey ? [['bus key', `${projector.busKey.id} (from ${projector.busKey.source})`] as [string, string]] : []),
         ]));
         ctx.out('\n');
-        ctx.out(formatTable(['PROJECTOR', 'VERSION', 'CHECKPOINT', 'HEAD', 'BUS LAG', 'ERROR'],
-          (projector.projections ?? []).map((p) => [p.name, p.version, p.checkpoint, projector.head ?? '-', p.busLag ?? '-', p.error ?? '']), { color: ctx.color }));
+        ctx.out(formatTable(['PROJECTOR', 'VERSION', 'CHECKPOINT', 'HEAD', 'BUS LAG', 'REFUSED', 'ERROR'],
+          (projector.projections ?? []).map((p) => [p.name, p.version, p.checkpoint, projector.head ?? '-', p.busLag ?? '-', refusedText(p.refused), p.error ?? '']), { color: ctx.color }));
       }
     }
     return healthz.ok ? 0 : 1;
   },
 };
+
+/** Messages of msec.events a projection's feed refused, by reason: "0", or "5 (unsigned 3, bad-signature 2)". */
+function refusedText(refused: { total: number; byReason: Record<string, number> } | undefined): string {
+  if (!refused) return '-';
+  const reasons = Object.entries(refused.byReason).map(([reason, n]) => `${reason} ${n}`);
+  return reasons.length ? `${refused.total} (${reasons.join(', ')})` : String(refused.total);
+}
 
 export const projectionCommands: Command[] = [replay, status];
