@@ -28,7 +28,7 @@ import type { BusKey } from '../signing/bus-key.ts';
 import type { BatchHandler, EventStore } from '../eventstore/port.ts';
 import { checkSigned, openSigned, type Refused, type Signed } from './event-message.ts';
 import { PositionChain } from './position-chain.ts';
-import { BusRefusals, type RefusalCounts } from './refusals.ts';
+import { eventFeedRefusals, type RefusalCounts } from './refusals.ts';
 import { DeliverLater, topics, type BusSubscription, type ConsumedMessage, type MessageBus } from './port.ts';
 
 /** The store-shaped view of the event topic: what a projection runner subscribes to. */
@@ -71,7 +71,7 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): BusEve
   const retryMs = options.retryMs ?? 1000;
   const store = options.catchUpFrom;
   const { key, group } = options;
-  const refusals = new BusRefusals(logger, { group, topic }, options.refusalLogEveryMs);
+  const refusals = eventFeedRefusals(logger, { group, topic }, options.refusalLogEveryMs);
   return {
     refusals: () => refusals.snapshot(),
     subscribeAll(after, handler) {

@@ -20,6 +20,7 @@ import type { Backends } from '../config/open-backends.ts';
 import { OutboxRelay, type RelayStatus } from '../relay/outbox-relay.ts';
 import { RegistryPublisher, type RegistryPublisherStatus } from './registry-publisher.ts';
 import { ProjectionRunner, type ProjectionStatus } from './runner.ts';
+import { ReportIngest, type IngestStatus, type ReportSink } from './report-ingest.ts';
 
 export interface ProjectorOptions {
   backends: Backends;
@@ -27,6 +28,8 @@ export interface ProjectorOptions {
   projections: readonly Projection[];
   /** Store the status for consoles on other machines every this many ms (0: never). */
   statusEveryMs?: number;
+  /** What reads the report topics (msec.reports.*) into views: see report-ingest.ts. */
+  reportSinks?: readonly ReportSink<unknown>[];
 }
 
 export interface ProjectionLag extends ProjectionStatus {
@@ -44,6 +47,8 @@ export interface ProjectorStatus {
   /** Head of the event store when the status was taken. */
   head: number;
   relay?: RelayStatus;
+  /** Report ingestion per sink: stored items, refusals by reason, a failing store. */
+  ingest?: IngestStatus[];
   /** The key that signs and checks msec.events: its public id (compare it across projectors) and where it came from. */
   busKey?: { id: string; source: string };
   projections: ProjectionLag[];
@@ -91,6 +96,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     },
   });
   if (relay) await relay.start();
+  const ingest = options.reportSinks?.length ? new ReportIngest({ bus, sinks: options.reportSinks, logger }) : undefined;
+  ingest?.start();
   await runner.start();
   if (publisher && options.projections.some((p) => p.name === 'routing')) {
     void publisher.sync(runner.state<RoutingState>('routing'), runner.status().find((s) => s.name === 'routing')?.checkpoint);
@@ -115,6 +122,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       backends: backends.describe(),
       head: await store.headPosition(),
       ...(relay ? { relay: relay.status() } : {}),
+      ...(ingest ? { ingest: ingest.status() } : {}),
       ...(busKey ? { busKey: { id: busKey.key.id, source: busKey.source } } : {}),
       projections,
       ...(publisher ? { registry: publisher.status() } : {}),
@@ -143,6 +151,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       if (timer) clearTimeout(timer);
       await runner.stop();
       await relay?.stop();
+      await ingest?.stop();
       await publisher?.close();
     },
   };
