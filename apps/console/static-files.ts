@@ -1,6 +1,10 @@
-/** Serves the web UI from apps/console/web (read once, kept in memory: it is small). */
+/**
+ * Serves the web UI from apps/console/web (read once, kept in memory: it is small), plus the
+ * browser libraries it uses from node_modules under /vendor/ (bundled with msec: no CDN).
+ */
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const types: Record<string, string> = {
@@ -9,6 +13,24 @@ const types: Record<string, string> = {
 };
 
 export const webRoot = fileURLToPath(new URL('./web/', import.meta.url));
+
+/** URL under /vendor/ → file of an npm package (ES modules and their CSS). */
+const vendor: Record<string, [pkg: string, file: string]> = {
+  '/vendor/uPlot.esm.js': ['uplot', 'dist/uPlot.esm.js'],
+  '/vendor/uPlot.min.css': ['uplot', 'dist/uPlot.min.css'],
+  '/vendor/dagre.esm.js': ['@dagrejs/dagre', 'dist/dagre.esm.js'],
+};
+
+function loadVendor(files: Map<string, { body: Buffer; type: string }>): void {
+  const require = createRequire(import.meta.url);
+  for (const [url, [pkg, file]] of Object.entries(vendor)) {
+    // The package's folder: where its entry point lives, up to node_modules/<pkg> (its exports hide the rest).
+    const entry = require.resolve(pkg);
+    const root = entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}${pkg.split('/').join(sep)}${sep}`) + `${sep}node_modules${sep}${pkg}`.length);
+    const path = join(root, file);
+    files.set(url, { body: readFileSync(path), type: types[extname(path)] ?? 'application/octet-stream' });
+  }
+}
 
 export function loadStaticFiles(root = webRoot): Map<string, { body: Buffer; type: string }> {
   const files = new Map<string, { body: Buffer; type: string }>();
@@ -26,5 +48,6 @@ export function loadStaticFiles(root = webRoot): Map<string, { body: Buffer; typ
     }
   };
   walk(root);
+  if (root === webRoot) loadVendor(files);
   return files;
 }
