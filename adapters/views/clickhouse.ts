@@ -65,6 +65,11 @@ export class ClickHouseViewStore implements ViewStore {
     this.rows = sql`${db}.view_rows`;
   }
 
+  /** The client, for other views in the same database (metrics, logs): chdb allows one per process. */
+  get client(): ClickHouse {
+    return this.ch;
+  }
+
   async loadState<S = unknown>(projectionKey: string): Promise<{ state: S; checkpoint: number } | null> {
     const generation = await this.generationOf(projectionKey);
     if (!generation) return null;

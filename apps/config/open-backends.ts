@@ -9,6 +9,7 @@ import type { CheckpointStore, MessageBus } from '../../adapters/bus/port.ts';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
 import type { RouteRegistry } from '../../adapters/registry/port.ts';
 import type { ViewStore } from '../../adapters/views/port.ts';
+import type { ClickHouse } from '../../adapters/views/clickhouse-client.ts';
 import { msecDatabaseFile, openSqlite } from '../../adapters/sqlite/open.ts';
 import { isEmbedded, redactUrl, type BackendUrls } from './backend-urls.ts';
 
@@ -23,6 +24,11 @@ export interface Backends {
   analyticViews: ViewStore;
   /** Where the routing tables are published; undefined on embedded defaults (clients use the console's long-poll API). */
   registry?: RouteRegistry;
+  /**
+   * The ClickHouse of the analytic views (chdb embedded, or a server), for the views that need
+   * SQL of their own (metrics, logs, call graphs); absent when the views are in SQLite.
+   */
+  clickhouse?: { client: ClickHouse; database: string };
   /** Positions of consumers that keep their own (the outbox relay). */
   checkpoints: CheckpointStore;
   /** For `msec status`: the backend of each port, passwords removed. */
@@ -123,9 +129,12 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
     }, (r) => r.close());
   }
 
+  const { ClickHouseViewStore } = await import('../../adapters/views/clickhouse.ts');
+  const clickhouse = analyticViews instanceof ClickHouseViewStore ? { client: analyticViews.client, database: analyticViews.database } : undefined;
+
   let closing: Promise<void> | undefined;
   return {
-    home, urls, store, bus, stateViews, analyticViews, registry, checkpoints,
+    home, urls, store, bus, stateViews, analyticViews, registry, checkpoints, ...(clickhouse ? { clickhouse } : {}),
     describe: () => ({
       eventstore: isEmbedded(urls.eventstore) ? `embedded (SQLite ${msecDatabaseFile(home)})` : redactUrl(urls.eventstore),
       bus: isEmbedded(urls.bus) ? `embedded (SQLite ${msecDatabaseFile(home)})` : redactUrl(urls.bus),

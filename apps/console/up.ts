@@ -13,6 +13,7 @@ import { destination, pino, type Logger } from 'pino';
 import { projectionKey, type RowFilter } from '../../adapters/views/port.ts';
 import { ProjectionRunner } from '../projector/runner.ts';
 import { startProjector, projectorStatusKey, type Projector } from '../projector/projector.ts';
+import { defaultReportSinks } from '../projector/report-sinks.ts';
 import { defaultProjections } from '../../projections/index.ts';
 import { auditProjection } from '../../projections/audit.ts';
 import { routingProjection } from '../../projections/routing.ts';
@@ -75,7 +76,7 @@ export async function up(options: UpOptions): Promise<Running> {
   try {
     if (roles.projector) {
       projector = await startProjector({
-        backends, logger,
+        backends, logger, reportSinks: defaultReportSinks(backends, logger),
         projections: roles.console ? defaultProjections : [routingProjection, auditProjection],
         statusEveryMs: roles.console ? 0 : 2000,
       });
