@@ -7,4 +7,8 @@ export const streams = {
   access: 'access',
   /** Requests refused for lack of a permission, for the audit. */
   accessRefusals: 'access-refusals',
+  /** A host's agent: enrolment, commands signed for it, their results, up/down. */
+  host: (ip: string) => `host-${ip}`,
+  /** The control plane's command keys. */
+  keyring: 'keyring',
 } as const;

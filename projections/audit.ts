@@ -112,6 +112,33 @@ export function summarize(event: DomainEvent): string {
       return `refused ${method} ${oneLine(route, 120)} to ${user}: needs ${permission}${service ? ` on ${service}` : ''}`
         + (suppressed ? ` (and ${suppressed} more refusals not recorded one by one)` : '');
     }
+    case 'AgentTokenIssued':
+      return `enrolment token ${event.data.tokenId} made for the agent of ${event.data.ip} (valid until ${new Date(event.data.expiresAtMs).toISOString()})`;
+    case 'AgentEnrolled':
+      return `agent of ${event.data.ip} enrolled (key ${event.data.agentKeyId}${event.data.hostname ? `, host ${oneLine(event.data.hostname, 80)}` : ''}${event.data.agentVersion ? `, version ${oneLine(event.data.agentVersion, 40)}` : ''})`;
+    case 'AgentRevoked':
+      return `agent of ${event.data.ip} revoked`;
+    case 'AgentCommandIssued':
+      return `${event.data.action} #${event.data.sequence} sent to ${event.data.ip}: ${oneLine(event.data.summary, 200)}`;
+    case 'AgentCommandCompleted': {
+      const d = event.data;
+      const how = d.timedOut ? 'timed out' : d.exitCode >= 0 ? `exit ${d.exitCode}` : `failed: ${oneLine(d.error, 120)}`;
+      return `${d.action} #${d.sequence} on ${d.ip}: ${how} in ${d.durationMs} ms, ${d.outputBytes} bytes of output`;
+    }
+    case 'AgentCommandRefused': {
+      const d = event.data;
+      return `agent of ${d.ip} refused a command${d.sequence ? ` (#${d.sequence})` : ''}: ${d.reason}${d.detail ? ` (${oneLine(d.detail, 160)})` : ''}${d.similar ? `, and ${d.similar} more for the same reason` : ''}`;
+    }
+    case 'AgentDown':
+      return `agent of ${event.data.ip} is down (no heartbeat since ${new Date(event.data.lastSeenAtMs).toISOString()})`;
+    case 'AgentUp':
+      return `agent of ${event.data.ip} is up again`;
+    case 'AgentKeyTrusted':
+      return `agent of ${event.data.ip} now trusts command key ${event.data.keyId}`;
+    case 'SigningKeyIntroduced':
+      return event.data.previousKeyId
+        ? `command key ${event.data.keyId} introduced, succeeding ${event.data.previousKeyId}`
+        : `command key ${event.data.keyId} introduced (the first)`;
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.

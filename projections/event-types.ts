@@ -34,6 +34,16 @@ const everyType: Record<DomainEventType, true> = {
   RoleRevoked: true,
   UserAccessRemoved: true,
   AccessRefused: true,
+  AgentTokenIssued: true,
+  AgentEnrolled: true,
+  AgentRevoked: true,
+  AgentCommandIssued: true,
+  AgentCommandCompleted: true,
+  AgentCommandRefused: true,
+  AgentDown: true,
+  AgentUp: true,
+  AgentKeyTrusted: true,
+  SigningKeyIntroduced: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

@@ -7,9 +7,9 @@
  *   one projector; a second projector elsewhere would create a key of its own, and each would
  *   refuse the other's messages (counted as `wrong-key` in `msec status`).
  */
-import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BusKey, BusKeyError } from './bus-key.ts';
+import { createSecretFile, readSecretFile, SecretFileError } from './secret-file.ts';
 
 export const busKeyEnv = 'MSEC_BUS_KEY';
 export const busKeyFileName = 'bus.key';
@@ -27,33 +27,16 @@ export function loadBusKey(home: string, env: Record<string, string | undefined>
   const file = join(home, busKeyFileName);
   const existing = readKeyFile(file);
   if (existing) return { key: existing, source: file, created: false };
-  const key = BusKey.generate();
-  // Written whole under another name, then linked: a crash never leaves half a key, and of two
-  // processes starting on one home at once the first link wins and the other reads its key.
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${key.toBase64()}\n`, { mode: 0o600 });
-  chmodSync(temp, 0o600); // the umask may have narrowed the mode, never widened it; make it exact
-  try {
-    linkSync(temp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { key: readKeyFile(file)!, source: file, created: false };
-  } finally {
-    unlinkSync(temp);
-  }
-  return { key, source: file, created: true };
+  const created = createSecretFile(file, `${BusKey.generate().toBase64()}\n`);
+  return { key: BusKey.fromBase64(created.text, file), source: file, created: created.created };
 }
 
 function readKeyFile(file: string): BusKey | undefined {
-  let mode: number;
   try {
-    mode = statSync(file).mode;
+    const text = readSecretFile(file);
+    return text === undefined ? undefined : BusKey.fromBase64(text, file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof SecretFileError) throw new BusKeyError(err.message);
     throw err;
   }
-  if ((mode & 0o077) !== 0) {
-    throw new BusKeyError(`${file} can be read by other users (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${file}\` and start again`);
-  }
-  return BusKey.fromBase64(readFileSync(file, 'utf8'), file);
 }

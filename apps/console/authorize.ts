@@ -91,7 +91,7 @@ export async function demand(request: FastifyRequest, refusals: RefusalLog, perm
   const scope = service ? ` on ${service}` : '';
   const how = caller.tokenScope === 'routes'
     ? 'this is a route-read token: it reads routing tables only'
-    : `ask an admin: msec user grant ${caller.user} ${suggestedRole(permission)}${service && permission !== 'users.admin' && permission !== 'system.admin' ? ` --service ${service.split('.')[0]}` : ''}`;
+    : `ask an admin: msec user grant ${caller.user} ${suggestedRole(permission)}${service && (permission === 'services.write' || permission === 'read') ? ` --service ${service.split('.')[0]}` : ''}`;
   throw new HttpProblem(403, 'forbidden', `${caller.user} lacks permission ${permission}${scope}: ${how}`);
 }
 
@@ -101,6 +101,7 @@ function suggestedRole(permission: RouteAccess): string {
     case 'read':
       return 'viewer';
     case 'services.write':
+    case 'agents.exec':
       return 'operator';
     default:
       return 'admin';

@@ -17,6 +17,7 @@ import { defaultReportSinks } from '../projector/report-sinks.ts';
 import { defaultProjections } from '../../projections/index.ts';
 import { auditProjection } from '../../projections/audit.ts';
 import { routingProjection } from '../../projections/routing.ts';
+import { agentsProjection } from '../../projections/agents.ts';
 import { backendUrls, isEmbedded, type BackendUrls } from '../config/backend-urls.ts';
 import { openBackends } from '../config/open-backends.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -77,7 +78,7 @@ export async function up(options: UpOptions): Promise<Running> {
     if (roles.projector) {
       projector = await startProjector({
         backends, logger, reportSinks: defaultReportSinks(backends, logger),
-        projections: roles.console ? defaultProjections : [routingProjection, auditProjection],
+        projections: roles.console ? defaultProjections : [routingProjection, agentsProjection, auditProjection],
         statusEveryMs: roles.console ? 0 : 2000,
       });
       stops.push(() => projector!.stop());

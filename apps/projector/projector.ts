@@ -21,6 +21,8 @@ import { OutboxRelay, type RelayStatus } from '../relay/outbox-relay.ts';
 import { RegistryPublisher, type RegistryPublisherStatus } from './registry-publisher.ts';
 import { ProjectionRunner, type ProjectionStatus } from './runner.ts';
 import { ReportIngest, type IngestStatus, type ReportSink } from './report-ingest.ts';
+import { agentPlane, type AgentPlane } from './agent-plane.ts';
+import type { AgentsState } from '../../projections/agents.ts';
 
 export interface ProjectorOptions {
   backends: Backends;
@@ -47,6 +49,8 @@ export interface ProjectorStatus {
   /** Head of the event store when the status was taken. */
   head: number;
   relay?: RelayStatus;
+  /** The agent command dispatcher (store → msec.commands), on Kafka. */
+  commandDispatcher?: RelayStatus;
   /** Report ingestion per sink: stored items, refusals by reason, a failing store. */
   ingest?: IngestStatus[];
   /** The key that signs and checks msec.events: its public id (compare it across projectors) and where it came from. */
@@ -60,6 +64,8 @@ export const projectorStatusKey = 'status_projector';
 
 export interface Projector {
   runner: ProjectionRunner;
+  /** Agents' reports, the live hosts view and the liveness monitor (when the agents projection runs here). */
+  agents?: AgentPlane;
   status(): Promise<ProjectorStatus>;
   stop(): Promise<void>;
 }
@@ -96,9 +102,15 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     },
   });
   if (relay) await relay.start();
-  const ingest = options.reportSinks?.length ? new ReportIngest({ bus, sinks: options.reportSinks, logger }) : undefined;
-  ingest?.start();
+  const agents = options.projections.some((p) => p.name === 'agents') ? agentPlane({
+    store, bus, checkpoints, analyticViews, logger, dispatch: followBus,
+    agents: () => runner.state<AgentsState>('agents'), publishLiveEveryMs: options.statusEveryMs ?? 0,
+  }) : undefined;
   await runner.start();
+  const sinks = [...(options.reportSinks ?? []), ...(agents?.sinks ?? [])];
+  const ingest = sinks.length ? new ReportIngest({ bus, sinks, logger }) : undefined;
+  ingest?.start();
+  await agents?.start();
   if (publisher && options.projections.some((p) => p.name === 'routing')) {
     void publisher.sync(runner.state<RoutingState>('routing'), runner.status().find((s) => s.name === 'routing')?.checkpoint);
   }
@@ -122,6 +134,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       backends: backends.describe(),
       head: await store.headPosition(),
       ...(relay ? { relay: relay.status() } : {}),
+      ...(agents?.dispatcher() ? { commandDispatcher: agents.dispatcher() } : {}),
       ...(ingest ? { ingest: ingest.status() } : {}),
       ...(busKey ? { busKey: { id: busKey.key.id, source: busKey.source } } : {}),
       projections,
@@ -146,11 +159,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
 
   return {
     runner,
+    ...(agents ? { agents } : {}),
     status,
     stop: async () => {
       if (timer) clearTimeout(timer);
       await runner.stop();
       await relay?.stop();
+      await agents?.stop();
       await ingest?.stop();
       await publisher?.close();
     },

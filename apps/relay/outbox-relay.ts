@@ -23,7 +23,12 @@ export interface OutboxRelayOptions {
   bus: MessageBus;
   checkpoints: CheckpointStore;
   /** Signs every message; the event feeds refuse what does not verify with the same key. */
-  key: BusKey;
+  key?: BusKey;
+  /**
+   * The message for an event, or undefined to skip it (default: the signed event envelope).
+   * The agent command dispatcher relays only AgentCommandIssued, as the signed command itself.
+   */
+  messageOf?: (event: RecordedEvent, prevPosition: number) => BusMessage | undefined;
   logger: Logger;
   /** Checkpoint name (default "outbox-relay"); two relays on one store need two names and two topics. */
   name?: string;
@@ -73,6 +78,12 @@ export class OutboxRelay {
     this.log = options.logger.child({ relay: this.name, topic: this.topic });
   }
 
+  private messageOf(event: RecordedEvent, prev: number): BusMessage | undefined {
+    if (this.options.messageOf) return this.options.messageOf(event, prev);
+    if (!this.options.key) throw new Error('the outbox relay needs the bus key to sign the events it publishes');
+    return eventMessage(event, prev, this.options.key);
+  }
+
   async start(): Promise<void> {
     if (this.subscription) throw new Error(`outbox relay ${this.name} is already running: stop() it before starting it again`);
     this.stopping = false;
@@ -115,16 +126,16 @@ export class OutboxRelay {
       const messages: BusMessage[] = [];
       let bytes = 0;
       for (; i < fresh.length && messages.length < this.batchSize; i++) {
-        const message = eventMessage(fresh[i]!, prev, this.options.key);
-        if (messages.length > 0 && bytes + message.value.byteLength > maxBatchBytes) break;
-        messages.push(message);
-        bytes += message.value.byteLength;
+        const message = this.messageOf(fresh[i]!, prev);
+        if (message && messages.length > 0 && bytes + message.value.byteLength > maxBatchBytes) break;
+        if (message) messages.push(message);
+        bytes += message?.value.byteLength ?? 0;
         prev = fresh[i]!.position;
       }
       const chunk = messages;
       const last = prev;
       this.head = Math.max(this.head ?? 0, last);
-      await this.untilDone(() => this.options.bus.publish(this.topic, messages), {
+      if (messages.length > 0) await this.untilDone(() => this.options.bus.publish(this.topic, messages), {
         what: `hand events after position ${this.checkpoint} to the bus`,
         hint: 'Check that the brokers in MSEC_BUS are up and reachable.',
         target: 'the bus',

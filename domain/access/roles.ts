@@ -4,7 +4,8 @@
  * to one first-level service ("alice is operator of Flight").
  *
  * - viewer:   read the service tree, versions, routes, audit and views.
- * - operator: viewer + change services, hosts, config/IDL versions (later releases, exec).
+ * - operator: viewer + change services, hosts, config/IDL versions, run commands on hosts
+ *             (exec only when not scoped: a host may serve several first levels).
  * - admin:    operator + users, roles, keys, agents, replays. Never scoped.
  * A route-read token (for services and agents that look up routes) allows `routes.read` only.
  */
@@ -22,17 +23,21 @@ export type Permission =
   | 'services.write'
   /** Users, roles and API tokens of others. */
   | 'users.admin'
+  /** Run commands on hosts through their agents (exec, files, process lists). */
+  | 'agents.exec'
+  /** Enrol and revoke agents, rotate the command keys. */
+  | 'agents.admin'
   /** Rebuild projections, read the component status. */
   | 'system.admin';
 
 export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: ['routes.read', 'read'],
-  operator: ['routes.read', 'read', 'services.write'],
-  admin: ['routes.read', 'read', 'services.write', 'users.admin', 'system.admin'],
+  operator: ['routes.read', 'read', 'services.write', 'agents.exec'],
+  admin: ['routes.read', 'read', 'services.write', 'agents.exec', 'users.admin', 'agents.admin', 'system.admin'],
 };
 
-/** Permissions that only an unscoped grant gives (they concern no single service). */
-const globalOnly: ReadonlySet<Permission> = new Set(['users.admin', 'system.admin']);
+/** Permissions that only an unscoped grant gives (they concern no single service, or every host). */
+const globalOnly: ReadonlySet<Permission> = new Set(['users.admin', 'agents.admin', 'agents.exec', 'system.admin']);
 
 /** A role on every service (`service` = '') or on one first-level service and its children. */
 export interface Grant {
