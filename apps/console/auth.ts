@@ -9,6 +9,7 @@ import { hashPassword, hashToken, verifyPasswordAsync } from '../../domain/users
 import type { Grant } from '../../domain/access/roles.ts';
 import type { TokenScope } from '../../domain/users/events.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import { agentAuthScheme, type AgentRequestVerifier } from './agents/agent-auth.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface UserDirectory {
@@ -20,8 +21,11 @@ export interface UserDirectory {
 }
 
 export interface Caller {
+  /** A user name, or `agent:<ip>` for a host's agent. */
   user: string;
-  via: 'session' | 'token' | 'basic';
+  via: 'session' | 'token' | 'basic' | 'agent';
+  /** The host an agent speaks for (via 'agent'). */
+  agentIp?: string;
   tokenId?: string;
   /** 'routes' for a route-read token: it may read routing tables and nothing else. */
   tokenScope?: TokenScope;
@@ -151,10 +155,16 @@ export async function checkPassword(users: UserDirectory, throttle: LoginThrottl
 }
 
 /** Resolves the caller of a request or throws 401/403/429 with what to do about it. */
-export async function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys, throttle: LoginThrottle): Promise<Caller> {
+export async function authenticate(request: FastifyRequest, users: UserDirectory, keys: SessionKeys, throttle: LoginThrottle, agents?: AgentRequestVerifier): Promise<Caller> {
   const authorization = request.headers.authorization;
   if (authorization) {
-    const [scheme, value = ''] = authorization.split(' ', 2);
+    const space = authorization.indexOf(' ');
+    const scheme = space < 0 ? authorization : authorization.slice(0, space);
+    const value = space < 0 ? '' : authorization.slice(space + 1);
+    if (scheme === agentAuthScheme && agents) {
+      const ip = agents.verify(request, value);
+      return { user: `agent:${ip}`, via: 'agent', agentIp: ip, grants: [] };
+    }
     if (scheme?.toLowerCase() === 'bearer') {
       const found = users.findByTokenHash(hashToken(value.trim()));
       if (!found) throw new HttpProblem(401, 'unauthenticated', 'the API token is unknown or revoked: run `msec login` for a new one');

@@ -17,9 +17,10 @@ import { HttpProblem } from './problems.ts';
 
 /**
  * What a route needs: a permission; `authenticated` for what any user may do for themselves
- * (their session, their own tokens and password); `self-or-admin` is decided in the handler.
+ * (their session, their own tokens and password); `agent` for the agent channel (a host's
+ * enrolled agent, speaking for itself only).
  */
-export type RouteAccess = Permission | 'authenticated';
+export type RouteAccess = Permission | 'authenticated' | 'agent';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,6 +32,8 @@ declare module 'fastify' {
 
 /** Whether the caller may use `permission` (on `service`). Route-read tokens only read routes. */
 export function callerMay(caller: Caller, permission: RouteAccess, service?: string): boolean {
+  if (caller.via === 'agent') return permission === 'agent' || permission === 'routes.read';
+  if (permission === 'agent') return false;
   if (caller.tokenScope === 'routes') return permission === 'routes.read';
   if (permission === 'authenticated') return true;
   return allows(caller.grants, permission, service);
@@ -89,7 +92,11 @@ export async function demand(request: FastifyRequest, refusals: RefusalLog, perm
   const route = request.routeOptions.url ?? request.url.split('?')[0]!;
   await refusals.record(caller, permission, service ?? '', request.method, route);
   const scope = service ? ` on ${service}` : '';
-  const how = caller.tokenScope === 'routes'
+  const how = caller.via === 'agent'
+    ? 'an agent may use the agent channel and read routes only'
+    : permission === 'agent'
+      ? 'only a host\'s enrolled agent may use the agent channel'
+      : caller.tokenScope === 'routes'
     ? 'this is a route-read token: it reads routing tables only'
     : `ask an admin: msec user grant ${caller.user} ${suggestedRole(permission)}${service && (permission === 'services.write' || permission === 'read') ? ` --service ${service.split('.')[0]}` : ''}`;
   throw new HttpProblem(403, 'forbidden', `${caller.user} lacks permission ${permission}${scope}: ${how}`);

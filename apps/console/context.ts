@@ -9,6 +9,7 @@ import type { ConsoleReads, ProjectionControl } from './reads.ts';
 import type { SessionKeys, UserDirectory } from './auth.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { RefusalLog } from './authorize.ts';
+import type { ConsoleAgentPlane } from './agents/plane.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface ConsoleContext {
@@ -26,6 +27,8 @@ export interface ConsoleContext {
   trustProxy?: boolean | string | string[];
   /** Records refused requests in the audit (made by buildConsole when absent). */
   refusals?: RefusalLog;
+  /** Host agents: command keys, the agent channel, streamed output, blobs (absent: no agent routes). */
+  agents?: ConsoleAgentPlane;
   /** How long a command's answer waits for the console's own projections (ms). */
   readYourWritesMs: number;
   /** The bus, for tailing report topics (absent in tests that do not need it). */

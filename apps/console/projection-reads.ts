@@ -3,6 +3,7 @@ import { configVersion, configVersions, idlVersion, idlVersions, listServiceTree
 import { allRoutes, routeFor, type RoutingState } from '../../projections/routing.ts';
 import { findTokenByHash, findUser, grantsOf, isSessionEnded, listUsers, userCount, type UsersState } from '../../projections/users.ts';
 import type { UserDirectory } from './auth.ts';
+import type { AgentsState } from '../../projections/agents.ts';
 import type { AuditFilter, ConsoleReads } from './reads.ts';
 
 export interface ReadModelSource {
@@ -24,6 +25,7 @@ export function projectionReads(source: ReadModelSource): ConsoleReads & UserDir
     routes: () => allRoutes(routing()),
     audit: (filter) => source.queryRows('audit', filter),
     users: () => listUsers(users()),
+    agents: () => source.state<AgentsState>('agents'),
     userCount: () => userCount(users()),
     findUser: (name) => orUndefined(findUser(users(), name)),
     findByTokenHash: (hash) => {

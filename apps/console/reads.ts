@@ -1,5 +1,6 @@
 /** What the console reads: the projections' current read models, behind one small interface. */
 import type { RowFilter } from '../../adapters/views/port.ts';
+import type { AgentsState } from '../../projections/agents.ts';
 
 export type VersionKind = 'config' | 'idl';
 
@@ -28,6 +29,8 @@ export interface ConsoleReads {
   routes(): RouteTable[];
   audit(filter: AuditFilter): Promise<unknown[]>;
   users(): unknown[];
+  /** Host agents and the command keys, as events made them. */
+  agents(): AgentsState;
   userCount(): number;
 }
 

@@ -15,11 +15,13 @@ import { routingRoutes } from './routes/routing.ts';
 import { historyRoutes } from './routes/history.ts';
 import { topicRoutes } from './routes/topics.ts';
 import { devPackageRoutes } from './routes/devpack.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { agentChannelRoutes, agentPublicPaths } from './routes/agent-channel.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
 
-const publicPaths = new Set(['/api/login', '/healthz']);
+const publicPaths = new Set(['/api/login', '/healthz', ...agentPublicPaths]);
 
 export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance> {
   ctx.refusals ??= new RefusalLog(ctx.store, ctx.logger, ctx.clock);
@@ -68,7 +70,7 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if (route === undefined || !route.startsWith('/api/') || publicPaths.has(route)) return;
-    request.caller = await authenticate(request, ctx.users, ctx.keys, ctx.throttle);
+    request.caller = await authenticate(request, ctx.users, ctx.keys, ctx.throttle, ctx.agents?.verifier);
   });
   // Authorization runs once params and body are parsed, so a scoped permission can see which
   // service the request is about. A route that declares no permission is refused (fail closed).
@@ -90,6 +92,10 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   await app.register(historyRoutes(ctx));
   if (ctx.bus) await app.register(topicRoutes(ctx, ctx.bus));
   await app.register(devPackageRoutes(ctx));
+  if (ctx.agents) {
+    await app.register(agentRoutes(ctx, ctx.agents));
+    await app.register(agentChannelRoutes(ctx, ctx.agents));
+  }
 
   const files = loadStaticFiles();
   app.setNotFoundHandler((request, reply) => {

@@ -25,6 +25,10 @@ import { SessionKeys } from './auth.ts';
 import { buildConsole } from './server.ts';
 import { projectionReads } from './projection-reads.ts';
 import { bootstrap } from './bootstrap.ts';
+import { consoleAgentPlane } from './agents/plane.ts';
+import { CommandKeys } from './agents/command-keys.ts';
+import { agentsLiveKey } from '../projector/agent-plane.ts';
+import type { LiveHost } from '../projector/agent-live.ts';
 import type { ConsoleContext } from './context.ts';
 
 export interface UpOptions {
@@ -117,6 +121,13 @@ export async function up(options: UpOptions): Promise<Running> {
       const stored = await backends.analyticViews.loadState(projectorStatusKey).catch(() => null);
       return { ...here, projector: stored?.state ?? null };
     },
+    agents: consoleAgentPlane({
+      store, agents: () => reads.agents(), keysDir: CommandKeys.dirFor(home), blobsDir: join(home, 'blobs'),
+      // The live hosts view: this process's projector, or the one the projector stores for other consoles.
+      live: async () => projector?.agents
+        ? projector.agents.live.all()
+        : ((await backends.analyticViews.loadState<{ hosts: LiveHost[] }>(agentsLiveKey).catch(() => null))?.state.hosts ?? []),
+    }),
     keys: new SessionKeys(sessionSecret(home)),
     clock: Date.now, throttle: new LoginThrottle(Date.now),
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
@@ -131,6 +142,7 @@ export async function up(options: UpOptions): Promise<Running> {
     // Listen first: a first admin password is only generated once the console can be reached.
     await app.listen({ port: options.port ?? 8080, host });
     ({ adminPassword } = await bootstrap(ctx, process.env.MSEC_ADMIN_PASSWORD || undefined));
+    await ctx.agents!.keys.ensure();
   } catch (e) {
     await closeAll();
     throw e;

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { signatureDomains, verifySignature, type SigningKey } from '../../../adapters/signing/ed25519.ts';
+import { verifySignature, type SigningKey } from '../../../adapters/signing/ed25519.ts';
 import { HttpProblem } from '../problems.ts';
 
 export const agentAuthScheme = 'MsecAgent';
@@ -89,4 +89,3 @@ function headerText(v: string | string[] | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-void signatureDomains;

@@ -1,0 +1,75 @@
+/**
+ * Output of running commands as agents stream it (OutputChunk reports), for `msec exec` to
+ * print while the command runs. Kept in memory, bounded per command (what the completion
+ * event keeps) and in total; forgotten a while after the last chunk. The complete output is
+ * in the command's completion event, so nothing here needs to survive a restart.
+ */
+export class OutputBuffers {
+  private readonly buffers = new Map<string, { data: Buffer[]; bytes: number; touchedAt: number }>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private total = 0;
+
+  constructor(
+    private readonly perCommandBytes: number,
+    private readonly totalBytes = 64 * 1024 * 1024,
+    private readonly keepMs = 10 * 60_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Adds a chunk that starts at `offset` bytes of the command's output; gaps and repeats are ignored. */
+  add(commandId: string, offset: number, data: Uint8Array): void {
+    let b = this.buffers.get(commandId);
+    if (!b) {
+      this.prune();
+      b = { data: [], bytes: 0, touchedAt: this.clock() };
+      this.buffers.set(commandId, b);
+    }
+    if (offset !== b.bytes || b.bytes >= this.perCommandBytes || this.total >= this.totalBytes) return;
+    const kept = Buffer.from(data).subarray(0, Math.min(data.length, this.perCommandBytes - b.bytes, this.totalBytes - this.total));
+    b.data.push(kept);
+    b.bytes += kept.length;
+    b.touchedAt = this.clock();
+    this.total += kept.length;
+    for (const wake of this.waiters.get(commandId) ?? []) wake();
+  }
+
+  /** The output after `offset` bytes. */
+  since(commandId: string, offset: number): Buffer {
+    const b = this.buffers.get(commandId);
+    if (!b || offset >= b.bytes) return Buffer.alloc(0);
+    return Buffer.concat(b.data).subarray(Math.max(0, offset));
+  }
+
+  /** Resolves when a chunk arrives for the command, or after `ms`. */
+  wait(commandId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(commandId) ?? new Set();
+      this.waiters.set(commandId, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(commandId);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  /** Wakes every waiter of a command (it completed). */
+  wake(commandId: string): void {
+    for (const wake of this.waiters.get(commandId) ?? []) wake();
+  }
+
+  private prune(): void {
+    const now = this.clock();
+    for (const [id, b] of this.buffers) {
+      if (now - b.touchedAt > this.keepMs) {
+        this.buffers.delete(id);
+        this.total -= b.bytes;
+      }
+    }
+  }
+}
