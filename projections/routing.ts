@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../domain/events.ts';
 import type { HostProtocol, ServiceEvent, ServiceEventType, ServiceKind } from '../domain/services/events.ts';
+import type { AgentEvent } from '../domain/agents/events.ts';
 import type { StateProjection } from './projection.ts';
 import { compareText, keyedList, search, withSorted } from './sorted-list.ts';
 
@@ -13,6 +14,8 @@ import { compareText, keyedList, search, withSorted } from './sorted-list.ts';
  *  - the table appearing (ServiceCreated), an enabled host joining or leaving
  *    (HostEnabled, HostDisabled, HostRemoved of an enabled host), or the weight of an enabled
  *    host changing;
+ *  - the host of an enabled instance going down or coming back up (AgentDown, AgentUp: its
+ *    agent's heartbeats stopped or resumed), which marks the instance `down`;
  * what does not (the served table would be identical, so long-polling clients must not wake):
  *  - adding, removing or re-weighting a disabled host, and any event that changes nothing.
  * The weight of a disabled host is still remembered, so enabling it later routes with it.
@@ -20,6 +23,8 @@ import { compareText, keyedList, search, withSorted } from './sorted-list.ts';
 export interface RoutingState {
   /** Sorted by full second-level name. */
   services: ServiceRoutes[];
+  /** Hosts whose agent missed three heartbeats (AgentDown), sorted: their instances are served marked down. */
+  downHosts?: string[];
 }
 
 export interface RouteInstance {
@@ -27,6 +32,8 @@ export interface RouteInstance {
   port: number;
   protocol: HostProtocol;
   weight: number;
+  /** The host's agent stopped beating: clients pick it only when every instance is down. */
+  down?: true;
 }
 
 export interface ServiceRoutes {
@@ -42,18 +49,39 @@ export interface ServiceRoutes {
 
 export type Route = Omit<ServiceRoutes, 'standby'>;
 
-const handled: readonly ServiceEventType[] = [
-  'ServiceCreated', 'ServiceDeleted', 'HostAdded', 'HostEnabled', 'HostDisabled', 'HostRemoved', 'HostWeightSet',
+const handled: readonly (ServiceEventType | 'AgentDown' | 'AgentUp')[] = [
+  'ServiceCreated', 'ServiceDeleted', 'HostAdded', 'HostEnabled', 'HostDisabled', 'HostRemoved', 'HostWeightSet', 'AgentDown', 'AgentUp',
 ];
 
 export const routingProjection: StateProjection<RoutingState> = {
   kind: 'state',
   name: 'routing',
-  version: 1,
+  version: 2,
   handles: handled,
-  initialState: () => ({ services: [] }),
-  apply: (state, event) => applyRoutingEvent(state, event as RecordedEvent<ServiceEvent>),
+  initialState: () => ({ services: [], downHosts: [] }),
+  apply: (state, event) => (event.type === 'AgentDown' || event.type === 'AgentUp'
+    ? applyHostLiveness(state, event as RecordedEvent<Extract<AgentEvent, { type: 'AgentDown' | 'AgentUp' }>>)
+    : applyRoutingEvent(state, event as RecordedEvent<ServiceEvent>)),
 };
+
+/** Marks (or unmarks) every served instance on the host; tables that change get the event's position as version. */
+function applyHostLiveness(state: RoutingState, event: RecordedEvent<Extract<AgentEvent, { type: 'AgentDown' | 'AgentUp' }>>): RoutingState {
+  const { ip } = event.data;
+  const down = event.type === 'AgentDown';
+  const known = state.downHosts ?? [];
+  const listed = search(known, (h) => compareText(h, ip)).found;
+  if (listed === down) return state;
+  const downHosts = down ? withSorted(known, ip, compareText) : known.filter((h) => h !== ip);
+  const mark = (i: RouteInstance): RouteInstance => {
+    if (i.ip !== ip) return i;
+    const { down: _was, ...rest } = i;
+    return down ? { ...rest, down: true } : rest;
+  };
+  const services = state.services.map((t) => (t.instances.some((i) => i.ip === ip)
+    ? { ...t, version: event.position, instances: t.instances.map(mark) }
+    : t));
+  return { services, downHosts };
+}
 
 export function routeFor(state: RoutingState, service: string): Route | null {
   const routes = tables.find(state.services, service);
@@ -74,10 +102,10 @@ function applyRoutingEvent(state: RoutingState, event: RecordedEvent<ServiceEven
     case 'ServiceCreated': {
       const { service, kind } = event.data;
       const table: ServiceRoutes = { service, kind, version: event.position, instances: [], standby: [] };
-      return { services: tables.with(state.services, table) };
+      return { ...state, services: tables.with(state.services, table) };
     }
     case 'ServiceDeleted':
-      return { services: tables.without(state.services, event.data.service) };
+      return { ...state, services: tables.without(state.services, event.data.service) };
     case 'HostAdded': {
       const { ip, port, protocol, weight } = event.data;
       return change(state, event, (t) => ({
@@ -89,13 +117,15 @@ function applyRoutingEvent(state: RoutingState, event: RecordedEvent<ServiceEven
       return change(state, event, (t) => {
         const host = find(t.standby, event.data);
         if (!host) return t;
-        return { instances: withSorted(t.instances, host, compareHosts), standby: without(t.standby, host) };
+        const served = search(state.downHosts ?? [], (h) => compareText(h, host.ip)).found ? { ...host, down: true as const } : host;
+        return { instances: withSorted(t.instances, served, compareHosts), standby: without(t.standby, host) };
       });
     case 'HostDisabled':
       return change(state, event, (t) => {
         const host = find(t.instances, event.data);
         if (!host) return t;
-        return { instances: without(t.instances, host), standby: withSorted(t.standby, host, compareHosts) };
+        const { down: _down, ...kept } = host;
+        return { instances: without(t.instances, host), standby: withSorted(t.standby, kept, compareHosts) };
       });
     case 'HostRemoved':
       return change(state, event, (t) => ({ instances: without(t.instances, event.data), standby: without(t.standby, event.data) }));
@@ -136,7 +166,7 @@ function change(
   if (instances === table.instances && standby === table.standby) return state;
   const served = sameInstances(instances, table.instances);
   const version = served ? table.version : event.position;
-  return { services: tables.with(state.services, { ...table, version, instances: served ? table.instances : instances, standby }) };
+  return { ...state, services: tables.with(state.services, { ...table, version, instances: served ? table.instances : instances, standby }) };
 }
 
 function same(a: { ip: string; port: number }, b: { ip: string; port: number }): boolean {
@@ -158,7 +188,7 @@ function without(hosts: RouteInstance[], at: { ip: string; port: number }): Rout
 function sameInstances(a: RouteInstance[], b: RouteInstance[]): boolean {
   return a.length === b.length && a.every((h, i) => {
     const o = b[i]!;
-    return same(h, o) && h.protocol === o.protocol && h.weight === o.weight;
+    return same(h, o) && h.protocol === o.protocol && h.weight === o.weight && h.down === o.down;
   });
 }
 

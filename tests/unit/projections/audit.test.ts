@@ -4,6 +4,7 @@ import type { DomainEvent } from '../../../domain/events.ts';
 import { serviceEventTypes } from '../../../domain/services/events.ts';
 import { userEventTypes } from '../../../domain/users/events.ts';
 import { accessEventTypes } from '../../../domain/access/events.ts';
+import { agentEventTypes, keyringEventTypes } from '../../../domain/agents/events.ts';
 import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
 import * as e from './events.ts';
 
@@ -43,11 +44,26 @@ const everyType: [DomainEvent, string][] = [
   [e.userAccessRemoved('alice'), 'every role of alice removed'],
   [{ type: 'AccessRefused', data: { user: 'eve', permission: 'services.write', service: 'Flight.x', method: 'DELETE', route: '/api/services/:name', suppressed: 3 } },
     'refused DELETE /api/services/:name to eve: needs services.write on Flight.x (and 3 more refusals not recorded one by one)'],
+  [e.agentEv('AgentTokenIssued', { ip: '127.0.0.2', tokenId: 'tok-9', tokenHash: secrets[1]!, expiresAtMs: Date.parse('2024-05-01T09:00:00Z') }),
+    'enrolment token tok-9 made for the agent of 127.0.0.2 (valid until 2024-05-01T09:00:00.000Z)'],
+  [e.agentEv('AgentEnrolled', { ip: '127.0.0.2', tokenId: 'tok-9', publicKey: 'K', agentKeyId: 'ak1', hostname: 'box1', agentVersion: '0.1.0' }),
+    'agent of 127.0.0.2 enrolled (key ak1, host box1, version 0.1.0)'],
+  [e.agentEv('AgentRevoked', { ip: '127.0.0.2' }), 'agent of 127.0.0.2 revoked'],
+  [e.agentEv('AgentCommandIssued', { ip: '127.0.0.2', commandId: 'c1', sequence: 3, action: 'exec', summary: "sh -c 'echo hi'", issuedAtMs: 1, expiresAtMs: 2, keyId: 'k1', signed: 'SIGNED-ENVELOPE' }),
+    "exec #3 sent to 127.0.0.2: sh -c 'echo hi'"],
+  [e.agentEv('AgentCommandCompleted', { ip: '127.0.0.2', commandId: 'c1', sequence: 3, action: 'exec', exitCode: 3, error: '', timedOut: false, durationMs: 12, outputHead: secrets[2]!, outputSha256: 'x', outputKeptBytes: 3, outputBytes: 3, dataSha256: '' }),
+    'exec #3 on 127.0.0.2: exit 3 in 12 ms, 3 bytes of output'],
+  [e.agentEv('AgentCommandRefused', { ip: '127.0.0.2', commandId: 'c9', sequence: 9, reason: 'bad-signature', detail: 'does not verify', similar: 4 }),
+    'agent of 127.0.0.2 refused a command (#9): bad-signature (does not verify), and 4 more for the same reason'],
+  [e.agentEv('AgentDown', { ip: '127.0.0.2', lastSeenAtMs: Date.parse('2024-05-01T08:30:00Z') }), 'agent of 127.0.0.2 is down (no heartbeat since 2024-05-01T08:30:00.000Z)'],
+  [e.agentEv('AgentUp', { ip: '127.0.0.2' }), 'agent of 127.0.0.2 is up again'],
+  [e.agentEv('AgentKeyTrusted', { ip: '127.0.0.2', keyId: 'k2' }), 'agent of 127.0.0.2 now trusts command key k2'],
+  [e.agentEv('SigningKeyIntroduced', { keyId: 'k2', publicKey: 'P', previousKeyId: 'k1', statement: 'S' }), 'command key k2 introduced, succeeding k1'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes]);
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes]);
     assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
     assert.deepEqual(new Set(auditProjection.handles), all);
   });

@@ -7,6 +7,7 @@
 import type { DomainEvent, NewEvent, RecordedEvent } from '../../../domain/events.ts';
 import type { HostProtocol, ServiceEvent, ServiceKind } from '../../../domain/services/events.ts';
 import type { UserEvent } from '../../../domain/users/events.ts';
+import type { AgentEvent, KeyringEvent } from '../../../domain/agents/events.ts';
 import { streams } from '../../../domain/streams.ts';
 import type { StateProjection } from '../../../projections/projection.ts';
 
@@ -44,6 +45,8 @@ export const roleGranted = (user: string, role: 'admin' | 'operator' | 'viewer',
 export const roleRevoked = (user: string, role: 'admin' | 'operator' | 'viewer', service = '') => ev('RoleRevoked', { user, role, service });
 export const userAccessRemoved = (user: string) => ev('UserAccessRemoved', { user });
 export const tokenRevoked = (name: string, tokenId: string) => ev('ApiTokenRevoked', { name, tokenId });
+/** Any agent or keyring event, by type and payload. */
+export const agentEv = <T extends (AgentEvent | KeyringEvent)['type']>(type: T, data: Data<T>) => ev(type, data);
 
 function addr(address: string): { ip: string; port: number } {
   const [ip, port] = address.split(':');
@@ -55,6 +58,8 @@ export function streamOf(event: DomainEvent): string {
   const data = event.data as Record<string, string>;
   if (isUserEvent(event)) return streams.user(data.name!);
   if (event.type === 'AccessRefused') return streams.accessRefusals;
+  if (event.type === 'SigningKeyIntroduced') return streams.keyring;
+  if (event.type.startsWith('Agent') && 'ip' in data) return streams.host(data.ip!);
   if ('user' in data || event.type === 'AccessInitialized') return streams.access;
   return streams.service(data.service ?? data.parent ?? data.name!);
 }

@@ -88,8 +88,8 @@ describe('routing projection', () => {
     assert.equal(routeFor(given(...base), 'constructor'), null);
   });
 
-  it('reads service and host events only', () => {
+  it('reads service and host events, and whether hosts are down, only', () => {
     assert.deepEqual([...routingProjection.handles].sort(),
-      ['HostAdded', 'HostDisabled', 'HostEnabled', 'HostRemoved', 'HostWeightSet', 'ServiceCreated', 'ServiceDeleted']);
+      ['AgentDown', 'AgentUp', 'HostAdded', 'HostDisabled', 'HostEnabled', 'HostRemoved', 'HostWeightSet', 'ServiceCreated', 'ServiceDeleted']);
   });
 });

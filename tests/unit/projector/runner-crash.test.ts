@@ -60,7 +60,7 @@ describe('ProjectionRunner after a crash', () => {
     let failures = 3;
     const flaky = Object.assign(Object.create(views) as MemoryViewStore, {
       saveState: (key: string, state: unknown, checkpoint: number) =>
-        (key === 'users_v1' && failures-- > 0 ? Promise.reject(new Error('disk full')) : views.saveState(key, state, checkpoint)),
+        (key === 'users_v2' && failures-- > 0 ? Promise.reject(new Error('disk full')) : views.saveState(key, state, checkpoint)),
     });
     const runner = new ProjectionRunner({ store, views: flaky, projections: defaultProjections, logger: silent, snapshotIntervalMs: 5 });
     await runner.start();
@@ -69,7 +69,7 @@ describe('ProjectionRunner after a crash', () => {
       assert.equal(await runner.waitFor(head, 3000), true);
       assert.ok(findUser(runner.state<UsersState>('users'), 'alice'), 'reads do not wait for the snapshot');
       assert.equal(runner.status().find((s) => s.name === 'users')!.error, 'disk full');
-      await until(async () => (await views.checkpoint('users_v1')) === head);
+      await until(async () => (await views.checkpoint('users_v2')) === head);
       assert.ok(runner.status().every((s) => s.error === undefined && s.checkpoint === head));
     } finally {
       await runner.stop();

@@ -41,6 +41,8 @@ async function served(runner: ProjectionRunner) {
   };
 }
 
+const keyOf = (name: string) => `${name}_v${defaultProjections.find((p) => p.name === name)!.version}`;
+
 describe('ProjectionRunner', () => {
   it('catches up with the stored events, then follows new ones', async () => {
     const store = memoryStore();
@@ -51,7 +53,7 @@ describe('ProjectionRunner', () => {
       assert.equal(await runner.waitFor(head, 2000), true);
       assert.deepEqual(await served(runner), await expected(store));
       assert.deepEqual(runner.status().map((s) => [s.name, s.version, s.checkpoint]),
-        [['catalog', 1, head], ['routing', 1, head], ['users', 1, head], ['audit', 1, head]]);
+        defaultProjections.map((p) => [p.name, p.version, head]));
 
       const later = await append(store, [e.hostEnabled(svc, '10.0.1.1:7963')]);
       assert.equal(await runner.waitFor(later, 2000), true);
@@ -104,8 +106,8 @@ describe('ProjectionRunner', () => {
     assert.equal(await runner.waitFor(firstHead, 2000), true);
     await runner.stop();
     await store.close();
-    assert.equal((await views.loadState('catalog_v1'))!.checkpoint, firstHead);
-    assert.equal(await views.checkpoint('audit_v1'), firstHead);
+    assert.equal((await views.loadState(keyOf('catalog')))!.checkpoint, firstHead);
+    assert.equal(await views.checkpoint(keyOf('audit')), firstHead);
 
     store = memoryStore(log); // "another process" on the same log
     await append(store, [...history(1), ...history(2)]);
@@ -163,8 +165,8 @@ describe('ProjectionRunner', () => {
     const store = memoryStore();
     const views = new MemoryViewStore();
     const head = await append(store, history(0));
-    await views.saveState('users_v1', { users: [], tokenOwners: [] }, head); // version 1 is done
-    const usersV2: StateProjection<UsersState> = { ...usersProjection, version: 2 };
+    await views.saveState(`users_v${usersProjection.version}`, { users: [], tokenOwners: [] }, head); // this version is done
+    const usersV2: StateProjection<UsersState> = { ...usersProjection, version: usersProjection.version + 1 };
     const runner = new ProjectionRunner({ store, views, projections: [usersV2 as StateProjection<unknown>], logger: silent });
     await runner.start();
     try {
@@ -174,7 +176,7 @@ describe('ProjectionRunner', () => {
       await runner.stop();
       await store.close();
     }
-    assert.equal((await views.loadState('users_v2'))!.checkpoint, head);
+    assert.equal((await views.loadState(`users_v${usersProjection.version + 1}`))!.checkpoint, head);
   });
 
   it('keeps serving reads that were current before an event, until its batch is stored', async () => {

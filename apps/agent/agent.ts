@@ -1,0 +1,327 @@
+/**
+ * `msec agent`: the long-running process on each host (design.md, "Agent and signed
+ * commands"). It enrols once with a one-time token (its own Ed25519 key, made here, never
+ * sent), then takes signed commands — from the console's long-poll, or from msec.commands on
+ * Kafka — and runs one only after checking it (verify-command.ts); every refusal is reported.
+ * It reports a heartbeat with the host's load every interval, the results of commands, and
+ * serves MSEC's local route lookup over UDP (route-agent.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { topics, type BusSubscription, type MessageBus } from '../../adapters/bus/port.ts';
+import { SigningKey } from '../../adapters/signing/ed25519.ts';
+import { followKeyChain, pinnedKey } from '../../adapters/signing/key-chain.ts';
+import { decodeKeyChain, decodePayload, encodeProcessList, type CommandAction, type CommandBody, type PayloadOf } from '../../schemas/agent.ts';
+import { ConsoleError, ConsoleLink } from './console-link.ts';
+import { failed, readPulledFile, runExec, writePushedFile, type Outcome } from './executors.ts';
+import { HostLoadMeter } from './host-load.ts';
+import { listProcesses } from './processes.ts';
+import { AgentReporter } from './reporter.ts';
+import { RouteAgent } from './route-agent.ts';
+import { AgentStateFile, keptIds, type AgentStateData } from './state-file.ts';
+import { verifyCommand, type RefusalReason } from './verify-command.ts';
+
+export const agentVersion: string = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+
+export interface AgentOptions {
+  ip: string;
+  root: string;
+  consoleUrl: string;
+  /** The one-time enrolment token (first start only). */
+  token?: string;
+  /** Kafka: commands from msec.commands, reports to msec.reports.* (else through the console). */
+  bus?: MessageBus;
+  heartbeatMs?: number;
+  /** UDP port of the local route lookup on `ip` (MSEC's 2841); 0 = off. */
+  routePort?: number;
+  logger: Logger;
+  clock?: () => number;
+  /** Most commands running at once. */
+  concurrency?: number;
+}
+
+/** Refusals reported one by one per reason and minute; the rest are counted into the next. */
+const refusalsPerMinute = 10;
+
+export class Agent {
+  private readonly clock: () => number;
+  private stopping = new AbortController();
+  private commandSub: BusSubscription | undefined;
+  private loops: Promise<void>[] = [];
+  private running = 0;
+  private readonly refusalWindow = new Map<string, { at: number; sent: number; held: number }>();
+  private routeAgent: RouteAgent | undefined;
+
+  private constructor(
+    readonly options: AgentOptions,
+    private readonly stateFile: AgentStateFile,
+    private state: AgentStateData,
+    private readonly key: SigningKey,
+    readonly link: ConsoleLink,
+    private readonly reporter: AgentReporter,
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Enrols when needed, then runs until stop(). */
+  static async start(options: AgentOptions): Promise<Agent> {
+    const log = options.logger;
+    const stateFile = new AgentStateFile(options.root);
+    let state = stateFile.load();
+    if (state && state.ip !== options.ip) {
+      throw new Error(`the agent in ${options.root} is enrolled as ${state.ip}, not ${options.ip}: use its own --ip, or another --root`);
+    }
+    const { key, created } = SigningKey.inFile(stateFile.keyFile);
+    if (!state) {
+      if (!options.token) throw new Error(`the agent of ${options.ip} is not enrolled yet: start it once with --token (an admin makes one: msec agent token --ip ${options.ip})`);
+      state = await enrol(options, key);
+      stateFile.save(state);
+      log.info({ ip: options.ip, key: key.keyId, trusts: state.current.keyId }, `enrolled as ${options.ip} with key ${key.keyId}`);
+    } else {
+      if (created) throw new Error(`the agent key in ${stateFile.keyFile} was lost: enrol again with a new token (move ${stateFile.dir} away first)`);
+      if (options.token) log.info('already enrolled: the token is not needed (and was not used)');
+    }
+    const link = new ConsoleLink(options.consoleUrl, options.ip, key, options.clock);
+    const current = state;
+    const reporter = new AgentReporter({
+      ip: options.ip, key, link, logger: log, reserved: state.reportSequence,
+      reserve: (upTo) => {
+        current.reportSequence = upTo;
+        stateFile.save(current);
+      },
+      ...(options.bus ? { bus: options.bus } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    const agent = new Agent(options, stateFile, state, key, link, reporter);
+    await agent.run();
+    return agent;
+  }
+
+  get ip(): string {
+    return this.options.ip;
+  }
+
+  get trustedKeyId(): string {
+    return this.state.current.keyId;
+  }
+
+  get keyId(): string {
+    return this.key.keyId;
+  }
+
+  get routePort(): number | undefined {
+    return this.routeAgent?.port;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.commandSub?.close();
+    await this.routeAgent?.close();
+    await Promise.allSettled(this.loops);
+    await this.reporter.flush();
+  }
+
+  private async run(): Promise<void> {
+    await this.refreshKeys().catch((err) => this.options.logger.warn({ err }, 'cannot read the key chain from the console yet; trying again at the next heartbeat'));
+    if (this.options.bus) {
+      // Every agent reads the topic; the key (the target ip) says whose a command is.
+      this.commandSub = this.options.bus.subscribe({ topic: topics.commands, group: `msec.agent.${this.ip}`, fromBeginning: true }, async (batch) => {
+        for (const m of batch) if (m.key === this.ip) await this.take(m.value);
+      });
+      await this.commandSub.ready?.();
+    } else {
+      this.loops.push(this.pollCommands());
+    }
+    if ((this.options.routePort ?? 0) > 0 || this.options.routePort === undefined) {
+      this.routeAgent = await RouteAgent.start({ ip: this.ip, port: this.options.routePort ?? 2841, link: this.link, logger: this.options.logger });
+    }
+    this.loops.push(this.beat());
+  }
+
+  /** The embedded hand-over: long-polls the console for commands after the last sequence seen. */
+  private async pollCommands(): Promise<void> {
+    let delay = 500;
+    while (!this.stopping.signal.aborted) {
+      try {
+        const page = await this.link.json<{ commands: string[] }>('GET', `/api/agent/commands?after=${this.state.lastSequence}&wait=25`, { signal: this.stopping.signal, timeoutMs: 40_000 });
+        for (const signed of page.commands) await this.take(Buffer.from(signed, 'base64'));
+        delay = 500;
+      } catch (err) {
+        if (this.stopping.signal.aborted) return;
+        if (err instanceof ConsoleError && err.status === 403) this.options.logger.error({ err }, 'the console refuses this agent (revoked?)');
+        else this.options.logger.warn({ err: (err as Error).message }, 'cannot reach the console for commands; trying again');
+        await sleep(delay, this.stopping.signal);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  /** Checks a command; runs it only if every check passes, else reports why not. */
+  async take(bytes: Uint8Array): Promise<void> {
+    let verdict = verifyCommand(bytes, this.state, this.clock());
+    if (!verdict.ok && verdict.reason === 'unknown-key') {
+      // A key rotation this agent has not followed yet: read the chain once and check again.
+      await this.refreshKeys().catch(() => undefined);
+      verdict = verifyCommand(bytes, this.state, this.clock());
+    }
+    if (!verdict.ok) {
+      this.options.logger.warn({ reason: verdict.reason, detail: verdict.detail, commandId: verdict.commandId, sequence: verdict.sequence }, `refused a command: ${verdict.reason}`);
+      await this.reportRefusal(verdict.reason, verdict.detail, verdict.commandId, verdict.sequence);
+      return;
+    }
+    const { body, payload } = verdict;
+    // Remembered before it runs: a replay, also after a crash or restart, is refused.
+    this.state.lastSequence = body.sequence;
+    this.state.seenIds = [...this.state.seenIds, body.commandId].slice(-keptIds);
+    this.stateFile.save(this.state);
+    this.options.logger.info({ commandId: body.commandId, sequence: body.sequence, action: body.action, actor: body.actor }, `running ${body.action} #${body.sequence} for ${body.actor}`);
+    this.running++;
+    void this.execute(body, payload).finally(() => this.running--);
+  }
+
+  private async execute(body: CommandBody, payloadBytes: Uint8Array): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.perform(body.action as CommandAction, decodePayload(body.action as CommandAction, payloadBytes), body);
+    } catch (err) {
+      outcome = failed((err as Error).message);
+    }
+    let dataSha256 = '';
+    if (outcome.data) {
+      try {
+        dataSha256 = (await this.link.json<{ sha256: string }>('PUT', '/api/agent/blobs', { body: outcome.data, headers: { 'x-msec-command-id': body.commandId }, timeoutMs: 120_000 })).sha256;
+      } catch (err) {
+        outcome = failed(`the ${body.action} data could not be handed to the console: ${(err as Error).message}`);
+      }
+    }
+    await this.reporter.send({ result: {
+      commandId: body.commandId, sequence: body.sequence, action: body.action, exitCode: outcome.exitCode, error: outcome.error,
+      output: outcome.output, outputBytes: Math.max(outcome.outputBytes, outcome.output.length), durationMs: outcome.durationMs,
+      timedOut: outcome.timedOut, data: new Uint8Array(0), dataSha256,
+    } }, true);
+  }
+
+  private async perform<A extends CommandAction>(action: A, payload: PayloadOf[A], body: CommandBody): Promise<Outcome> {
+    const root = this.options.root;
+    switch (action) {
+      case 'exec': {
+        const p = payload as PayloadOf['exec'];
+        if (!p.argv.length) return failed('no program to run');
+        const pending: Promise<void>[] = [];
+        const outcome = await runExec(root, p, (offset, data) => {
+          pending.push(this.reporter.send({ output: { commandId: body.commandId, offset, data } }, false));
+        });
+        await Promise.allSettled(pending);
+        return outcome;
+      }
+      case 'push_file': {
+        const p = payload as PayloadOf['push_file'];
+        if (!body.fileSha256.includes(p.sha256) || !body.paths.includes(p.path)) return failed('the file or path is not the one the signature binds');
+        const res = await this.link.request('GET', `/api/agent/blobs/${p.sha256}`, { timeoutMs: 120_000 });
+        return writePushedFile(root, p, Buffer.from(await res.arrayBuffer()));
+      }
+      case 'pull_file': {
+        const p = payload as PayloadOf['pull_file'];
+        if (!body.paths.includes(p.path)) return failed('the path is not the one the signature binds');
+        return readPulledFile(root, p);
+      }
+      case 'ps': {
+        const started = performance.now();
+        const processes = listProcesses();
+        return { exitCode: 0, error: '', output: Buffer.from(`${processes.length} processes\n`), outputBytes: 0, durationMs: Math.round(performance.now() - started), timedOut: false, data: Buffer.from(encodeProcessList(processes)) };
+      }
+      default:
+        return failed(`unknown action ${String(action)}`);
+    }
+  }
+
+  private async reportRefusal(reason: RefusalReason, detail: string, commandId: string, sequence: number): Promise<void> {
+    const now = this.clock();
+    let w = this.refusalWindow.get(reason);
+    if (!w || now - w.at >= 60_000) {
+      w = { at: now, sent: 0, held: w?.held ?? 0 };
+      this.refusalWindow.set(reason, w);
+    }
+    if (w.sent >= refusalsPerMinute) {
+      w.held++;
+      return;
+    }
+    w.sent++;
+    const similar = w.held;
+    w.held = 0;
+    await this.reporter.send({ refused: { commandId, sequence, reason, detail: detail.slice(0, 500), similar } }, true);
+  }
+
+  /** Refusals held back by the rate limit, reported as one (at each heartbeat). */
+  private async flushHeldRefusals(): Promise<void> {
+    for (const [reason, w] of this.refusalWindow) {
+      if (w.held > 0 && this.clock() - w.at >= 60_000) {
+        const similar = w.held;
+        w.held = 0;
+        w.at = this.clock();
+        w.sent = 1;
+        await this.reporter.send({ refused: { commandId: '', sequence: 0, reason, detail: 'refusals of this kind not reported one by one', similar: similar - 1 } }, true);
+      }
+    }
+  }
+
+  private async beat(): Promise<void> {
+    const meter = new HostLoadMeter(this.options.root);
+    meter.read();
+    const interval = this.options.heartbeatMs ?? 20_000;
+    while (!this.stopping.signal.aborted) {
+      const load = meter.read();
+      await this.reporter.send({ heartbeat: { agentVersion, intervalMs: interval, trustedKeyId: this.state.current.keyId, ...load } }, false);
+      await this.reporter.flush();
+      await this.refreshKeys().catch(() => undefined);
+      await this.flushHeldRefusals().catch(() => undefined);
+      await sleep(interval, this.stopping.signal);
+    }
+  }
+
+  /** Follows the console's key chain from the key this agent trusts; a newer key retires the older ones. */
+  async refreshKeys(): Promise<void> {
+    const { chain } = await this.link.json<{ chain: string }>('GET', '/api/agent/keychain', { timeoutMs: 10_000 });
+    const reached = followKeyChain(decodeKeyChain(Buffer.from(chain, 'base64')), { keyId: this.state.current.keyId, publicKey: Buffer.from(this.state.current.publicKey, 'base64') });
+    const newest = reached[reached.length - 1]!;
+    if (newest.keyId === this.state.current.keyId) return;
+    this.state.retired = [...new Set([...this.state.retired, ...reached.slice(0, -1).map((k) => k.keyId)])];
+    this.state.current = { keyId: newest.keyId, publicKey: Buffer.from(newest.publicKey).toString('base64') };
+    this.stateFile.save(this.state);
+    this.options.logger.info({ key: newest.keyId, retired: this.state.retired }, `now trusting command key ${newest.keyId}; older keys are refused`);
+    await this.reporter.send({ key: { keyId: newest.keyId } }, true);
+  }
+}
+
+/** First start: registers the agent's public key with the token and pins the console's key from it. */
+async function enrol(options: AgentOptions, key: SigningKey): Promise<AgentStateData> {
+  const m = /^msec-agent\.([0-9a-f]{16})\./.exec(options.token ?? '');
+  if (!m) throw new Error('that is not an msec agent token (msec-agent.<key id>.<secret>): ask an admin for one (msec agent token --ip IP)');
+  const pinned = m[1]!;
+  const link = new ConsoleLink(options.consoleUrl, options.ip, undefined);
+  const answer = await link.json<{ chain: string }>('POST', '/api/agents/enrol', {
+    body: { ip: options.ip, token: options.token, publicKey: key.publicKeyRaw.toString('base64'), hostname: (await import('node:os')).hostname(), agentVersion },
+  });
+  const chain = decodeKeyChain(Buffer.from(answer.chain, 'base64'));
+  const first = pinnedKey(chain, pinned);
+  if (!first) throw new Error(`the console at ${options.consoleUrl} does not hold the command key ${pinned} named in the token: is it the console that made the token?`);
+  const reached = followKeyChain(chain, first);
+  const current = reached[reached.length - 1]!;
+  return {
+    ip: options.ip, consoleUrl: options.consoleUrl, enrolledAt: new Date(options.clock?.() ?? Date.now()).toISOString(),
+    current: { keyId: current.keyId, publicKey: Buffer.from(current.publicKey).toString('base64') },
+    retired: reached.slice(0, -1).map((k) => k.keyId), lastSequence: 0, seenIds: [], reportSequence: 0,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
