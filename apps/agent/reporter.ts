@@ -55,25 +55,30 @@ export class AgentReporter {
     return this.flush();
   }
 
-  /** Sends what is queued, in order; a failure keeps it for the next try. */
+  /** Sends what is queued, in order; a failure keeps it for the next try. Concurrent calls share one pass. */
   flush(): Promise<void> {
-    this.sending ??= (async () => {
-      try {
-        while (this.queue.length > 0) {
-          const next = this.queue[0]!;
-          await this.deliver(next.kind, next.bytes);
-          this.queue.shift();
-          if (this.failing) this.options.logger.info({ queued: this.queue.length }, 'reports go through again');
-          this.failing = false;
-        }
-      } catch (err) {
-        if (!this.failing) this.options.logger.warn({ err, queued: this.queue.length }, 'cannot send reports; keeping them and trying again');
-        this.failing = true;
-      } finally {
-        this.sending = undefined;
+    if (this.sending) return this.sending;
+    const pass = this.drain();
+    this.sending = pass;
+    void pass.finally(() => {
+      if (this.sending === pass) this.sending = undefined;
+    });
+    return pass;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const next = this.queue[0]!;
+        await this.deliver(next.kind, next.bytes);
+        this.queue.shift();
+        if (this.failing) this.options.logger.info({ queued: this.queue.length }, 'reports go through again');
+        this.failing = false;
       }
-    })();
-    return this.sending;
+    } catch (err) {
+      if (!this.failing) this.options.logger.warn({ err, queued: this.queue.length }, 'cannot send reports; keeping them and trying again');
+      this.failing = true;
+    }
   }
 
   get queued(): number {

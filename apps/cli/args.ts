@@ -19,6 +19,8 @@ export type OptionSpecs = Record<string, OptionSpec>;
 export interface PositionalSpec {
   name: string;
   optional?: boolean;
+  /** Takes every remaining word (after `--`, options of the remote command stay its own): `msec exec IP -- CMD ARGS…`. */
+  rest?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export type OptionValues = Record<string, string | boolean | undefined>;
 export type CommandLine =
   | { kind: 'help'; topic: string[] }
   | { kind: 'version' }
-  | { kind: 'run'; spec: CommandSpec; args: Record<string, string | undefined>; opts: OptionValues };
+  | { kind: 'run'; spec: CommandSpec; args: Record<string, string | undefined>; opts: OptionValues; rest?: string[] };
 
 export const helpOption: OptionSpecs = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
@@ -81,7 +83,7 @@ export function optionsOf(spec: CommandSpec): OptionSpecs {
 
 export function usageLine(spec: CommandSpec): string {
   const parts = ['msec', ...spec.path];
-  for (const p of spec.positionals) parts.push(p.optional ? `[${p.name}]` : p.name);
+  for (const p of spec.positionals) parts.push(p.rest ? `-- ${p.name}…` : p.optional ? `[${p.name}]` : p.name);
   const own = { ...spec.options };
   if (spec.kind === 'mutation') Object.assign(own, reasonOption);
   if (spec.kind !== 'local') Object.assign(own, jsonOption);
@@ -154,7 +156,8 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Comman
 
   const group = specs.filter((s) => s.path[0] === words[0]);
   if (group.length === 0) throw new UsageError(`unknown verb '${words[0]}'`, topUsage);
-  let spec = group.find((s) => s.path.length === 1);
+  // A group may have a verb of its own (`msec agent`) beside two-word verbs (`msec agent token`).
+  let spec = group.find((s) => s.path.length === 2 && s.path[1] === words[1]) ?? group.find((s) => s.path.length === 1);
   if (!spec) {
     const verbs = group.map((s) => s.path[1]).join('|');
     if (words.length < 2) {
@@ -179,11 +182,18 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Comman
   if (parsed.values.help === true) return { kind: 'help', topic: [...spec.path] };
   const given = parsed.positionals.slice(spec.path.length);
   const args: Record<string, string | undefined> = {};
-  spec.positionals.forEach((p, i) => {
+  const fixed = spec.positionals.filter((p) => !p.rest);
+  fixed.forEach((p, i) => {
     const v = given[i];
     if (v === undefined && !p.optional) throw new UsageError(`missing argument ${p.name}`, usage);
     args[p.name] = v;
   });
+  const restSpec = spec.positionals.find((p) => p.rest);
+  if (restSpec) {
+    const rest = given.slice(fixed.length);
+    if (rest.length === 0 && !restSpec.optional) throw new UsageError(`missing ${restSpec.name} (after --)`, usage);
+    return { kind: 'run', spec, args, opts: parsed.values as OptionValues, rest };
+  }
   if (given.length > spec.positionals.length) {
     throw new UsageError(`unexpected argument '${given[spec.positionals.length]}'`, usage);
   }

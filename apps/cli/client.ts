@@ -26,6 +26,8 @@ export interface ClientOptions {
 export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   body?: Record<string, unknown>;
+  /** Bytes sent as application/octet-stream (a file to push). */
+  rawBody?: Uint8Array;
   headers?: Record<string, string>;
   /** Adds Idempotency-Key and sends `reason`. */
   mutating?: boolean;
@@ -39,6 +41,8 @@ export interface ConsoleResponse {
   status: number;
   headers: Headers;
   text: string;
+  /** The body as it came (a downloaded file). */
+  bytes: Buffer;
 }
 
 /** Connection failures after which the request may or may not have reached the console. */
@@ -107,10 +111,13 @@ export class ConsoleClient {
     };
     const auth = authHeader(this.auth);
     if (auth) headers.authorization = auth;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     // The reason travels in the body: a header cannot carry every character a reason may hold.
     const payload = o.reason !== undefined ? { ...o.body, reason: o.reason } : o.body;
-    if (payload !== undefined) {
+    if (o.rawBody !== undefined) {
+      body = o.rawBody;
+      headers['content-type'] = 'application/octet-stream';
+    } else if (payload !== undefined) {
       body = JSON.stringify(payload);
       headers['content-type'] = 'application/json';
     }
@@ -123,10 +130,10 @@ export class ConsoleClient {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = this.o.signal ? AbortSignal.any([timeout, this.o.signal]) : timeout;
       let res: Response;
-      let text: string;
+      let bytes: Buffer;
       try {
         res = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
-        text = await res.text();
+        bytes = Buffer.from(await res.arrayBuffer());
       } catch (err) {
         if (this.o.signal?.aborted) throw err; // the user stopped us: not a failure
         if (timeout.aborted) throw new UnreachableError(this.baseUrl, `no answer within ${Math.round(timeoutMs / 1000)} s`);
@@ -137,8 +144,9 @@ export class ConsoleClient {
         }
         throw new UnreachableError(this.baseUrl, code ?? causeMessage(err));
       }
+      const text = bytes.toString('utf8');
       if ((res.status >= 200 && res.status < 300) || o.accept?.includes(res.status)) {
-        return { status: res.status, headers: res.headers, text };
+        return { status: res.status, headers: res.headers, text, bytes };
       }
       throw problemFrom(res, text);
     }

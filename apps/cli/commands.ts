@@ -10,6 +10,7 @@ import { upCommands } from './verbs/up.ts';
 import { resetPasswordCommands } from './verbs/reset-password.ts';
 import { userCommands } from './verbs/user.ts';
 import { tokenCommands } from './verbs/token.ts';
+import { agentCommands } from './verbs/agents.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
 
@@ -28,5 +29,6 @@ export const commands: readonly Command[] = [
   ...projectionCommands,
   ...userCommands,
   ...tokenCommands,
+  ...agentCommands,
   ...resetPasswordCommands,
 ];
