@@ -93,9 +93,9 @@ if (skipReason) {
       const closer = new Closer();
       try {
         const root = `/${unique('shard3-')}`;
-        const registry = closer.add(registryOn(await address(), { root }));
+        const registry = closer.add(registryOn(await address(controlPlane), { root }));
         const watcher = closer.add(watcherOn(await address(), { root }));
-        const plain = closer.add(await plainClient());
+        const plain = closer.add(await plainClient(controlPlane)); // damage done with the credential (a bug, a careless operator)
         const table = big('Huge.mod_bad', 1, 12_000);
         await registry.publish(table);
         const seen = recorder(watcher, 'Huge.mod_bad');
