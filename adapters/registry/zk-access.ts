@@ -88,17 +88,17 @@ export class NameServiceAccess {
   }
 
   private async checkOnce(path: string): Promise<NodeAccess | 'again'> {
-    // exists needs no permission: the stat of a node msec may not even read.
-    const stat = await this.session.exists(path);
-    if (!stat) return { kind: 'absent' };
     const current = await this.session.getACL(path).catch((error: unknown) => {
       if (!isNoAuth(error)) throw error;
       return 'hidden' as const;
     });
-    if (current === null) return 'again';
+    if (current === null) return { kind: 'absent' };
     const readable = current !== 'hidden';
+    // exists needs no permission: the stat of a node msec may not even read.
+    const stat = readable ? current.stat : await this.session.exists(path);
+    if (!stat) return 'again';
     if (readable && sameAcls(current.acls, this.acls)) return { kind: 'ok', children: current.stat.numChildren };
-    const was = readable ? describeAcls(current.acls) : 'one that hides it from msec';
+    const was = readable ? `ACL ${describeAcls(current.acls)}` : 'an ACL msec may not even read';
     if (readable) {
       try {
         await this.session.setACL(path, this.acls, current.stat.aversion);
@@ -108,7 +108,7 @@ export class NameServiceAccess {
         if (!isNoAuth(error)) throw error;
       }
     }
-    const children = readable ? current.stat.numChildren : stat.numChildren;
+    const children = stat.numChildren;
     if (children === 0) {
       try {
         await this.session.multi([{ op: 'remove', path, version: -1 }]);
@@ -120,7 +120,7 @@ export class NameServiceAccess {
     }
     return {
       kind: 'problem',
-      message: `the name-service node ${path} has ACL ${was}, which ${this.user} may not change (no ADMIN permission there)` +
+      message: `the name-service node ${path} has ${was}, which ${this.user} may not change (no ADMIN permission there)` +
         `${children > 0 ? ` and ${children === 1 ? 'a child' : `${children} children`} msec may not delete` : ' and msec may not delete it'}: ` +
         `if msec made it, give this process the credential it was made with (MSEC_ZK_AUTH=user:password); otherwise ` +
         `a ZooKeeper superuser must delete it (zkCli.sh: deleteall ${path}), and msec writes it again`,

@@ -51,21 +51,24 @@ if (skipReason) {
         // Someone else's digest: a service node (a leaf) and a subtree.
         const evil = closer.add(await plainClient(intruder));
         await evil.create(`${ns}/Open/pinned`, json(hijack('Open.pinned')), nameServiceAcls(intruder));
+        await evil.create(`${ns}/Open/hidden`, json(hijack('Open.hidden')), [nameServiceAcls(intruder)[0]!]); // unreadable to others
         await evil.create(`${ns}/Evil`, empty, nameServiceAcls(intruder));
         await evil.create(`${ns}/Evil/svc`, json(hijack('Evil.svc')), nameServiceAcls(intruder));
 
         const { logger, lines } = capturingLogger();
         const registry = closer.add(registryOn(await address(controlPlane), { root, logger }));
         const publisher = closer.add(new RegistryPublisher({ registry, logger, retryDelays: { initialMs: 50, maxMs: 200 } }));
-        await publisher.sync(routing([routeTable('Open.svc', 2, 2), routeTable('Open.pinned', 3, 1)]));
+        await publisher.sync(routing([routeTable('Open.svc', 2, 2), routeTable('Open.pinned', 3, 1), routeTable('Open.hidden', 4, 1)]));
 
         const owner = closer.add(await plainClient(controlPlane));
-        for (const node of [root, ns, `${ns}/Open`, `${ns}/Open/svc`, `${ns}/Open/pinned`]) assert.equal(await aclOf(owner, node), protectedAcl, node);
+        for (const node of [root, ns, `${ns}/Open`, `${ns}/Open/svc`, `${ns}/Open/pinned`, `${ns}/Open/hidden`]) assert.equal(await aclOf(owner, node), protectedAcl, node);
         await assert.rejects(anonymous.setData(`${ns}/Open/svc`, json(hijack('Open.svc'))), refused);
         await assert.rejects(anonymous.create(`${ns}/Open/new`, empty), refused);
         await assert.rejects(evil.setData(`${ns}/Open/pinned`, json(hijack('Open.pinned'))), refused);
         assert.deepEqual(await registry.read('Open.svc'), routeTable('Open.svc', 2, 2));
         assert.deepEqual(await registry.read('Open.pinned'), routeTable('Open.pinned', 3, 1));
+        assert.deepEqual(await registry.read('Open.hidden'), routeTable('Open.hidden', 4, 1));
+        assert.ok(lines.some((l) => l.level === 40 && /deleted, to be written again/.test(l.msg)), 'the recreation is logged');
         assert.ok(lines.some((l) => l.level === 40 && /had another ACL/.test(l.msg) && l.nodes === 4), 'the repair is logged');
 
         // The subtree msec may neither repair nor delete: loud, with what to do.
@@ -79,8 +82,8 @@ if (skipReason) {
         const operator = closer.add(await plainClient(superuser));
         await operator.removeAll(`${ns}/Evil`);
         await waitUntil('the publisher converges once the subtree is gone', () => publisher.status().reconciled, 10_000);
-        assert.deepEqual(publisher.status(), { published: 2, pending: 0, reconciled: true, failures: 0 });
-        assert.deepEqual(await registry.list(), ['Open.pinned', 'Open.svc']);
+        assert.deepEqual(publisher.status(), { published: 3, pending: 0, reconciled: true, failures: 0 });
+        assert.deepEqual(await registry.list(), ['Open.hidden', 'Open.pinned', 'Open.svc']);
       } finally {
         await closer.closeAll();
       }
