@@ -26,6 +26,8 @@ import type { RouteRegistry, RouteTable } from '../../adapters/registry/port.ts'
 import { RouteTableError } from '../../adapters/registry/route-json.ts';
 import type { RoutingState } from '../../projections/routing.ts';
 import { PublishedPosition } from './published-position.ts';
+import { eachBounded } from './bounded.ts';
+import { StoredChanges } from './stored-changes.ts';
 
 export interface RegistryPublisherOptions {
   registry: RouteRegistry;
@@ -76,10 +78,9 @@ export class RegistryPublisher {
   private readonly confirmed = new Map<string, number>();
   /** Services the registry may hold: removing is only tried for these. */
   private readonly present = new Set<string>();
-  /** Services the registry reported changed: compared (and restored) by the next pass. */
-  private readonly suspects = new Set<string>();
+  /** What the registry reported changed: compared (and restored) by the next pass. */
+  private readonly changes: StoredChanges;
   private reconciled = false;
-  private verifyDue = false;
   private problems: string[] = [];
   private failures = 0;
   private lastError: string | undefined;
@@ -96,6 +97,7 @@ export class RegistryPublisher {
     this.concurrency = options.concurrency ?? 8;
     this.published = new PublishedPosition(options.checkpoints, options.checkpointName ?? 'registry-publisher', options.logger);
     this.verifyEveryMs = options.verifyEveryMs ?? defaultVerifyEveryMs;
+    this.changes = new StoredChanges(options.logger);
     this.storedWatch = this.registry.watchStored((service) => this.storedChanged(service));
   }
 
@@ -137,6 +139,7 @@ export class RegistryPublisher {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.verifyTimer);
+    this.changes.close();
     await this.storedWatch.close();
     await this.running;
   }
@@ -162,14 +165,14 @@ export class RegistryPublisher {
           continue;
         }
       }
-      const full = !this.reconciled || this.verifyDue;
-      this.verifyDue = false;
+      const verify = this.changes.takeEverything();
+      const full = !this.reconciled || verify;
       const errors = full ? await this.reconcile() : await this.publishChanges();
       if (errors.length === 0) {
         await this.succeeded(position);
         if (full) this.scheduleVerification();
       } else {
-        if (full) this.verifyDue = true;
+        if (verify) this.changes.verifyAgain();
         this.failed(errors);
       }
     }
@@ -178,32 +181,37 @@ export class RegistryPublisher {
   /** The registry saw a stored table change (null: any may have). */
   private storedChanged(service: string | null): void {
     if (this.closed) return;
-    if (service === null) this.verifyDue = true;
-    else this.suspects.add(service);
-    if (!this.synced) return;
-    this.dirty = true;
-    void this.kick();
+    this.changes.report(service, () => {
+      if (!this.synced) return;
+      this.dirty = true;
+      void this.kick();
+    });
   }
 
   private async publishChanges(): Promise<unknown[]> {
-    const suspects = new Set(this.suspects);
-    this.suspects.clear();
+    const suspects = this.changes.take();
     const changed = [...this.desired.values()].filter((t) => this.confirmed.get(t.service) !== t.version || suspects.has(t.service));
     const gone = [...this.present].filter((s) => !this.desired.has(s));
     // Reported changes of services the state lacks: one someone else made, or our own removal.
     const strays = [...suspects].filter((s) => !this.desired.has(s) && !this.present.has(s));
+    const restored: string[] = [];
     const errors = [
-      ...await this.each(changed, (table) => this.publish(table, suspects.has(table.service))),
+      ...await this.each(changed, async (table) => {
+        if ((await this.publish(table, suspects.has(table.service))) === 'written' && suspects.has(table.service)) restored.push(table.service);
+      }),
       ...await this.each(gone, (service) => this.removeStale(service)),
-      ...await this.each(strays, (service) => this.removeStray(service)),
+      ...await this.each(strays, async (service) => {
+        if (await this.removeStray(service)) restored.push(service);
+      }),
     ];
-    if (errors.length) for (const s of suspects) this.suspects.add(s);
+    if (errors.length) this.changes.putBack(suspects);
+    else this.changes.restored(restored);
     return errors;
   }
 
   /** The full comparison: protection, then list, rewrite what differs, remove the stale. */
   private async reconcile(): Promise<unknown[]> {
-    this.suspects.clear();
+    this.changes.take(); // everything is compared now
     let listed: string[];
     try {
       this.noteProblems((await this.registry.checkAccess()).problems);
@@ -233,31 +241,34 @@ export class RegistryPublisher {
   }
 
   private async rewrite(table: RouteTable): Promise<void> {
-    const stored = await this.registry.read(table.service).catch((error: unknown) => {
-      if (!(error instanceof RouteTableError)) throw error;
-      return 'unreadable' as const;
-    });
+    const stored = await this.readStored(table.service);
     if (stored === 'unreadable') {
       this.logger.warn({ service: table.service }, 'the name-service node is unreadable: rewriting it');
       await this.registry.remove(table.service);
       this.present.delete(table.service);
     }
-    const result = await this.registry.publish(table);
+    const result = await this.publish(table);
     if (result === 'written' && stored && stored !== 'unreadable' && stored.version >= table.version) {
       this.logger.warn({ service: table.service, stored: stored.version, routing: table.version },
         'the name-service node differed from the routing state at the same or a higher version (written by someone else?): overwritten');
     }
-    this.confirmed.set(table.service, table.version);
-    this.present.add(table.service);
   }
 
-  private async publish(table: RouteTable, suspect = false): Promise<void> {
+  private readStored(service: string): Promise<RouteTable | null | 'unreadable'> {
+    return this.registry.read(service).catch((error: unknown) => {
+      if (!(error instanceof RouteTableError)) throw error;
+      return 'unreadable' as const;
+    });
+  }
+
+  private async publish(table: RouteTable, suspect = false): Promise<'written' | 'unchanged'> {
     const result = await this.registry.publish(table);
     if (suspect && result === 'written') {
       this.logger.warn({ service: table.service, version: table.version }, 'the name-service node was changed behind the publisher\'s back: restored from the routing state');
     }
     this.confirmed.set(table.service, table.version);
     this.present.add(table.service);
+    return result;
   }
 
   private async removeStale(service: string): Promise<void> {
@@ -266,28 +277,16 @@ export class RegistryPublisher {
     this.confirmed.delete(service);
   }
 
-  private async removeStray(service: string): Promise<void> {
-    const stored = await this.registry.read(service).catch((error: unknown) => {
-      if (!(error instanceof RouteTableError)) throw error;
-      return 'unreadable' as const;
-    });
-    if (stored === null) return;
+  /** Whether there was something to remove. */
+  private async removeStray(service: string): Promise<boolean> {
+    if ((await this.readStored(service)) === null) return false;
     this.logger.warn({ service }, 'a name-service node the routing state does not have appeared: removing it');
     await this.removeStale(service);
+    return true;
   }
 
-  /** Runs `work` over `items`, a few at a time; returns the errors. */
-  private async each<T>(items: T[], work: (item: T) => Promise<void>): Promise<unknown[]> {
-    const errors: unknown[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length && !this.closed) {
-        const item = items[next++]!;
-        await work(item).catch((error: unknown) => errors.push(error));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
-    return errors;
+  private each<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<unknown[]> {
+    return eachBounded(items, this.concurrency, work, () => this.closed);
   }
 
   private async succeeded(position: number | undefined): Promise<void> {

@@ -5,6 +5,7 @@
  * rides out a registry that fails.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { MemoryCheckpointStore } from '../../../adapters/checkpoints/memory.ts';
@@ -119,6 +120,21 @@ describe('RegistryPublisher', () => {
     assert.deepEqual(await registry.list(), ['A.a', 'A.b']);
     assert.deepEqual(registry.written, ['A.a@3'], 'only the changed table is written again');
     await publisher.close();
+  });
+
+  test('two publishers that disagree do not spin: restores are spaced out and the operator is told', async () => {
+    const registry = new FlakyRegistry();
+    const errors: string[] = [];
+    const logger = pino({ level: 'error' }, new Writable({ write: (chunk: Buffer, _encoding, done) => done(void errors.push(JSON.parse(chunk.toString()).msg)) }));
+    const first = new RegistryPublisher({ registry, logger });
+    const second = new RegistryPublisher({ registry, logger: silent });
+    await first.sync(state(table('A.a', 1)));
+    await second.sync(state(table('A.a', 2, ['10.0.0.2'])));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await Promise.all([first.close(), second.close()]);
+    // Unpaced, the two would write back and forth thousands of times in that while.
+    assert.ok(registry.written.length < 40, `${registry.written.length} writes`);
+    assert.ok(errors.some((e) => /another writer keeps changing the name service .* one projector per deployment/.test(e)), errors.join('\n'));
   });
 
   test('with no change reported, the periodic verification pass restores the table', async () => {
