@@ -1,21 +1,24 @@
 /**
  * The embedded name service: one process holds the tables and serves its own RPC clients.
- * Same rules as ZooKeeper: a table only moves to a higher version, watchers get the current
- * table (null when none) and then every change, tables come back canonical (route-json.ts).
+ * Same rules as ZooKeeper: a publish makes the stored table equal to the one given (whatever
+ * its version), watchers get the current table (null when none) and then every change, tables
+ * come back canonical (route-json.ts). Nothing outside the process can write it, so there is
+ * no access to check.
  * Notifications are asynchronous, like a watch: a publisher never runs client code inline.
  * Tables handed out are frozen and shared (route-json.ts, frozenRouteTable).
  */
 import pino, { type Logger } from 'pino';
 import type { Subscription } from '../eventstore/port.ts';
 import { routeListener, type RouteListener } from './route-listener.ts';
-import type { RouteRegistry, RouteTable, RouteWatcher } from './port.ts';
-import { canonicalRouteTable, frozenRouteTable, splitServiceName } from './route-json.ts';
+import type { RegistryAccessReport, RouteRegistry, RouteTable, RouteWatcher } from './port.ts';
+import { canonicalRouteTable, frozenRouteTable, sameRouteTable, splitServiceName } from './route-json.ts';
 
 type Listener = RouteListener;
 
 export class MemoryRegistry implements RouteRegistry, RouteWatcher {
   private readonly tables = new Map<string, RouteTable>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly storedListeners = new Set<(service: string | null) => void>();
   private closed = false;
   private readonly logger: Logger;
 
@@ -27,8 +30,7 @@ export class MemoryRegistry implements RouteRegistry, RouteWatcher {
   async publish(table: RouteTable): Promise<'written' | 'unchanged'> {
     this.checkOpen();
     const stored = frozenRouteTable(canonicalRouteTable(table));
-    const current = this.tables.get(table.service);
-    if (current && current.version >= stored.version) return 'unchanged';
+    if (sameRouteTable(this.tables.get(table.service), stored)) return 'unchanged';
     this.tables.set(table.service, stored);
     this.notify(table.service);
     return 'written';
@@ -38,6 +40,17 @@ export class MemoryRegistry implements RouteRegistry, RouteWatcher {
     this.checkOpen();
     splitServiceName(service);
     if (this.tables.delete(service)) this.notify(service);
+  }
+
+  async checkAccess(): Promise<RegistryAccessReport> {
+    this.checkOpen();
+    return { checked: this.tables.size, repaired: [], recreated: [], problems: [] };
+  }
+
+  watchStored(onChange: (service: string | null) => void): Subscription {
+    this.checkOpen();
+    this.storedListeners.add(onChange);
+    return { close: async () => void this.storedListeners.delete(onChange) };
   }
 
   async read(service: string): Promise<RouteTable | null> {
@@ -76,15 +89,25 @@ export class MemoryRegistry implements RouteRegistry, RouteWatcher {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    this.storedListeners.clear();
   }
 
   private notify(service: string): void {
+    for (const listener of this.storedListeners) queueMicrotask(() => this.storedListeners.has(listener) && this.tellStored(listener, service));
     const set = this.listeners.get(service);
     if (!set) return;
     queueMicrotask(() => {
       // The latest table at delivery time, like a re-read after a watch fires.
       for (const listener of [...set]) if (set.has(listener)) listener(this.tables.get(service) ?? null);
     });
+  }
+
+  private tellStored(listener: (service: string | null) => void, service: string): void {
+    try {
+      listener(service);
+    } catch (error) {
+      this.logger.error({ service, err: (error as Error).message }, 'a name-service change listener failed');
+    }
   }
 
   private checkOpen(): void {

@@ -2,7 +2,7 @@ import type { Subscription } from '../eventstore/port.ts';
 
 /**
  * The name service as clients see it (msec-reference §1.2): per second-level service, the
- * ENABLED instances with their static weights, and a version that only grows.
+ * ENABLED instances with their static weights, and the routing projection's version of it.
  * Published by the control plane (the routing projection), read and watched by RPC clients.
  */
 export interface RouteTable {
@@ -25,11 +25,18 @@ export interface RouteTableInstance {
   weight: number;
 }
 
-/** The control plane's side: writes tables. Only the control plane holds write credentials. */
+/**
+ * The control plane's side: writes tables. Only the control plane holds write credentials,
+ * and it has ONE writer: the projector's registry publisher, which orders its writes (it
+ * skips a state older than the last one it published, by its checkpoint). The registry does
+ * not order writes by the tables' versions: the routing projection is the truth, and a stored
+ * table that differs from it is replaced whatever version it claims (a version written by
+ * someone else must not pin a route).
+ */
 export interface RouteRegistry {
   /**
-   * Writes the table atomically unless the stored version is the same or newer
-   * (so a replay or a late writer never goes back in time). Idempotent.
+   * Makes the stored table equal to `table`, atomically: 'unchanged' when it already is, else
+   * 'written' — whatever the stored version, higher ones included. Idempotent.
    */
   publish(table: RouteTable): Promise<'written' | 'unchanged'>;
   /** Removes a deleted service's table (no error when absent). */
@@ -37,7 +44,29 @@ export interface RouteRegistry {
   read(service: string): Promise<RouteTable | null>;
   /** Every published service name, sorted. */
   list(): Promise<string[]>;
+  /**
+   * Checks that every node of the name service is protected as it must be (only the control
+   * plane writes, everyone reads), repairing what it can; says what it could not.
+   */
+  checkAccess(): Promise<RegistryAccessReport>;
+  /**
+   * Calls `onChange(service)` when a stored table may have changed, whoever changed it (this
+   * registry included: the caller compares), and `onChange(null)` when any may have changed
+   * unseen (a new ZooKeeper session). Lets the publisher restore a table changed behind its back.
+   */
+  watchStored(onChange: (service: string | null) => void): Subscription;
   close(): Promise<void>;
+}
+
+export interface RegistryAccessReport {
+  /** Nodes looked at. */
+  checked: number;
+  /** Nodes whose protection was wrong (open, or someone else's) and was set right. */
+  repaired: string[];
+  /** Nodes the control plane could not repair and deleted instead, to be written again. */
+  recreated: string[];
+  /** Nodes it can neither repair nor delete: each message says what the operator must do. */
+  problems: string[];
 }
 
 /**

@@ -33,6 +33,7 @@ export function hasCode(error: unknown, name: string): boolean {
 
 export const isNoNode = (error: unknown) => hasCode(error, 'NO_NODE');
 export const isNodeExists = (error: unknown) => hasCode(error, 'NODE_EXISTS');
+export const isNoAuth = (error: unknown) => hasCode(error, 'NO_AUTH');
 /** Lost a race with another writer: re-read and try again. */
 export const isRace = (error: unknown) => ['BAD_VERSION', 'NODE_EXISTS', 'NO_NODE', 'NOT_EMPTY'].some((name) => hasCode(error, name));
 

@@ -104,6 +104,16 @@ export class ZooKeeperSession {
     return this.call('create', path, (c, done) => c.create(path, data, acls, (e) => (isNodeExists(e) ? done(null, false) : done(e, true))));
   }
 
+  /** The node's ACL and stat, or null when it does not exist. */
+  getACL(path: string): Promise<{ acls: ACL[]; stat: Stat } | null> {
+    return this.call('read the ACL of', path, (c, done) => c.getACL(path, (e, acls, stat) => (isNoNode(e) ? done(null, null) : done(e, { acls, stat }))));
+  }
+
+  /** Replaces the node's ACL if its ACL version is still `aclVersion` (needs ADMIN permission). */
+  setACL(path: string, acls: ACL[], aclVersion: number): Promise<void> {
+    return this.call('set the ACL of', path, (c, done) => c.setACL(path, acls, aclVersion, (e) => done(e, undefined)));
+  }
+
   /** One atomic transaction; fails with the first failing operation's error. */
   multi(ops: ZkOp[]): Promise<void> {
     const path = ops[0]?.path ?? '/';

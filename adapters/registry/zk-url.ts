@@ -42,6 +42,16 @@ export function parseZooKeeperUrl(url: string, env: Record<string, string | unde
   return { hosts: hosts.join(','), chroot, ...(credential ? { credential } : {}) };
 }
 
+/**
+ * The control plane's digest credential, or a refusal saying what to set: without it every
+ * node it creates would be world-writable (anyone could redirect any service's traffic).
+ */
+export function requireWriterCredential(address: ZooKeeperAddress): ZooKeeperCredential {
+  if (address.credential) return address.credential;
+  throw new ZooKeeperUrlError(`publishing routes to ZooKeeper at ${describeZooKeeperAddress(address)} needs the control plane's digest credential ` +
+    '(without it every name-service node is world-writable): set MSEC_ZK_AUTH=user:password or use zk://user:password@host:2181');
+}
+
 /** The URL with its password replaced by `***`, for logs and error messages. */
 export function redactZooKeeperUrl(url: string): string {
   return url.replace(/^(zk:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');

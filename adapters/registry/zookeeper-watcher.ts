@@ -2,7 +2,10 @@
  * The RPC client's side of the name service on ZooKeeper: a local copy of each table it asked
  * for, kept fresh by a watch on the service's node (shards need none: they are immutable and
  * any change rewrites the node, zk-shards.ts).
- *  - every change is re-read and handed to the listeners (identical re-reads are not);
+ *  - every change is re-read and handed to the listeners (identical re-reads are not): the
+ *    table the node holds now wins, whatever version it claims — a lower one is the control
+ *    plane repairing a table someone else pinned with a high version. What is newer is ZooKeeper's
+ *    order (the node's mzxid), so a read from a server behind one already seen is ignored;
  *  - after a reconnect everything is re-read; after a session EXPIRY a new session is opened
  *    (zk-session.ts) and everything is re-read and re-watched;
  *  - while ZooKeeper is unreachable the last copy keeps being served (msec_faq Q11), and with
@@ -17,7 +20,7 @@ import { RouteDiskCache } from './route-cache.ts';
 import { frozenRouteTable, RouteTableError, sameRouteTable } from './route-json.ts';
 import { nameServiceBase, serviceNodePath } from './zk-paths.ts';
 import { ZooKeeperSession } from './zk-session.ts';
-import { readTable } from './zk-table-node.ts';
+import { readStoredTable, type StoredTable } from './zk-table-node.ts';
 import { parseZooKeeperUrl, type ZooKeeperAddress } from './zk-url.ts';
 
 export interface ZooKeeperRouteWatcherOptions {
@@ -41,6 +44,8 @@ interface Watched {
   path: string;
   /** undefined until first known. */
   value: RouteTable | null | undefined;
+  /** The mzxid of the node `value` was read from. */
+  zxid?: bigint;
   listeners: Set<Listener>;
   reading: boolean;
   again: boolean;
@@ -133,9 +138,12 @@ export class ZooKeeperRouteWatcher implements RouteWatcher {
     entry.reading = true;
     clearTimeout(entry.retry);
     try {
-      const table = await readTable(this.session, entry.service, entry.path, entry.onEvent);
+      const stored = await readStoredTable(this.session, entry.service, entry.path, entry.onEvent);
       entry.failures = 0;
-      this.set(entry, table);
+      if (!isStaleRead(entry.zxid, stored)) {
+        entry.zxid = stored.zxid;
+        this.set(entry, stored.table);
+      }
     } catch (error) {
       this.failed(entry, error);
     } finally {
@@ -168,4 +176,13 @@ export class ZooKeeperRouteWatcher implements RouteWatcher {
     const delay = Math.min(this.retryDelays.maxMs, this.retryDelays.initialMs * 2 ** (entry.failures - 1));
     entry.retry = setTimeout(() => void this.refresh(entry), delay);
   }
+}
+
+/**
+ * Whether a read comes from a ZooKeeper server behind the one the held copy came from (after a
+ * reconnect to another server of the ensemble): its node is older than the held one. The
+ * tables' own versions play no part (a writer sets those).
+ */
+export function isStaleRead(heldZxid: bigint | undefined, read: StoredTable): boolean {
+  return heldZxid !== undefined && read.zxid !== undefined && read.zxid < heldZxid;
 }

@@ -4,6 +4,8 @@
  *   MSEC_BUS        = embedded | kafka://h1:9092,h2:9092?…
  *   MSEC_VIEWS      = embedded (chdb under the home) | sqlite | http(s)://h:8123 (ClickHouse server)
  *   MSEC_REGISTRY   = embedded | zk://[user:password@]h1:2181,h2:2181[/chroot]
+ *                     (a process that publishes routes needs the credential, here or in
+ *                     MSEC_ZK_AUTH=user:password; readers need none)
  * Flags (`--bus URL` …) win over the environment; everything defaults to embedded under
  * MSEC_HOME (default ./.msec).
  */

@@ -11,6 +11,7 @@ import type { RouteRegistry } from '../../adapters/registry/port.ts';
 import type { ViewStore } from '../../adapters/views/port.ts';
 import type { ClickHouse } from '../../adapters/views/clickhouse-client.ts';
 import { msecDatabaseFile, openSqlite } from '../../adapters/sqlite/open.ts';
+import { parseZooKeeperUrl, requireWriterCredential } from '../../adapters/registry/zk-url.ts';
 import { isEmbedded, redactUrl, type BackendUrls } from './backend-urls.ts';
 
 export interface Backends {
@@ -50,6 +51,9 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
   const home = resolve(options.home);
   mkdirSync(home, { recursive: true });
   const { urls, logger } = options;
+  const needsRegistry = options.need?.registry !== false && !isEmbedded(urls.registry);
+  // Before anything is opened: a publisher without a credential would leave the routes world-writable.
+  if (needsRegistry) requireWriterCredential(parseZooKeeperUrl(urls.registry));
   const stateViewsPath = join(home, options.stateViewsFile ?? 'views.db');
   const closers: (() => Promise<void> | void)[] = [];
   const opened = async <T>(what: string, open: () => Promise<T> | T, close: (t: T) => Promise<void> | void): Promise<T> => {
@@ -122,7 +126,7 @@ export async function openBackends(options: OpenOptions): Promise<Backends> {
   }, (v) => (v === stateViews ? undefined : v.close()));
 
   let registry: RouteRegistry | undefined;
-  if (options.need?.registry !== false && !isEmbedded(urls.registry)) {
+  if (needsRegistry) {
     registry = await opened(`registry (${redactUrl(urls.registry)})`, async () => {
       const { ZooKeeperRegistry } = await import('../../adapters/registry/zookeeper.ts');
       return ZooKeeperRegistry.fromUrl(urls.registry, { logger }) as RouteRegistry;

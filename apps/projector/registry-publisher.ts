@@ -1,26 +1,33 @@
 /**
  * Publishes the routing projection's tables to the name service (design.md, Name service).
  *
- * `sync(state)` records the desired tables and writes what changed since the last sync: each
- * service whose routing version moved, and the removal of services that disappeared. The first
- * pass after start reconciles in full, as MSEC rewrote /nameservice at startup: it lists the
- * registry, removes stale services and rewrites any node whose content differs from the state
- * at the same version.
+ * The projection is the truth: `sync(state)` makes the registry hold exactly the state's
+ * tables. A stored table that differs is overwritten whatever version it claims (a version
+ * someone else wrote must not pin a route), a service the state lacks is removed. The first
+ * pass after start reconciles in full, as MSEC rewrote /nameservice at startup: it checks the
+ * nodes' protection (registry.checkAccess repairs ACLs), lists the registry, rewrites every
+ * table that differs and removes the stale. Later passes write what changed since, and restore
+ * at once a table the registry reports changed behind the publisher's back (watchStored); a
+ * full verification pass also runs every `verifyEveryMs`.
  *
- * Replay-safe: tables only move to higher versions (the registry refuses older ones). When
- * `sync` is told the state's global position, more holds:
- *  - a state older than the last one published (kept in `checkpoints` across restarts) is
- *    skipped, so a replay does not bring back for a moment a service deleted later;
- *  - a service missing from the state is removed only if its stored table is older than that
- *    position, so an early state never deletes a service that exists later.
- * Failures (ZooKeeper down) keep the desired state and retry with a growing delay; `status()`
- * tells how far it got.
+ * One writer: the publisher takes itself to be the only one (one projector per deployment);
+ * two would overwrite each other's tables. It alone orders time, by its checkpoint: a state
+ * older than the last one published (kept in `checkpoints` across restarts) is skipped, so a
+ * replay never brings back an older table or a service deleted later. While the checkpoint
+ * cannot be loaded nothing is published. Without a checkpoint store, only the states this
+ * process saw order them.
+ * Failures (ZooKeeper down, a node msec may not repair) keep the desired state and retry with a
+ * growing delay; `status()` tells how far it got and what the operator must do.
  */
 import type { Logger } from 'pino';
 import type { CheckpointStore } from '../../adapters/bus/port.ts';
+import type { Subscription } from '../../adapters/eventstore/port.ts';
 import type { RouteRegistry, RouteTable } from '../../adapters/registry/port.ts';
-import { RouteTableError, sameRouteTable } from '../../adapters/registry/route-json.ts';
+import { RouteTableError } from '../../adapters/registry/route-json.ts';
 import type { RoutingState } from '../../projections/routing.ts';
+import { PublishedPosition } from './published-position.ts';
+import { eachBounded } from './bounded.ts';
+import { StoredChanges } from './stored-changes.ts';
 
 export interface RegistryPublisherOptions {
   registry: RouteRegistry;
@@ -33,10 +40,12 @@ export interface RegistryPublisherOptions {
   checkpoints?: CheckpointStore;
   /** Its name in `checkpoints` (default `registry-publisher`). */
   checkpointName?: string;
+  /** A full verification pass (protection and every table) this long after the last (default 5 min; 0: never). */
+  verifyEveryMs?: number;
 }
 
 export interface RegistryPublisherStatus {
-  /** Services the registry holds at the desired version (or newer). */
+  /** Services the registry holds as the state has them. */
   published: number;
   /** Services still to write or remove. */
   pending: number;
@@ -48,30 +57,37 @@ export interface RegistryPublisherStatus {
   lastError?: string;
   /** Position of the last state fully published, when sync is given positions. */
   position?: number;
+  /** Nodes the control plane can neither repair nor delete, each with what to do. */
+  problems?: string[];
 }
+
+export const defaultVerifyEveryMs = 5 * 60_000;
 
 export class RegistryPublisher {
   private readonly registry: RouteRegistry;
   private readonly logger: Logger;
   private readonly retryDelays: { initialMs: number; maxMs: number };
   private readonly concurrency: number;
-  private readonly checkpoints: CheckpointStore | undefined;
-  private readonly checkpointName: string;
+  private readonly published: PublishedPosition;
+  private readonly verifyEveryMs: number;
+  private readonly storedWatch: Subscription;
   private desired = new Map<string, RouteTable>();
+  private synced = false;
   private position: number | undefined;
-  /** Position of the last state fully published; undefined until known. */
-  private publishedUpTo: number | undefined;
-  private checkpointLoaded = false;
-  /** service → version the registry was confirmed to hold (written, or newer already there). */
+  /** service → version the registry was confirmed to hold as desired. */
   private readonly confirmed = new Map<string, number>();
   /** Services the registry may hold: removing is only tried for these. */
   private readonly present = new Set<string>();
+  /** What the registry reported changed: compared (and restored) by the next pass. */
+  private readonly changes: StoredChanges;
   private reconciled = false;
+  private problems: string[] = [];
   private failures = 0;
   private lastError: string | undefined;
   private dirty = false;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private verifyTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: RegistryPublisherOptions) {
@@ -79,33 +95,33 @@ export class RegistryPublisher {
     this.logger = options.logger;
     this.retryDelays = options.retryDelays ?? { initialMs: 200, maxMs: 10_000 };
     this.concurrency = options.concurrency ?? 8;
-    this.checkpoints = options.checkpoints;
-    this.checkpointName = options.checkpointName ?? 'registry-publisher';
+    this.published = new PublishedPosition(options.checkpoints, options.checkpointName ?? 'registry-publisher', options.logger);
+    this.verifyEveryMs = options.verifyEveryMs ?? defaultVerifyEveryMs;
+    this.changes = new StoredChanges(options.logger);
+    this.storedWatch = this.registry.watchStored((service) => this.storedChanged(service));
   }
 
   /**
-   * Publishes `state`. `position`: the global position the state reflects (makes replays
-   * write nothing, see above). Resolves when a pass that saw this state ended; failures do not
-   * reject, they are retried (see status()).
+   * Publishes `state`. `position`: the global position the state reflects (a state older than
+   * one published is skipped, see above). Resolves when a pass that saw this state ended;
+   * failures do not reject, they are retried (see status()).
    */
   async sync(state: RoutingState, position?: number): Promise<void> {
     if (this.closed) return;
-    if (position !== undefined) {
-      await this.loadCheckpoint();
-      if (this.publishedUpTo !== undefined && position < this.publishedUpTo) return;
-    }
+    if (position !== undefined && (await this.published.load()) && this.published.isBehind(position)) return;
     this.desired = new Map(state.services.map((s) => [s.service, {
       service: s.service, policy: s.kind, version: s.version,
       instances: s.instances.map(({ ip, port, protocol, weight }) => ({ ip, port, protocol, weight })),
     }]));
     this.position = position;
+    this.synced = true;
     this.dirty = true;
     return this.kick();
   }
 
   status(): RegistryPublisherStatus {
     let published = 0;
-    for (const [service, table] of this.desired) if ((this.confirmed.get(service) ?? -1) >= table.version) published++;
+    for (const [service, table] of this.desired) if (this.confirmed.get(service) === table.version) published++;
     const removals = [...this.present].filter((s) => !this.desired.has(s)).length;
     return {
       published,
@@ -113,7 +129,8 @@ export class RegistryPublisher {
       reconciled: this.reconciled,
       failures: this.failures,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
-      ...(this.publishedUpTo === undefined ? {} : { position: this.publishedUpTo }),
+      ...(this.published.position === undefined ? {} : { position: this.published.position }),
+      ...(this.problems.length ? { problems: [...this.problems] } : {}),
     };
   }
 
@@ -121,6 +138,9 @@ export class RegistryPublisher {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.verifyTimer);
+    this.changes.close();
+    await this.storedWatch.close();
     await this.running;
   }
 
@@ -135,115 +155,156 @@ export class RegistryPublisher {
       this.dirty = false;
       clearTimeout(this.retryTimer);
       const position = this.position;
-      const errors = this.reconciled ? await this.publishChanges() : await this.reconcile();
-      if (errors.length === 0) await this.succeeded(position);
-      else this.failed(errors);
+      if (position !== undefined) {
+        if (!(await this.published.load())) {
+          this.failed([new Error('could not load the registry publisher checkpoint: nothing is published until it loads (a replay could go back in time); check the projector home')]);
+          continue;
+        }
+        if (this.published.isBehind(position)) {
+          this.clearFailures(); // nothing to publish for an older state
+          continue;
+        }
+      }
+      const verify = this.changes.takeEverything();
+      const full = !this.reconciled || verify;
+      const errors = full ? await this.reconcile() : await this.publishChanges();
+      if (errors.length === 0) {
+        await this.succeeded(position);
+        if (full) this.scheduleVerification();
+      } else {
+        if (verify) this.changes.verifyAgain();
+        this.failed(errors);
+      }
     }
   }
 
-  private async loadCheckpoint(): Promise<void> {
-    if (this.checkpointLoaded || !this.checkpoints) return;
-    try {
-      const saved = await this.checkpoints.load(this.checkpointName);
-      this.checkpointLoaded = true;
-      if (saved !== null) this.publishedUpTo = Math.max(saved, this.publishedUpTo ?? saved);
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'could not load the registry publisher checkpoint: publishing every state (versions keep it safe)');
-    }
+  /** The registry saw a stored table change (null: any may have). */
+  private storedChanged(service: string | null): void {
+    if (this.closed) return;
+    this.changes.report(service, () => {
+      if (!this.synced) return;
+      this.dirty = true;
+      void this.kick();
+    });
   }
 
   private async publishChanges(): Promise<unknown[]> {
-    const changed = [...this.desired.values()].filter((t) => this.confirmed.get(t.service) !== t.version);
+    const suspects = this.changes.take();
+    const changed = [...this.desired.values()].filter((t) => this.confirmed.get(t.service) !== t.version || suspects.has(t.service));
     const gone = [...this.present].filter((s) => !this.desired.has(s));
-    return [
-      ...await this.each(changed, (table) => this.publish(table)),
+    // Reported changes of services the state lacks: one someone else made, or our own removal.
+    const strays = [...suspects].filter((s) => !this.desired.has(s) && !this.present.has(s));
+    const restored: string[] = [];
+    const errors = [
+      ...await this.each(changed, async (table) => {
+        if ((await this.publish(table, suspects.has(table.service))) === 'written' && suspects.has(table.service)) restored.push(table.service);
+      }),
       ...await this.each(gone, (service) => this.removeStale(service)),
+      ...await this.each(strays, async (service) => {
+        if (await this.removeStray(service)) restored.push(service);
+      }),
     ];
+    if (errors.length) this.changes.putBack(suspects);
+    else this.changes.restored(restored);
+    return errors;
   }
 
-  /** The full comparison of the first pass: list, remove the stale, rewrite what differs. */
+  /** The full comparison: protection, then list, rewrite what differs, remove the stale. */
   private async reconcile(): Promise<unknown[]> {
+    this.changes.take(); // everything is compared now
     let listed: string[];
     try {
+      this.noteProblems((await this.registry.checkAccess()).problems);
       listed = await this.registry.list();
     } catch (error) {
       return [error];
     }
+    this.present.clear(); // the listing is what the registry holds now
     for (const service of listed) this.present.add(service);
+    const stale = listed.filter((s) => !this.desired.has(s));
     const errors = [
+      ...this.problems.map((problem) => new Error(problem)),
       ...await this.each([...this.desired.values()], (table) => this.rewrite(table)),
-      ...await this.each(listed.filter((s) => !this.desired.has(s)), (service) => this.removeStale(service)),
+      ...await this.each(stale, (service) => this.removeStale(service)),
     ];
-    if (errors.length === 0) {
+    if (errors.length === 0 && !this.reconciled) {
       this.reconciled = true;
-      this.logger.info({ services: this.desired.size, stale: listed.filter((s) => !this.desired.has(s)).length }, 'name service reconciled with the routing state');
+      this.logger.info({ services: this.desired.size, stale: stale.length }, 'name service reconciled with the routing state');
     }
     return errors;
   }
 
+  private noteProblems(problems: string[]): void {
+    const fresh = problems.filter((p) => !this.problems.includes(p));
+    for (const problem of fresh) this.logger.error({ action: 'a ZooKeeper superuser must delete the node' }, problem);
+    this.problems = problems;
+  }
+
   private async rewrite(table: RouteTable): Promise<void> {
-    const stored = await this.registry.read(table.service).catch((error: unknown) => {
-      if (!(error instanceof RouteTableError)) throw error;
-      return 'unreadable' as const;
-    });
+    const stored = await this.readStored(table.service);
     if (stored === 'unreadable') {
       this.logger.warn({ service: table.service }, 'the name-service node is unreadable: rewriting it');
       await this.registry.remove(table.service);
-      return this.publish(table);
-    }
-    if (stored && stored.version === table.version && !sameRouteTable(stored, table)) {
-      this.logger.warn({ service: table.service, version: table.version }, 'the name-service node differs from the routing state at the same version: rewriting it');
-      await this.registry.remove(table.service);
       this.present.delete(table.service);
     }
-    if (stored && stored.version > table.version) {
-      this.confirmed.set(table.service, table.version);
-      this.present.add(table.service);
-      return;
+    const result = await this.publish(table);
+    if (result === 'written' && stored && stored !== 'unreadable' && stored.version >= table.version) {
+      this.logger.warn({ service: table.service, stored: stored.version, routing: table.version },
+        'the name-service node differed from the routing state at the same or a higher version (written by someone else?): overwritten');
     }
-    await this.publish(table);
   }
 
-  private async publish(table: RouteTable): Promise<void> {
-    await this.registry.publish(table);
+  private readStored(service: string): Promise<RouteTable | null | 'unreadable'> {
+    return this.registry.read(service).catch((error: unknown) => {
+      if (!(error instanceof RouteTableError)) throw error;
+      return 'unreadable' as const;
+    });
+  }
+
+  private async publish(table: RouteTable, suspect = false): Promise<'written' | 'unchanged'> {
+    const result = await this.registry.publish(table);
+    if (suspect && result === 'written') {
+      this.logger.warn({ service: table.service, version: table.version }, 'the name-service node was changed behind the publisher\'s back: restored from the routing state');
+    }
     this.confirmed.set(table.service, table.version);
     this.present.add(table.service);
+    return result;
   }
 
   private async removeStale(service: string): Promise<void> {
-    if (this.position !== undefined) {
-      const stored = await this.registry.read(service);
-      // Newer than the state: the state will catch up with it (a replay in progress).
-      if (stored && stored.version >= this.position) return;
-    }
     await this.registry.remove(service);
     this.present.delete(service);
     this.confirmed.delete(service);
   }
 
-  /** Runs `work` over `items`, a few at a time; returns the errors. */
-  private async each<T>(items: T[], work: (item: T) => Promise<void>): Promise<unknown[]> {
-    const errors: unknown[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length && !this.closed) {
-        const item = items[next++]!;
-        await work(item).catch((error: unknown) => errors.push(error));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
-    return errors;
+  /** Whether there was something to remove. */
+  private async removeStray(service: string): Promise<boolean> {
+    if ((await this.readStored(service)) === null) return false;
+    this.logger.warn({ service }, 'a name-service node the routing state does not have appeared: removing it');
+    await this.removeStale(service);
+    return true;
+  }
+
+  private each<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<unknown[]> {
+    return eachBounded(items, this.concurrency, work, () => this.closed);
   }
 
   private async succeeded(position: number | undefined): Promise<void> {
+    this.clearFailures();
+    if (position !== undefined) await this.published.advance(position);
+  }
+
+  private clearFailures(): void {
     if (this.failures > 0) this.logger.info({ failedPasses: this.failures }, 'name service in sync again');
     this.failures = 0;
     this.lastError = undefined;
-    if (position === undefined || (this.publishedUpTo ?? -1) >= position) return;
-    this.publishedUpTo = position;
-    await this.checkpoints?.save(this.checkpointName, position).catch((error: unknown) => {
-      this.logger.warn({ err: (error as Error).message }, 'could not save the registry publisher checkpoint: a restart publishes again (versions keep it safe)');
-    });
+  }
+
+  private scheduleVerification(): void {
+    clearTimeout(this.verifyTimer);
+    if (this.verifyEveryMs <= 0 || this.closed) return;
+    this.verifyTimer = setTimeout(() => this.storedChanged(null), this.verifyEveryMs);
+    this.verifyTimer.unref();
   }
 
   private failed(errors: unknown[]): void {

@@ -1,11 +1,13 @@
 /** zk:// URLs, ACL ids and the MSEC JSON codec: the pure parts of the ZooKeeper adapter. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { digestId, nameServiceAcls } from '../../adapters/registry/zk-acl.ts';
+import zookeeper from 'node-zookeeper-client';
+import { describeAcls, digestId, nameServiceAcls, sameAcls } from '../../adapters/registry/zk-acl.ts';
 import { nameServiceBase, serviceNodePath } from '../../adapters/registry/zk-paths.ts';
 import { decodeRouteTable, encodeRouteTable } from '../../adapters/registry/route-json.ts';
 import { encodeNode, joinShards, parseNode } from '../../adapters/registry/zk-shards.ts';
-import { describeZooKeeperAddress, parseZooKeeperUrl, redactZooKeeperUrl } from '../../adapters/registry/zk-url.ts';
+import { describeZooKeeperAddress, parseZooKeeperUrl, redactZooKeeperUrl, requireWriterCredential } from '../../adapters/registry/zk-url.ts';
+import { isStaleRead } from '../../adapters/registry/zookeeper-watcher.ts';
 import { routeTable } from './registry.contract.ts';
 
 describe('zk:// URLs', () => {
@@ -53,13 +55,31 @@ describe('digest ACLs', () => {
     assert.equal(digestId({ user: 'super', password: 'test' }), 'super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
   });
 
-  test('with a credential: digest ALL + world READ; without: world ALL', () => {
-    const acl = (list: ReturnType<typeof nameServiceAcls>) => list.map((a) => {
-      const { permission, id } = a as unknown as { permission: number; id: { scheme: string; id: string } };
-      return `${id.scheme}:${id.id}=${permission}`;
-    });
-    assert.deepEqual(acl(nameServiceAcls({ user: 'super', password: 'test' })), ['digest:super:D/InIHSb7yEEbrWz8b9l71RjZJU==31', 'world:anyone=1']);
-    assert.deepEqual(acl(nameServiceAcls(undefined)), ['world:anyone=31']);
+  test('the control plane\'s nodes are digest ALL + world READ, compared as a set', () => {
+    const acls = nameServiceAcls({ user: 'super', password: 'test' });
+    assert.equal(describeAcls(acls), 'digest:super:D/InIHSb7yEEbrWz8b9l71RjZJU==cdrwa,world:anyone=r');
+    assert.ok(sameAcls(acls, [...acls].reverse()));
+    const { ACL: Acl, Id, Permission } = zookeeper;
+    assert.ok(!sameAcls(acls, [new Acl(Permission.ALL, new Id('world', 'anyone'))]), 'open');
+    assert.ok(!sameAcls(acls, [...acls, new Acl(Permission.WRITE, new Id('digest', 'evil:x'))]), 'an extra writer');
+    assert.ok(!sameAcls(acls, nameServiceAcls({ user: 'super', password: 'other' })), 'another password');
+  });
+
+  test('a writer without a credential is refused with what to set', () => {
+    assert.throws(() => requireWriterCredential(parseZooKeeperUrl('zk://h:2181', {})),
+      /^ZooKeeperUrlError: publishing routes to ZooKeeper at zk:\/\/h:2181 needs .*world-writable.*set MSEC_ZK_AUTH=user:password or use zk:\/\/user:password@host:2181$/);
+    assert.deepEqual(requireWriterCredential(parseZooKeeperUrl('zk://h', { MSEC_ZK_AUTH: 'msec:pw' })), { user: 'msec', password: 'pw' });
+  });
+});
+
+describe('what a client takes as newer', () => {
+  test('ZooKeeper\'s order (the node\'s mzxid) decides, never the version a table claims', () => {
+    const pinned = routeTable('A.b', Number.MAX_SAFE_INTEGER, 1);
+    const repaired = routeTable('A.b', 7, 2);
+    assert.equal(isStaleRead(undefined, { table: pinned, zxid: 5n }), false, 'nothing held yet');
+    assert.equal(isStaleRead(5n, { table: repaired, zxid: 9n }), false, 'a later write with a lower version is taken');
+    assert.equal(isStaleRead(9n, { table: pinned, zxid: 5n }), true, 'a server behind the one already read is not');
+    assert.equal(isStaleRead(9n, { table: null }), false, 'no node: nothing to compare');
   });
 });
 
@@ -98,5 +118,20 @@ describe('MSEC route JSON and shards', () => {
     assert.throws(() => decodeRouteTable('A.b', 'not json'), /republish/);
     assert.throws(() => decodeRouteTable('A.b', '{"Policy":"weird","IPInfo":[]}'), /Policy/);
     assert.throws(() => parseNode('A.b', Buffer.from('{"version":1,"Policy":"odd","sharded":{"count":"x"}}')), /malformed manifest/);
+  });
+
+  test('a manifest claiming more than a reader accepts is refused before anything is allocated', () => {
+    const manifest = (count: number, bytes: number, version = 1) =>
+      Buffer.from(JSON.stringify({ version, Policy: 'standard', sharded: { count, bytes, sha256: 'a'.repeat(64) } }));
+    for (const [count, bytes] of [[1e9, 1e9], [2, 2 ** 40], [65, 65 * 1024], [1, 2 * 1024 * 1024], [10, 5]]) {
+      assert.throws(() => parseNode('A.b', manifest(count, bytes)), /claims .* a reader accepts at most 64 shards .*republish/, `${count} shards, ${bytes} bytes`);
+    }
+    assert.throws(() => parseNode('A.b', manifest(2, 1000, 2 ** 53)), /malformed manifest/);
+    assert.equal(parseNode('A.b', manifest(64, 16 * 1024 * 1024)).kind, 'manifest');
+  });
+
+  test('the writer refuses a table readers would refuse, and a threshold past ZooKeeper\'s node size', () => {
+    assert.throws(() => encodeNode(routeTable('A.b', 1, 300), 100), /past what readers accept .*64 shards/);
+    assert.throws(() => encodeNode(routeTable('A.b', 1, 3), 2 * 1024 * 1024), /threshold/);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import zookeeper, { type Client } from 'node-zookeeper-client';
+import zookeeper, { type ACL, type Client } from 'node-zookeeper-client';
+import { digestId } from '../../adapters/registry/zk-acl.ts';
 import { ZooKeeperRegistry, type ZooKeeperRegistryOptions } from '../../adapters/registry/zookeeper.ts';
 import { ZooKeeperRouteWatcher, type ZooKeeperRouteWatcherOptions } from '../../adapters/registry/zookeeper-watcher.ts';
 import type { ZooKeeperAddress, ZooKeeperCredential } from '../../adapters/registry/zk-url.ts';
@@ -13,12 +14,16 @@ import { startZooKeeper, zooKeeperUnavailable, type ZooKeeperServer } from '../s
 
 export const skipReason = zooKeeperUnavailable();
 export const controlPlane: ZooKeeperCredential = { user: 'msec-console', password: 'test-secret-1' };
+/** Someone else who writes nodes with their own digest. */
+export const intruder: ZooKeeperCredential = { user: 'evil', password: 'evil-secret' };
+/** The server's superuser (the operator who deletes what msec may not). */
+export const superuser: ZooKeeperCredential = { user: 'super', password: 'super-secret' };
 export const quiet = pino({ level: 'silent' });
 
 let server: Promise<ZooKeeperServer> | undefined;
 /** The file's ZooKeeper server, started on first use and stopped when the process exits. */
 export function zkServer(): Promise<ZooKeeperServer> {
-  server ??= startZooKeeper().then((s) => {
+  server ??= startZooKeeper({ superDigest: digestId(superuser) }).then((s) => {
     process.once('beforeExit', () => void s.stop());
     return s;
   });
@@ -91,8 +96,24 @@ export class PlainClient {
   remove(path: string): Promise<void> {
     return new Promise((resolve, reject) => this.client.remove(path, (e) => (e ? reject(e) : resolve())));
   }
-  create(path: string, data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.client.create(path, data, (e) => (e ? reject(e) : resolve())));
+  /** Creates the node, open to everyone unless `acls` are given. */
+  create(path: string, data: Buffer, acls?: ACL[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (e: unknown) => (e ? reject(e) : resolve());
+      if (acls) this.client.create(path, data, acls, done);
+      else this.client.create(path, data, done);
+    });
+  }
+  setACL(path: string, acls: ACL[]): Promise<void> {
+    return new Promise((resolve, reject) => this.client.setACL(path, acls, (e) => (e ? reject(e) : resolve())));
+  }
+  exists(path: string): Promise<boolean> {
+    return new Promise((resolve, reject) => this.client.exists(path, (e, stat) => (e ? reject(e) : resolve(Boolean(stat)))));
+  }
+  /** The node and everything below it (zkCli's deleteall). */
+  async removeAll(path: string): Promise<void> {
+    for (const child of await this.getChildren(path)) await this.removeAll(`${path}/${child}`);
+    await this.remove(path);
   }
   close(): void {
     this.client.close();

@@ -82,15 +82,18 @@ export function registryContract(name: string, makeFixture: () => Promise<Regist
       assert.deepEqual(await registry.read(empty.service), empty);
     });
 
-    test('the version never goes back: an older or equal version is "unchanged"', async () => {
+    test('the projection is the truth: a publish replaces the stored table whatever version it claims; the same table is "unchanged"', async () => {
       const service = unique('Order.mod_');
       assert.equal(await registry.publish(routeTable(service, 5, 2)), 'written');
-      assert.equal(await registry.publish(routeTable(service, 3, 1)), 'unchanged');
-      assert.equal(await registry.publish(routeTable(service, 5, 3)), 'unchanged');
-      assert.deepEqual(await registry.read(service), routeTable(service, 5, 2));
-      assert.equal(await registry.publish(routeTable(service, 9, 3)), 'written');
-      assert.deepEqual(await registry.read(service), routeTable(service, 9, 3));
-      assert.equal(await registry.publish(routeTable(service, 0, 1)), 'unchanged');
+      assert.equal(await registry.publish(routeTable(service, 5, 2)), 'unchanged');
+      assert.equal(await registry.publish(routeTable(service, 3, 1)), 'written');
+      assert.deepEqual(await registry.read(service), routeTable(service, 3, 1));
+      assert.equal(await registry.publish(routeTable(service, 3, 3)), 'written', 'same version, other content');
+      assert.deepEqual(await registry.read(service), routeTable(service, 3, 3));
+      const pinned = routeTable(service, Number.MAX_SAFE_INTEGER, 1, { instances: [{ ip: '6.6.6.6', port: 7963, protocol: 'tcp', weight: 100 }] });
+      assert.equal(await registry.publish(pinned), 'written');
+      assert.equal(await registry.publish(routeTable(service, 4, 2)), 'written', 'the highest version there is pins nothing');
+      assert.deepEqual(await registry.read(service), routeTable(service, 4, 2));
     });
 
     test('a table at version 0 can still be replaced by version 1', async () => {
@@ -119,7 +122,7 @@ export function registryContract(name: string, makeFixture: () => Promise<Regist
       }
       assert.deepEqual(r.seen[3], routeTable(service, 3, 3));
       assert.deepEqual(watcher.current(service), routeTable(service, 3, 3));
-      await registry.publish(routeTable(service, 2, 1)); // refused: nothing to see
+      assert.equal(await registry.publish(routeTable(service, 3, 3)), 'unchanged'); // nothing to see
       await registry.remove(service);
       await waitUntil('the removal is seen', () => r.seen.length === 5, within);
       assert.deepEqual(r.versions(), [null, 1, 2, 3, null]);
@@ -159,18 +162,51 @@ export function registryContract(name: string, makeFixture: () => Promise<Regist
       await r.sub.close();
     });
 
-    test('concurrent publishers converge to the highest version', async () => {
+    test('a watch follows the stored table down in version: a repair after a hijack is seen', async () => {
+      const service = unique('Watch.down_');
+      const hijacked = routeTable(service, Number.MAX_SAFE_INTEGER, 1, { instances: [{ ip: '6.6.6.6', port: 7963, protocol: 'tcp', weight: 100 }] });
+      await registry.publish(hijacked);
+      const r = recorder(watcher, service);
+      await waitUntil('the hijacked table is seen', () => r.seen.length === 1, within);
+      await registry.publish(routeTable(service, 7, 2));
+      await waitUntil('the repaired table is seen', () => r.seen.length === 2, within);
+      assert.deepEqual(r.seen[1], routeTable(service, 7, 2));
+      assert.deepEqual(watcher.current(service), routeTable(service, 7, 2));
+      await r.sub.close();
+    });
+
+    test('concurrent publishers: the registry ends holding one of the tables, whole, the same for every reader', async () => {
       const service = unique('Race.mod_');
       const other = await fixture.otherRegistry();
-      const versions = Array.from({ length: 20 }, (_, i) => i + 1);
-      const shuffled = (seed: number) => [...versions].sort((a, b) => ((a * seed) % 23) - ((b * seed) % 23));
-      const results = await Promise.all([
-        ...shuffled(7).map((v) => registry.publish(routeTable(service, v, (v % 4) + 1))),
-        ...shuffled(11).map((v) => other.publish(routeTable(service, v, (v % 4) + 1))),
-      ]);
+      const tables = Array.from({ length: 20 }, (_, i) => routeTable(service, i + 1, (i % 4) + 1));
+      const results = await Promise.all(tables.flatMap((t, i) => [registry.publish(t), other.publish(tables[19 - i]!)]));
       assert.ok(results.includes('written'));
-      assert.deepEqual(await registry.read(service), routeTable(service, 20, 1));
-      assert.deepEqual(await other.read(service), routeTable(service, 20, 1));
+      const stored = await registry.read(service);
+      assert.ok(tables.some((t) => JSON.stringify(t) === JSON.stringify(stored)), JSON.stringify(stored));
+      assert.deepEqual(await other.read(service), stored);
+    });
+
+    test('watchStored reports a change of a stored table, whoever made it, until closed', async () => {
+      const service = unique('Stored.mod_');
+      const other = await fixture.otherRegistry();
+      const changed: Array<string | null> = [];
+      const sub = registry.watchStored((s) => changed.push(s));
+      await registry.publish(routeTable(service, 1, 1));
+      await other.publish(routeTable(service, 1, 3));
+      await waitUntil('the other writer\'s change is reported', () => changed.includes(service), within);
+      await sub.close();
+      changed.length = 0;
+      await registry.publish(routeTable(service, 2, 2));
+      await other.publish(routeTable(service, 3, 2));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(changed, []);
+    });
+
+    test('checkAccess: the nodes this registry made need no repair', async () => {
+      await registry.publish(routeTable(unique('Access.mod_'), 1, 1));
+      const report = await registry.checkAccess();
+      assert.ok(report.checked >= 1);
+      assert.deepEqual({ ...report, checked: 0 }, { checked: 0, repaired: [], recreated: [], problems: [] });
     });
   });
 }

@@ -1,15 +1,17 @@
 /**
- * The name-service contract on a real ZooKeeper 3.8, with digest ACLs and with open ACLs, and
- * what only ZooKeeper shows: the node MSEC's agents read, and who may write it.
+ * The name-service contract on a real ZooKeeper 3.8 (digest ACLs: the control plane never
+ * writes without its credential), and what only ZooKeeper shows: the node MSEC's agents read,
+ * and who may write it.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { unique } from './support.ts';
 import { registryContract, routeTable } from './registry.contract.ts';
 import {
-  address, capturingLogger, Closer, controlPlane, plainClient, PlainClient, quiet, registryOn, skipReason, watcherOn, zkErrorName, zkServer,
+  address, Closer, controlPlane, plainClient, PlainClient, quiet, registryOn, skipReason, watcherOn, zkErrorName, zkServer,
 } from './registry-zk-fixture.ts';
-import { digestId, nameServiceAcls } from '../../adapters/registry/zk-acl.ts';
+import { describeAcls, digestId, nameServiceAcls } from '../../adapters/registry/zk-acl.ts';
+import { ZooKeeperRegistry } from '../../adapters/registry/zookeeper.ts';
 import type { ZooKeeperError } from '../../adapters/registry/zk-errors.ts';
 import { ZooKeeperSession } from '../../adapters/registry/zk-session.ts';
 
@@ -18,19 +20,17 @@ if (skipReason) {
 } else {
   after(async () => (await zkServer()).stop());
 
-  for (const [name, credential] of [['ZooKeeper, digest ACLs', controlPlane], ['ZooKeeper, open ACLs', undefined]] as const) {
-    registryContract(name, async () => {
-      const closer = new Closer();
-      const root = `/${unique('contract-')}`;
-      const writer = await address(credential);
-      return {
-        registry: closer.add(registryOn(writer, { root })),
-        otherRegistry: async () => closer.add(registryOn(writer, { root })),
-        watcher: closer.add(watcherOn(await address(), { root })),
-        cleanup: () => closer.closeAll(),
-      };
-    });
-  }
+  registryContract('ZooKeeper, digest ACLs', async () => {
+    const closer = new Closer();
+    const root = `/${unique('contract-')}`;
+    const writer = await address(controlPlane);
+    return {
+      registry: closer.add(registryOn(writer, { root })),
+      otherRegistry: async () => closer.add(registryOn(writer, { root })),
+      watcher: closer.add(watcherOn(await address(), { root })),
+      cleanup: () => closer.closeAll(),
+    };
+  });
 
   describe('ZooKeeper name service as MSEC clients see it', () => {
     test('/msec/nameservice/Flight/mod_flight holds MSEC JSON, readable by a plain client', async () => {
@@ -79,7 +79,7 @@ if (skipReason) {
         await assert.rejects(anonymous.remove(path), (e) => zkErrorName(e) === 'NO_AUTH');
         await assert.rejects(anonymous.create(`${root}/nameservice/Flight/intruder`, Buffer.from('{}')), (e) => zkErrorName(e) === 'NO_AUTH');
         const intruder = closer.add(registryOn(await address({ user: 'msec-console', password: 'wrong' }), { root }));
-        await assert.rejects(intruder.publish(routeTable('Flight.mod_flight', 9)), /NO_AUTH.*MSEC_ZK_AUTH/s);
+        await assert.rejects(intruder.publish(routeTable('Flight.mod_flight', 9)), /may not change.*MSEC_ZK_AUTH/s);
         await assert.rejects(intruder.remove('Flight.mod_flight'), /NO_AUTH/);
         assert.deepEqual(await intruder.read('Flight.mod_flight'), routeTable('Flight.mod_flight', 1));
       } finally {
@@ -87,31 +87,20 @@ if (skipReason) {
       }
     });
 
-    test('without a credential the nodes are open, and the registry warns once', async () => {
-      const closer = new Closer();
-      try {
-        const root = `/${unique('open-')}`;
-        const { logger, lines } = capturingLogger();
-        const registry = closer.add(registryOn(await address(), { root, logger }));
-        await registry.publish(routeTable('Open.a', 1));
-        await registry.publish(routeTable('Open.b', 1));
-        const warnings = lines.filter((l) => l.level === 40 && /without a credential/.test(l.msg));
-        assert.equal(warnings.length, 1);
-        assert.doesNotMatch(JSON.stringify(lines), /test-secret/);
-        const anonymous = closer.add(await plainClient());
-        await anonymous.setData(`${root}/nameservice/Open/a`, Buffer.from('{"Policy":"odd","IPInfo":[],"version":1}'));
-        assert.deepEqual(await registry.read('Open.a'), { service: 'Open.a', policy: 'odd', version: 1, instances: [] });
-      } finally {
-        await closer.closeAll();
-      }
+    test('without a credential the registry refuses to be made, before it connects', async () => {
+      const server = await zkServer();
+      const sessions = await server.sessions();
+      assert.throws(() => registryOn({ hosts: `127.0.0.1:${server.port}`, chroot: '' }), /needs the control plane's digest credential .*MSEC_ZK_AUTH=user:password/);
+      assert.throws(() => ZooKeeperRegistry.fromUrl(`zk://${server.connectString}`), /MSEC_ZK_AUTH/);
+      assert.equal(await server.sessions(), sessions, 'no session was opened');
     });
 
     test('compare-and-set at ZooKeeper version 0 is really checked (the client alone would send "any version")', async () => {
       const closer = new Closer();
       try {
-        const session = closer.add(new ZooKeeperSession({ address: await address(), logger: quiet }));
+        const session = closer.add(new ZooKeeperSession({ address: await address(controlPlane), logger: quiet }));
         const path = `/${unique('cas-')}`;
-        await session.create(path, Buffer.from('a'), nameServiceAcls(undefined));
+        await session.create(path, Buffer.from('a'), nameServiceAcls(controlPlane));
         await session.multi([{ op: 'setData', path, data: Buffer.from('b'), version: 0 }]);
         await assert.rejects(session.multi([{ op: 'setData', path, data: Buffer.from('stale'), version: 0 }]), (e: ZooKeeperError) => e.code === 'BAD_VERSION');
         await assert.rejects(session.multi([{ op: 'check', path, version: 0 }, { op: 'remove', path, version: -1 }]), (e: ZooKeeperError) => e.code === 'BAD_VERSION');
@@ -123,17 +112,22 @@ if (skipReason) {
       }
     });
 
-    test('a node written by MSEC itself (no version) reads as version 0 and is replaced by any publish', async () => {
+    test('a node written by MSEC itself (no version, open ACL) reads as version 0; a publish replaces it and protects it', async () => {
       const closer = new Closer();
       try {
         const root = `/${unique('legacy-')}`;
         const plain = closer.add(await plainClient());
         for (const node of [root, `${root}/nameservice`, `${root}/nameservice/Legacy`]) await plain.create(node, Buffer.alloc(0));
         await plain.create(`${root}/nameservice/Legacy/svc`, Buffer.from('{"Policy":"standard","IPInfo":[{"w":100,"t":"tcp","IP":"10.1.1.1","ports":[7963]}]}'));
-        const registry = closer.add(registryOn(await address(), { root }));
+        const registry = closer.add(registryOn(await address(controlPlane), { root }));
         assert.equal((await registry.read('Legacy.svc'))?.version, 0);
         assert.equal(await registry.publish(routeTable('Legacy.svc', 1)), 'written');
         assert.deepEqual(await registry.list(), ['Legacy.svc']);
+        // Met for the first time by a publish: the open nodes on its path are protected now.
+        for (const node of [root, `${root}/nameservice`, `${root}/nameservice/Legacy`, `${root}/nameservice/Legacy/svc`]) {
+          assert.equal(describeAcls(await plain.getACL(node) as never), `digest:msec-console:x=cdrwa,world:anyone=r`, node);
+        }
+        await assert.rejects(plain.setData(`${root}/nameservice/Legacy/svc`, Buffer.from('{}')), (e) => zkErrorName(e) === 'NO_AUTH');
       } finally {
         await closer.closeAll();
       }

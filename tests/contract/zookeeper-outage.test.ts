@@ -99,7 +99,7 @@ if (skipReason) {
         await assert.rejects(registry.publish(routeTable('Order.mod_order', 2)), (e: Error & { retriable?: boolean }) => e.retriable === true && /reachable/.test(e.message));
         await waitUntil('the server expires the cut-off session', async () => (await server.sessions()) < sessionsBefore, 20_000);
         proxy.restore();
-        const reader = closer.add(registryOn(await address(), { root }));
+        const reader = closer.add(registryOn(await address(controlPlane), { root }));
         await waitUntil('a publish succeeds again', async () => (await registry.publish(routeTable('Order.mod_order', 2)).catch(() => 'failed')) !== 'failed', 20_000);
         assert.deepEqual(await reader.read('Order.mod_order'), routeTable('Order.mod_order', 2));
       } finally {
@@ -128,7 +128,8 @@ if (skipReason) {
         assert.deepEqual(watcher.current('Flight.a'), routeTable('Flight.a', 3, 2), 'the watcher serves its last copy');
 
         await server.restart();
-        await waitUntil('the publisher converges', () => publisher.status().pending === 0, 30_000);
+        // Converged: nothing pending and the last pass (verifications after the reconnect included) succeeded.
+        await waitUntil('the publisher converges', () => publisher.status().pending === 0 && publisher.status().failures === 0, 30_000);
         assert.deepEqual(publisher.status(), { published: 2, pending: 0, reconciled: true, failures: 0 });
         assert.deepEqual(await registry.list(), ['Flight.a', 'Flight.c']);
         assert.deepEqual(await registry.read('Flight.a'), routeTable('Flight.a', 9, 3));

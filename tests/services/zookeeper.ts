@@ -36,7 +36,12 @@ export function zooKeeperUnavailable(): string | null {
   return null;
 }
 
-export async function startZooKeeper(): Promise<ZooKeeperServer> {
+export interface ZooKeeperOptions {
+  /** `user:base64(sha1(user:password))`: that digest is ZooKeeper's superuser (may do anything). */
+  superDigest?: string;
+}
+
+export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<ZooKeeperServer> {
   const why = zooKeeperUnavailable();
   if (why) throw new Error(why);
   const dir = mkdtempSync(join(tmpdir(), 'msec-zk-'));
@@ -47,6 +52,7 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
     const log = openSync(join(dir, 'server.log'), 'a');
     const proc = spawn('java', [
       '-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+      ...(options.superDigest ? [`-Dzookeeper.DigestAuthenticationProvider.superDigest=${options.superDigest}`] : []),
       '-cp', jars.join(':'), 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg'),
     ], { stdio: ['ignore', log, log] });
     closeSync(log);

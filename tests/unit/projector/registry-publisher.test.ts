@@ -1,12 +1,16 @@
 /**
- * The registry publisher over the embedded registry: what it writes, removes and reconciles,
- * that a replay writes nothing new, and that it rides out a registry that fails.
+ * The registry publisher over the embedded registry: what it writes, removes and reconciles
+ * (the projection is the truth, whatever version the registry holds), that a replay writes
+ * nothing new (its checkpoint), that it restores tables changed behind its back, and that it
+ * rides out a registry that fails.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { MemoryCheckpointStore } from '../../../adapters/checkpoints/memory.ts';
 import { MemoryRegistry } from '../../../adapters/registry/memory.ts';
+import type { CheckpointStore } from '../../../adapters/bus/port.ts';
 import type { RouteRegistry, RouteTable } from '../../../adapters/registry/port.ts';
 import { RegistryPublisher } from '../../../apps/projector/registry-publisher.ts';
 import type { DomainEvent } from '../../../domain/events.ts';
@@ -15,12 +19,17 @@ import { hostAdded, hostDisabled, hostEnabled, hostWeightSet, recorded, serviceC
 
 const silent = pino({ level: 'silent' });
 
-/** A MemoryRegistry that counts writes and can be told to fail, like ZooKeeper going away. */
+/**
+ * A MemoryRegistry that counts writes and can be told to fail, like ZooKeeper going away, to
+ * report access problems, or to report no stored change (a watch lost).
+ */
 class FlakyRegistry implements RouteRegistry {
   readonly inner = new MemoryRegistry();
   written: string[] = [];
   removed: string[] = [];
   down = false;
+  problems: string[] = [];
+  reportChanges = true;
   publish = async (table: RouteTable) => {
     this.check();
     const result = await this.inner.publish(table);
@@ -34,6 +43,8 @@ class FlakyRegistry implements RouteRegistry {
   };
   read = async (service: string) => (this.check(), this.inner.read(service));
   list = async () => (this.check(), this.inner.list());
+  checkAccess = async () => (this.check(), { ...(await this.inner.checkAccess()), problems: [...this.problems] });
+  watchStored = (onChange: (service: string | null) => void) => this.inner.watchStored((s) => this.reportChanges && onChange(s));
   close = () => this.inner.close();
   private check(): void {
     if (this.down) throw new Error('ZooKeeper at zk://127.0.0.1:2181 is not connected: check that it runs and is reachable');
@@ -46,8 +57,12 @@ const table = (service: string, version: number, ips: string[] = ['10.0.0.1']): 
 const state = (...tables: RouteTable[]): RoutingState => ({
   services: tables.map((t) => ({ service: t.service, kind: t.policy, version: t.version, instances: t.instances, standby: [] })),
 });
-const publisherOn = (registry: RouteRegistry, checkpoints?: MemoryCheckpointStore) =>
-  new RegistryPublisher({ registry, logger: silent, retryDelays: { initialMs: 5, maxMs: 20 }, ...(checkpoints ? { checkpoints } : {}) });
+const publisherOn = (registry: RouteRegistry, checkpoints?: CheckpointStore, verifyEveryMs?: number) =>
+  new RegistryPublisher({
+    registry, logger: silent, retryDelays: { initialMs: 5, maxMs: 20 },
+    ...(checkpoints ? { checkpoints } : {}), ...(verifyEveryMs === undefined ? {} : { verifyEveryMs }),
+  });
+const hijacked = (service: string) => table(service, Number.MAX_SAFE_INTEGER, ['6.6.6.6']);
 const waitFor = async (what: string, probe: () => boolean) => {
   for (const deadline = Date.now() + 5_000; !probe();) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -72,22 +87,81 @@ describe('RegistryPublisher', () => {
     await publisher.close();
   });
 
-  test('the first sync reconciles: stale nodes go, differing ones are rewritten, newer ones stay', async () => {
+  test('the first sync reconciles: stale nodes go, differing ones are rewritten whatever their version', async () => {
     const registry = new FlakyRegistry();
     await registry.inner.publish(table('Old.gone', 2));
     await registry.inner.publish(table('A.tampered', 7, ['10.9.9.9']));
     await registry.inner.publish(table('A.behind', 3));
     await registry.inner.publish(table('A.ahead', 40, ['10.0.0.4']));
+    await registry.inner.publish(hijacked('A.pinned'));
     await registry.inner.publish(table('A.same', 5));
     const publisher = publisherOn(registry);
-    await publisher.sync(state(table('A.tampered', 7), table('A.behind', 8), table('A.ahead', 30), table('A.same', 5), table('A.new', 1)));
-    assert.deepEqual(await registry.list(), ['A.ahead', 'A.behind', 'A.new', 'A.same', 'A.tampered']);
+    await publisher.sync(state(table('A.tampered', 7), table('A.behind', 8), table('A.ahead', 30), table('A.pinned', 2), table('A.same', 5), table('A.new', 1)));
+    assert.deepEqual(await registry.list(), ['A.ahead', 'A.behind', 'A.new', 'A.pinned', 'A.same', 'A.tampered']);
     assert.deepEqual(await registry.read('A.tampered'), table('A.tampered', 7));
     assert.deepEqual(await registry.read('A.behind'), table('A.behind', 8));
-    assert.deepEqual(await registry.read('A.ahead'), table('A.ahead', 40, ['10.0.0.4']));
-    assert.deepEqual(registry.written.sort(), ['A.behind@8', 'A.new@1', 'A.tampered@7']);
-    assert.deepEqual(registry.removed.sort(), ['A.tampered', 'Old.gone']);
-    assert.deepEqual(publisher.status(), { published: 5, pending: 0, reconciled: true, failures: 0 });
+    assert.deepEqual(await registry.read('A.ahead'), table('A.ahead', 30));
+    assert.deepEqual(await registry.read('A.pinned'), table('A.pinned', 2));
+    assert.deepEqual(registry.written.sort(), ['A.ahead@30', 'A.behind@8', 'A.new@1', 'A.pinned@2', 'A.tampered@7']);
+    assert.deepEqual(registry.removed.sort(), ['Old.gone']);
+    assert.deepEqual(publisher.status(), { published: 6, pending: 0, reconciled: true, failures: 0 });
+    await publisher.close();
+  });
+
+  test('a table changed behind the publisher\'s back is restored at once, without a new state', async () => {
+    const registry = new FlakyRegistry();
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.a', 3), table('A.b', 4)));
+    registry.written = [];
+    await registry.inner.publish(hijacked('A.a'));
+    await registry.inner.publish(table('Evil.extra', Number.MAX_SAFE_INTEGER, ['6.6.6.6']));
+    await waitFor('A.a is restored and Evil.extra removed', () => registry.written.includes('A.a@3') && registry.removed.includes('Evil.extra'));
+    assert.deepEqual(await registry.read('A.a'), table('A.a', 3));
+    assert.deepEqual(await registry.list(), ['A.a', 'A.b']);
+    assert.deepEqual(registry.written, ['A.a@3'], 'only the changed table is written again');
+    await publisher.close();
+  });
+
+  test('two publishers that disagree do not spin: restores are spaced out and the operator is told', async () => {
+    const registry = new FlakyRegistry();
+    const errors: string[] = [];
+    const logger = pino({ level: 'error' }, new Writable({ write: (chunk: Buffer, _encoding, done) => done(void errors.push(JSON.parse(chunk.toString()).msg)) }));
+    const first = new RegistryPublisher({ registry, logger });
+    const second = new RegistryPublisher({ registry, logger: silent });
+    await first.sync(state(table('A.a', 1)));
+    await second.sync(state(table('A.a', 2, ['10.0.0.2'])));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await Promise.all([first.close(), second.close()]);
+    // Unpaced, the two would write back and forth thousands of times in that while.
+    assert.ok(registry.written.length < 40, `${registry.written.length} writes`);
+    assert.ok(errors.some((e) => /another writer keeps changing the name service .* one projector per deployment/.test(e)), errors.join('\n'));
+  });
+
+  test('with no change reported, the periodic verification pass restores the table', async () => {
+    const registry = new FlakyRegistry();
+    registry.reportChanges = false;
+    const publisher = publisherOn(registry, undefined, 30);
+    await publisher.sync(state(table('A.a', 3)));
+    await registry.inner.publish(hijacked('A.a'));
+    await waitFor('the verification pass restores A.a', () => registry.written.filter((w) => w === 'A.a@3').length === 2);
+    assert.deepEqual(await registry.read('A.a'), table('A.a', 3));
+    await publisher.close();
+  });
+
+  test('nodes the registry cannot repair fail the reconciliation, show in the status with what to do, and clear once deleted', async () => {
+    const registry = new FlakyRegistry();
+    registry.problems = ['the name-service node /msec/nameservice/Evil has ACL …: a ZooKeeper superuser must delete it'];
+    const publisher = publisherOn(registry);
+    await publisher.sync(state(table('A.a', 1)));
+    const blocked = publisher.status();
+    assert.equal(blocked.reconciled, false);
+    assert.deepEqual(blocked.problems, registry.problems);
+    assert.match(blocked.lastError ?? '', /superuser must delete/);
+    assert.deepEqual(await registry.read('A.a'), table('A.a', 1), 'what can be published still is');
+    registry.problems = [];
+    await waitFor('the reconciliation completes', () => publisher.status().reconciled);
+    assert.deepEqual(publisher.status(), { published: 1, pending: 0, reconciled: true, failures: 0 });
+    await publisher.close();
   });
 
   const history: DomainEvent[] = [
@@ -118,6 +192,7 @@ describe('RegistryPublisher', () => {
     assert.equal(settled.a?.instances[0]?.weight, 300);
     assert.equal(live.status().position, states.length);
     assert.equal(await checkpoints.load('registry-publisher'), states.length);
+    await live.close(); // the restart
 
     registry.written = [];
     registry.removed = [];
@@ -129,17 +204,33 @@ describe('RegistryPublisher', () => {
     assert.deepEqual(restarted.status(), { published: 2, pending: 0, reconciled: true, failures: 0, position: states.length });
   });
 
-  test('without a checkpoint a replay converges to the same tables, never an older version', async () => {
+  test('while the checkpoint cannot be loaded nothing is published (a replay could go back in time)', async () => {
     const registry = new FlakyRegistry();
-    const live = publisherOn(registry);
+    const saved = new MemoryCheckpointStore();
+    const live = publisherOn(registry, saved);
     for (const [i, s] of states.entries()) await live.sync(s, i + 1);
+    await live.close(); // the restart
     const settled = await snapshot(registry);
     registry.written = [];
-    const restarted = publisherOn(registry);
-    for (const [i, s] of states.entries()) await restarted.sync(s, i + 1);
-    // Only the service deleted later can come back for a while (no tombstone says it was deleted).
-    assert.ok(registry.written.every((w) => w.startsWith('Flight.gone@')), registry.written.join());
+    registry.removed = [];
+    let broken = true;
+    const flaky: CheckpointStore = {
+      load: async (name) => {
+        if (broken) throw new Error('checkpoints.db is locked');
+        return saved.load(name);
+      },
+      save: (name, position) => saved.save(name, position),
+    };
+    const restarted = publisherOn(registry, flaky);
+    await restarted.sync(states[3]!, 4);
+    assert.deepEqual(registry.written, []);
+    assert.deepEqual(registry.removed, []);
+    assert.match(restarted.status().lastError ?? '', /checkpoint: nothing is published until it loads/);
+    broken = false;
+    await waitFor('the checkpoint loads', () => restarted.status().failures === 0);
+    assert.deepEqual(registry.written, [], 'the old state is skipped once the checkpoint is known');
     assert.deepEqual(await snapshot(registry), settled);
+    await restarted.close();
   });
 
   test('a state older than one already published is skipped in the same process', async () => {

@@ -168,6 +168,26 @@ test('registry routes: get waits for the watcher, watch follows publications', a
   await assert.rejects(registry.read(service), /closed/);
 });
 
+test('registry routes: a client follows its table down in version, as when the control plane repairs a hijack', async () => {
+  const registry = new MemoryRegistry();
+  const transport = new FakeTransport();
+  const client = createClient({ routes: registryRoutes(registry), transport, logger: silent });
+  try {
+    client.load(flightProto);
+    const hijacked = table({ a: 100 }, { version: Number.MAX_SAFE_INTEGER, instances: [{ ip: '6.6.6.6', port: 7963, protocol: 'both', weight: 100 }] });
+    await registry.publish(hijacked);
+    assert.equal((await client.call<{ flightsInfo: string }>(service, queryFlight, flightRequest)).flightsInfo, '6.6.6.6:7963');
+    await registry.publish(table({ b: 100 }, { version: 7 }));
+    for (const deadline = Date.now() + 5_000; client.routeState(service)!.version !== 7;) {
+      assert.ok(Date.now() < deadline, `the client still routes with version ${client.routeState(service)!.version}`);
+      await tick();
+    }
+    assert.equal((await client.call<{ flightsInfo: string }>(service, queryFlight, flightRequest)).flightsInfo, '10.0.0.2:7963');
+  } finally {
+    await client.close();
+  }
+});
+
 test('static routes: set and remove tell the watchers', async () => {
   const source = staticRoutes([table({ a: 1 })]);
   const seen: (number | null)[] = [];
