@@ -23,6 +23,8 @@ export interface RouteTableInstance {
   protocol: 'udp' | 'tcp' | 'both';
   /** Static weight. */
   weight: number;
+  /** The host's agent stopped beating (3 missed heartbeats): picked only when every instance is down. */
+  down?: true;
 }
 
 /**

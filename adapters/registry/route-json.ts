@@ -22,6 +22,8 @@ interface IpInfo {
   t: 'udp' | 'tcp' | 'all';
   IP: string;
   ports: number[];
+  /** The host's agent missed its heartbeats (msec's addition; absent when up). */
+  down?: true;
 }
 
 /** Keys of the JSON that are not tuning keys. */
@@ -71,10 +73,10 @@ export function encodeRouteTable(table: RouteTable): string {
   const groups = new Map<string, IpInfo>();
   for (const i of sortInstances(table.instances)) {
     const t = wireType[i.protocol];
-    const key = `${i.ip}|${t}|${i.weight}`;
+    const key = `${i.ip}|${t}|${i.weight}|${i.down === true}`;
     const group = groups.get(key);
     if (group) group.ports.push(i.port);
-    else groups.set(key, { w: i.weight, t, IP: i.ip, ports: [i.port] });
+    else groups.set(key, { w: i.weight, t, IP: i.ip, ports: [i.port], ...(i.down ? { down: true as const } : {}) });
   }
   const tuning = Object.fromEntries(Object.entries(table.tuning ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return JSON.stringify({ Policy: table.policy, IPInfo: [...groups.values()], ...tuning, version: table.version });
@@ -102,7 +104,7 @@ export function decodeRouteTable(service: string, text: string): RouteTable {
     }
     for (const port of e.ports) {
       if (typeof port !== 'number') throw bad('port');
-      instances.push({ ip: e.IP, port, protocol: protocolOf[e.t!], weight: e.w });
+      instances.push({ ip: e.IP, port, protocol: protocolOf[e.t!], weight: e.w, ...(e.down === true ? { down: true as const } : {}) });
     }
   }
   const tuning: Record<string, number> = {};

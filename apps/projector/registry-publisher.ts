@@ -111,7 +111,7 @@ export class RegistryPublisher {
     if (position !== undefined && (await this.published.load()) && this.published.isBehind(position)) return;
     this.desired = new Map(state.services.map((s) => [s.service, {
       service: s.service, policy: s.kind, version: s.version,
-      instances: s.instances.map(({ ip, port, protocol, weight }) => ({ ip, port, protocol, weight })),
+      instances: s.instances.map(({ ip, port, protocol, weight, down }) => ({ ip, port, protocol, weight, ...(down ? { down: true as const } : {}) })),
     }]));
     this.position = position;
     this.synced = true;

@@ -43,7 +43,8 @@ export function shapeWindow(state: NlbState, tallies: ReadonlyMap<string, Readon
     failures += t.failures;
   }
 
-  const floorHolds = state.servers.length > 0 && state.lowWeightCount / state.servers.length > settings.weightLowRatio;
+  const up = state.servers.filter((s) => !s.down).length;
+  const floorHolds = up > 0 && state.lowWeightCount / up > settings.weightLowRatio;
   const average = requests === 0 ? 1 : (requests - failures) / requests;
   const base = floorHolds ? Math.min(average, settings.successRatioBase) : settings.successRatioBase;
   const servers = state.servers.map((server) => shapeServer(server, counted.get(server.key), base, !floorHolds, state, now));

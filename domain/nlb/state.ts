@@ -23,6 +23,11 @@ export interface NlbServer {
   readonly weight: number;
   /** When the server was declared dead (epoch ms), null while alive. */
   readonly deadSince: number | null;
+  /**
+   * Its host's agent missed its heartbeats (the routing table says so): not picked at all, not
+   * even probed, unless every server is down. Back up, it restarts at resumeWeightRatio.
+   */
+  readonly down: boolean;
 }
 
 export interface NlbState {
@@ -51,6 +56,8 @@ export interface RouteInstance {
   protocol: NlbProtocol;
   /** Console weight (1–10000). */
   weight: number;
+  /** The host is down (the routing table marks it). */
+  down?: boolean;
 }
 
 export const serverKey = (ip: string, port: number): string => `${ip}:${port}`;
@@ -62,12 +69,19 @@ export const serverKey = (ip: string, port: number): string => `${ip}:${port}`;
  */
 export function nlbStateFor(service: string, instances: readonly RouteInstance[], settings: NlbSettings, previous?: NlbState): NlbState {
   const known = new Map(previous?.servers.map((s) => [s.key, s]));
+  // When every host is down the marks say nothing useful: route as if none were.
+  const allDown = instances.length > 0 && instances.every((i) => i.down === true);
   const servers = instances.map((i): NlbServer => {
     const key = serverKey(i.ip, i.port);
     const staticWeight = scaledWeight(i.weight, settings);
+    const down = i.down === true && !allDown;
     const before = known.get(key);
-    if (!before) return { key, ip: i.ip, port: i.port, protocol: i.protocol, staticWeight, weight: staticWeight, deadSince: null };
-    return { ...before, protocol: i.protocol, staticWeight, weight: Math.min(before.weight, staticWeight) };
+    if (!before) return { key, ip: i.ip, port: i.port, protocol: i.protocol, staticWeight, weight: staticWeight, deadSince: null, down };
+    if (before.down && !down) {
+      // Back from down: gradually, as MSEC brought back a server whose heartbeat returned (10 % first).
+      return { ...before, protocol: i.protocol, staticWeight, down, deadSince: null, weight: Math.max(1, Math.floor(staticWeight * settings.resumeWeightRatio + 1e-9)) };
+    }
+    return { ...before, protocol: i.protocol, staticWeight, weight: Math.min(before.weight, staticWeight), down };
   });
   return withLayout({
     service, settings, servers,
@@ -85,6 +99,7 @@ export function withLayout(s: Unlaid): NlbState {
   const dead: number[] = [];
   let total = 0;
   s.servers.forEach((server, index) => {
+    if (server.down) return; // neither picked nor probed
     if (server.deadSince !== null || server.weight <= 0) {
       dead.push(index);
       return;
@@ -103,7 +118,7 @@ export function deadSliceOf(liveTotal: number, settings: Pick<NlbSettings, 'dead
 }
 
 export function countLowWeight(servers: readonly NlbServer[], settings: NlbSettings): number {
-  return servers.filter((s) => s.weight / s.staticWeight < settings.weightLowWatermark).length;
+  return servers.filter((s) => !s.down && s.weight / s.staticWeight < settings.weightLowWatermark).length;
 }
 
 /** Dynamic weights in console units (for inspection and tests): key → weight / weightScale. */

@@ -52,7 +52,7 @@ export function routeTableFromConsole(body: ConsoleRoute): RouteTable {
   const policy = (body.policy ?? body.kind) === 'odd' ? 'odd' : 'standard';
   const table: RouteTable = {
     service: body.service, policy, version: body.version,
-    instances: body.instances.map((i) => ({ ip: i.ip, port: i.port, protocol: i.protocol, weight: i.weight })),
+    instances: body.instances.map((i) => ({ ip: i.ip, port: i.port, protocol: i.protocol, weight: i.weight, ...(i.down === true ? { down: true as const } : {}) })),
   };
   if (body.tuning && Object.keys(body.tuning).length) table.tuning = { ...body.tuning };
   return table;
