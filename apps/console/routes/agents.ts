@@ -20,6 +20,7 @@ import { abortOnClose } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
 import { checkAgentPath, issueCommand, shellWords, type CommandRequest } from '../agents/command-issuer.ts';
 import type { ConsoleAgentPlane } from '../agents/plane.ts';
+import { wholeCharacters } from '../agents/utf8-boundary.ts';
 
 const ipParams = { type: 'object', required: ['ip'], properties: { ip: { type: 'string', maxLength: 15 } } } as const;
 const noService = () => undefined;
@@ -190,7 +191,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const signal = abortOnClose(request);
       for (;;) {
         const outcome = outcomeOf(agentsState(), ip, id);
-        const streamed = plane.outputs.since(id, after);
+        const streamed = wholeCharacters(plane.outputs.since(id, after));
         if (outcome || streamed.length > 0 || ctx.clock() >= deadline || signal.aborted) return commandStatus(id, after, outcome, streamed);
         await plane.outputs.wait(id, Math.min(200, deadline - ctx.clock()), signal);
       }

@@ -1,6 +1,6 @@
 /**
  * msec console web UI: bootstrap and hash router.
- * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/routes  #/audit  #/users
+ * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/hosts  #/capacity  #/routes  #/audit  #/users
  */
 import { setUnauthorizedHandler } from './js/api.js';
 import { h } from './js/dom.js';
@@ -11,6 +11,8 @@ import { highlight, installNewServiceForm, refreshTree } from './js/tree.js';
 import { renderLogin } from './js/page-login.js';
 import { renderFirstLevel, renderOverview } from './js/page-services.js';
 import { renderService } from './js/page-service.js';
+import { renderHosts } from './js/page-hosts.js';
+import { renderCapacity } from './js/page-capacity.js';
 import { renderRoutes } from './js/page-routes.js';
 import { renderAudit } from './js/page-audit.js';
 import { renderUsers } from './js/page-users.js';
@@ -26,6 +28,8 @@ const pages = [
     highlight(name);
     return name.includes('.') ? renderService(root, name) : renderFirstLevel(root, name);
   }],
+  [/^\/hosts$/, 'nav-hosts', 'Hosts', (root, params, signal) => renderHosts(root, params, signal)],
+  [/^\/capacity$/, 'nav-capacity', 'Capacity', (root, params, signal) => renderCapacity(root, params, signal)],
   [/^\/routes$/, 'nav-routes', 'Routing', (root, params, signal) => renderRoutes(root, params, signal)],
   [/^\/audit$/, 'nav-audit', 'Audit', (root, params) => renderAudit(root, params)],
   [/^\/users$/, 'nav-users', 'Users', (root) => renderUsers(root)],

@@ -1,6 +1,10 @@
-/** The IP:port list of a service: enable (scale out), disable (scale in), weight, remove, add. */
+/**
+ * The IP:port list of a service: enable (scale out), disable (scale in), weight, remove, add; and
+ * the state of each host's agent (alive, down, revoked, none), from the capacity view.
+ */
 import { api, seg } from './api.js';
 import { h, replace, badge } from './dom.js';
+import { agentState } from './agent-state.js';
 import { field, guarded, onSubmit, reasonField } from './forms.js';
 import { inputError, showNotice } from './banner.js';
 import { ask } from './dialogs.js';
@@ -52,6 +56,12 @@ export function hostsSection(name, changed) {
     await changed();
   });
 
+  let agentOf = new Map();
+  const agentCell = (ip) => {
+    const d = agentOf.get(ip) ?? { state: 'no agent' };
+    return h('td', { 'data-testid': 'host-agent', 'data-state': d.state }, agentState(d));
+  };
+
   const row = (host) => {
     const addr = `${host.ip}:${host.port}`;
     const status = host.enabled ? 'enabled' : 'disabled';
@@ -61,6 +71,7 @@ export function hostsSection(name, changed) {
       h('td', { class: 'num' }, host.weight, ' ',
         h('button', { type: 'button', class: 'link', 'data-testid': 'host-weight', onclick: (e) => setWeight(e.currentTarget, host) }, 'edit')),
       h('td', {}, badge(status, 'host-status')),
+      agentCell(host.ip),
       h('td', { class: 'actions' },
         host.enabled
           ? h('button', { type: 'button', 'data-testid': 'host-disable', onclick: (e) => act(e.currentTarget, host, 'disable') }, 'Disable (scale in)')
@@ -88,17 +99,19 @@ export function hostsSection(name, changed) {
   const el = h('section', { class: 'card', id: 'hosts' },
     h('div', { class: 'section-head' }, h('h2', {}, 'Hosts (IP:port)'), summary),
     h('table', { class: 'grid', id: 'hosts-table' },
-      h('thead', {}, h('tr', {}, ['IP:port', 'Protocol', 'Weight', 'Status', ''].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ['IP:port', 'Protocol', 'Weight', 'Status', 'Agent', ''].map((t) => h('th', {}, t)))),
       body),
     h('p', { class: 'hint' }, 'New hosts start disabled. Only a disabled host can be removed.'),
     form);
 
-  const update = (service) => {
+  /** `agents`: the service's hosts with their agent's state (GET /api/capacity/:name `hostsDetail`). */
+  const update = (service, agents = []) => {
+    agentOf = new Map(agents.map((d) => [d.ip, d]));
     servicePort = service.port;
     const hosts = service.hosts || [];
     const enabled = hosts.filter((x) => x.enabled).length;
     summary.textContent = `${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${enabled} enabled`;
-    replace(body, hosts.length ? hosts.map(row) : h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No hosts yet.')));
+    replace(body, hosts.length ? hosts.map(row) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No hosts yet.')));
   };
   return { el, update };
 }

@@ -1,5 +1,5 @@
-/** #/services/<First.Second>: header, hosts, config versions, IDL versions. */
-import { api } from './api.js';
+/** #/services/<First.Second>: header, hosts (with their agents' state), config versions, IDL versions. */
+import { api, seg } from './api.js';
 import { h, append, replace, badge } from './dom.js';
 import { hostsSection } from './hosts.js';
 import { versionsSection } from './versions.js';
@@ -9,7 +9,11 @@ import { refreshTree } from './tree.js';
 export async function renderService(root, name) {
   const header = h('div', { class: 'service-head' });
   const page = h('div', { id: 'service-page', 'data-name': name }, header);
-  const load = () => api.get(servicePath(name));
+  /** The service and the state of its hosts' agents, read together so they agree. */
+  const load = async () => {
+    const [s, capacity] = await Promise.all([api.get(servicePath(name)), api.get(`/api/capacity/${seg(name)}`)]);
+    return { ...s, agents: capacity.hostsDetail };
+  };
 
   const changed = async () => {
     const s = await load();
@@ -31,7 +35,7 @@ export async function renderService(root, name) {
       h('p', { class: 'links' },
         h('a', { href: '#/routes' }, 'Routing table'), ' · ',
         h('a', { href: `#/audit?stream=${encodeURIComponent(`service-${s.name}`)}` }, 'Audit trail')));
-    hosts.update(s);
+    hosts.update(s, s.agents);
     configs.update(s.configs || []);
     idls.update(s.idls || []);
   };

@@ -5,6 +5,8 @@ export const session = { user: null, roles: [] };
 
 /** Whether the logged-in user holds an unscoped admin grant (manages users and roles). */
 export const isAdmin = () => session.roles.some((g) => g.role === 'admin' && !g.service);
+/** Whether the user may run commands on hosts (exec, process lists): an unscoped operator or admin. */
+export const canRunCommands = () => session.roles.some((g) => (g.role === 'admin' || g.role === 'operator') && !g.service);
 
 /** GET /api/session → true when logged in; 401 → false. */
 export async function loadSession() {
