@@ -37,12 +37,9 @@ export interface AgentOptions {
   routePort?: number;
   logger: Logger;
   clock?: () => number;
-  /** Most commands running at once. */
-  concurrency?: number;
+  /** Refusals reported one by one per reason and minute (default 10); the rest are counted into the next. */
+  refusalsPerMinute?: number;
 }
-
-/** Refusals reported one by one per reason and minute; the rest are counted into the next. */
-const refusalsPerMinute = 10;
 
 export class Agent {
   private readonly clock: () => number;
@@ -243,7 +240,7 @@ export class Agent {
       w = { at: now, sent: 0, held: w?.held ?? 0 };
       this.refusalWindow.set(reason, w);
     }
-    if (w.sent >= refusalsPerMinute) {
+    if (w.sent >= (this.options.refusalsPerMinute ?? 10)) {
       w.held++;
       return;
     }

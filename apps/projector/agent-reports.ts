@@ -114,7 +114,7 @@ async function take(deps: AgentReportDeps, { ip, agent, body }: VerifiedReport):
         type: 'RecordCommandResult',
         result: {
           ip, commandId: r.commandId, sequence: r.sequence, action: r.action, exitCode: r.exitCode, error: r.error.slice(0, 2000),
-          timedOut: r.timedOut, durationMs: r.durationMs, outputHead: output.toString('utf8'),
+          timedOut: r.timedOut, durationMs: r.durationMs, output: output.toString('base64'),
           outputSha256: sha256Hex(output), outputKeptBytes: output.length, outputBytes: r.outputBytes, dataSha256: r.dataSha256,
         },
       }, id('result'));

@@ -13,8 +13,8 @@ export type AgentEvent =
   | { type: 'AgentCommandIssued'; data: { ip: string; commandId: string; sequence: number; action: string; summary: string; issuedAtMs: number; expiresAtMs: number; keyId: string; signed: string } }
   | { type: 'AgentCommandCompleted'; data: {
       ip: string; commandId: string; sequence: number; action: string; exitCode: number; error: string; timedOut: boolean; durationMs: number;
-      /** The first bytes of the output (as text), the sha256 and size of all that was kept, and how much there was. */
-      outputHead: string; outputSha256: string; outputKeptBytes: number; outputBytes: number; dataSha256: string;
+      /** The output kept (base64, at most 256 KiB), its sha256 and size, and how much there was in all. */
+      output: string; outputSha256: string; outputKeptBytes: number; outputBytes: number; dataSha256: string;
     } }
   /** The agent refused a command (forged, replayed, expired, …): nothing of it ran. */
   | { type: 'AgentCommandRefused'; data: { ip: string; commandId: string; sequence: number; reason: string; detail: string; similar: number } }

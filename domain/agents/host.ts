@@ -93,7 +93,7 @@ function decide(command: AgentCommand, state: HostAgentState): AgentEvent[] {
       if (!/^[A-Za-z0-9+/]{43}=$/.test(command.publicKey)) return refuse('invalid', 'the agent public key must be a raw Ed25519 key (32 bytes, base64)');
       return [{ type: 'AgentEnrolled', data: {
         ip, tokenId: found[0], publicKey: command.publicKey, agentKeyId: command.agentKeyId,
-        hostname: command.hostname.slice(0, 255), agentVersion: command.agentVersion.slice(0, 64),
+        hostname: printable(command.hostname, 255), agentVersion: printable(command.agentVersion, 64),
       } }];
     }
     case 'RevokeAgent':
@@ -124,4 +124,9 @@ function decide(command: AgentCommand, state: HostAgentState): AgentEvent[] {
       return _exhaustive;
     }
   }
+}
+
+/** What the agent says of itself (host name, version) is kept as plain host-name characters only. */
+function printable(text: string, max: number): string {
+  return String(text ?? '').replace(/[^A-Za-z0-9._:+-]/g, '?').slice(0, max);
 }

@@ -31,7 +31,8 @@ type AgentView = ReturnType<typeof agentView>;
 
 /** One line of the hosts view: what events say, joined with the last heartbeat. */
 export function agentView(a: AgentRecord, live: LiveHost | undefined, nowMs: number) {
-  const hb = live?.heartbeat;
+  // A revoked agent's last heartbeat says nothing any more.
+  const hb = a.revoked ? undefined : live?.heartbeat;
   const state = a.revoked ? 'revoked' : a.down ? 'down' : live ? 'alive' : 'unknown';
   return {
     ip: a.ip, state, hostname: hb?.hostname || a.hostname, agentVersion: hb?.agentVersion || a.agentVersion,
@@ -254,7 +255,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
 function commandStatus(id: string, after: number, outcome: ReturnType<typeof outcomeOf>, streamed: Buffer) {
   if (outcome?.kind === 'refused') return { commandId: id, status: 'refused', reason: outcome.reason, detail: outcome.detail, output: '', outputOffset: after };
   if (outcome?.kind === 'completed') {
-    const all = Buffer.from(outcome.outputHead, 'utf8');
+    const all = Buffer.from(outcome.output, 'base64');
     const rest = all.subarray(Math.min(after, all.length));
     return {
       commandId: id, status: 'completed', action: outcome.action, exitCode: outcome.exitCode, error: outcome.error, timedOut: outcome.timedOut,
