@@ -42,8 +42,8 @@ export function verifyCommand(bytes: Uint8Array, state: Pick<AgentStateData, 'ip
     return no('bad-signature', `the signature does not verify with key ${state.current.keyId}`);
   }
   if (body.target !== state.ip) return no('wrong-target', `meant for ${String(body.target).slice(0, 64)}, this is ${state.ip}`);
-  if (nowMs < body.issuedAtMs - clockSkewMs) return no('not-yet-valid', `issued at ${new Date(body.issuedAtMs).toISOString()}, in the future`);
-  if (nowMs > body.expiresAtMs + clockSkewMs) return no('expired', `expired at ${new Date(body.expiresAtMs).toISOString()}`);
+  if (nowMs < body.issuedAtMs - clockSkewMs) return no('not-yet-valid', `issued at ${timeText(body.issuedAtMs)}, in the future`);
+  if (nowMs > body.expiresAtMs + clockSkewMs) return no('expired', `expired at ${timeText(body.expiresAtMs)}`);
   if (body.sequence <= state.lastSequence || state.seenIds.includes(body.commandId)) {
     return no('replayed', `sequence ${body.sequence} (id ${body.commandId}) was seen before (last ${state.lastSequence})`);
   }
@@ -53,4 +53,10 @@ export function verifyCommand(bytes: Uint8Array, state: Pick<AgentStateData, 'ip
   function refused(reason: RefusalReason, detail: string): Verdict {
     return { ok: false, reason, detail, commandId: '', sequence: 0 };
   }
+}
+
+/** A signed time as text; one outside what a Date holds must not throw (fail closed, never crash the loop). */
+function timeText(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms since 1970` : d.toISOString();
 }
