@@ -190,9 +190,9 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const signal = abortOnClose(request);
       for (;;) {
         const outcome = outcomeOf(agentsState(), ip, id);
-        const streamed = plane.outputs.since(id, after);
+        const streamed = plane.outputs.since(ip, id, after);
         if (outcome || streamed.length > 0 || ctx.clock() >= deadline || signal.aborted) return commandStatus(id, after, outcome, streamed);
-        await plane.outputs.wait(id, Math.min(200, deadline - ctx.clock()), signal);
+        await plane.outputs.wait(ip, id, Math.min(200, deadline - ctx.clock()), signal);
       }
     });
 
