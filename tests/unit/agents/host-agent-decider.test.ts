@@ -56,7 +56,7 @@ describe('host agent: tokens', () => {
   });
 
   test('a malformed ip is refused', () => {
-    host.given([]).when({ ...issueToken(), ip: '10.0.0.256' }).thenFails('invalid', /above 255/);
+    host.given([]).when({ type: 'IssueAgentToken', ip: '10.0.0.256', tokenId: 't1', tokenHash: hashA, expiresAtMs: now }).thenFails('invalid', /above 255/);
   });
 });
 
