@@ -192,8 +192,17 @@ describe('reports', () => {
     assert.ok([400, 401, 415].includes(json.statusCode), json.body);
   });
 
-  test('a stale report is refused', async () => {
+  test('a stale heartbeat is refused', async () => {
     problem(await a.request('POST', '/api/agent/reports', { body: report(a, heartbeat, { atMs: h.now() - 3 * 60_000 }) }), 400, /stale/);
+  });
+
+  test('a result the agent queued while the console was away is taken late (else it would block the agent\'s queue forever)', async () => {
+    const result: ReportKind = { result: {
+      commandId: 'c-queued', sequence: 1, action: 'exec', exitCode: 0, error: '', output: Buffer.from('hi\n'), outputBytes: 3, durationMs: 1,
+      timedOut: false, data: new Uint8Array(0), dataSha256: '',
+    } };
+    const r = await a.request('POST', '/api/agent/reports', { body: report(a, result, { atMs: h.now() - 10 * 60_000 }) });
+    assert.equal(r.statusCode, 200, r.body);
   });
 });
 
