@@ -2,11 +2,18 @@
  * Real signed commands for an agent, made the way the console makes them (command-issuer.ts),
  * and the agent state that checks them. Attack tests start from these bytes.
  */
+import { createPrivateKey } from 'node:crypto';
 import { SigningKey, sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import {
   decodeSignedCommand, encodeCommandBody, encodePayload, encodeSignedCommand, type CommandAction, type CommandBody, type PayloadOf,
 } from '../../../schemas/agent.ts';
 import type { AgentStateData } from '../../../apps/agent/state-file.ts';
+
+/** An Ed25519 key from a fixed seed (signatures are deterministic: a fuzz seed then reproduces a run exactly). */
+export function fixedKey(seed: number): SigningKey {
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, seed)]);
+  return SigningKey.fromPem(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }).toString());
+}
 
 export const agentIp = '10.0.0.7';
 export const issuedAt = Date.parse('2024-05-01T08:00:00.000Z');

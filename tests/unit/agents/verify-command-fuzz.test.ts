@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SigningKey } from '../../../adapters/signing/ed25519.ts';
 import { verifyCommand, type Verdict } from '../../../apps/agent/verify-command.ts';
 import { seededRandom } from '../support/seeded-random.ts';
-import { execPayload, issuedAt, meaningOf, signedCommand, trusting } from './command-fixtures.ts';
+import { execPayload, fixedKey, issuedAt, meaningOf, signedCommand, trusting } from './command-fixtures.ts';
 
-const key = SigningKey.generate();
+const key = fixedKey(42);
 const now = issuedAt + 1000;
 const rounds = Number(process.env.MSEC_FUZZ_ROUNDS) || 4000;
 
