@@ -70,9 +70,30 @@ export class SigningKey {
 
 const publicKeys = new Map<string, KeyObject>();
 
+/**
+ * Encodings of the Ed25519 points of small order (libsodium's list; the sign bit is ignored).
+ * Under such a "public key" node:crypto verifies signatures anyone can make, so none is ever
+ * taken as a key: an agent enrolling with one would let everybody speak for its host.
+ */
+const smallOrderPoints = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map((hex) => Buffer.from(hex, 'hex'));
+
+/** Whether 32 bytes are a public key of small order (see smallOrderPoints): never a usable key. */
+export function isSmallOrderKey(publicKeyRaw: Uint8Array): boolean {
+  if (publicKeyRaw.length !== 32) return false;
+  return smallOrderPoints.some((p) => p.subarray(0, 31).equals(publicKeyRaw.subarray(0, 31)) && p[31] === (publicKeyRaw[31]! & 0x7f));
+}
+
 /** Whether `signature` is the signature of `bytes` for `domain` by the raw public key. */
 export function verifySignature(domain: SignatureDomain, bytes: Uint8Array, signature: Uint8Array, publicKeyRaw: Uint8Array): boolean {
-  if (publicKeyRaw.length !== 32 || signature.length !== 64) return false;
+  if (publicKeyRaw.length !== 32 || signature.length !== 64 || isSmallOrderKey(publicKeyRaw)) return false;
   const id = Buffer.from(publicKeyRaw).toString('base64');
   let key = publicKeys.get(id);
   if (!key) {

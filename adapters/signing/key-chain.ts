@@ -36,9 +36,14 @@ export function pinnedKey(chain: readonly KeyStatement[], pinnedKeyId: string): 
   return undefined;
 }
 
-/** The keys a chain leads to from `trusted`, in order (the trusted one first). A statement that does not verify is skipped. */
-export function followKeyChain(chain: readonly KeyStatement[], trusted: PublicCommandKey): PublicCommandKey[] {
+/**
+ * The keys a chain leads to from `trusted`, in order (the trusted one first). A statement that
+ * does not verify is skipped, and so is one that leads back to a key already gone past or
+ * `retired` (a rotation never rolls back to a key the agent stopped trusting).
+ */
+export function followKeyChain(chain: readonly KeyStatement[], trusted: PublicCommandKey, retired: readonly string[] = []): PublicCommandKey[] {
   const reached = [trusted];
+  const behind = new Set([...retired, trusted.keyId]);
   let head = trusted;
   for (const statement of chain) {
     let s;
@@ -47,9 +52,10 @@ export function followKeyChain(chain: readonly KeyStatement[], trusted: PublicCo
     } catch {
       continue;
     }
-    if (s.previousKeyId !== head.keyId || keyIdOf(s.publicKey) !== s.keyId) continue;
+    if (s.previousKeyId !== head.keyId || keyIdOf(s.publicKey) !== s.keyId || behind.has(s.keyId)) continue;
     if (!verifySignature('keySuccession', statement.succession, statement.signature, head.publicKey)) continue;
     head = { keyId: s.keyId, publicKey: Buffer.from(s.publicKey) };
+    behind.add(head.keyId);
     reached.push(head);
   }
   return reached;

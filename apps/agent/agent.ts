@@ -280,7 +280,8 @@ export class Agent {
   /** Follows the console's key chain from the key this agent trusts; a newer key retires the older ones. */
   async refreshKeys(): Promise<void> {
     const { chain } = await this.link.json<{ chain: string }>('GET', '/api/agent/keychain', { timeoutMs: 10_000 });
-    const reached = followKeyChain(decodeKeyChain(Buffer.from(chain, 'base64')), { keyId: this.state.current.keyId, publicKey: Buffer.from(this.state.current.publicKey, 'base64') });
+    const reached = followKeyChain(decodeKeyChain(Buffer.from(chain, 'base64')),
+      { keyId: this.state.current.keyId, publicKey: Buffer.from(this.state.current.publicKey, 'base64') }, this.state.retired);
     const newest = reached[reached.length - 1]!;
     if (newest.keyId === this.state.current.keyId) return;
     this.state.retired = [...new Set([...this.state.retired, ...reached.slice(0, -1).map((k) => k.keyId)])];

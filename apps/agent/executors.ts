@@ -4,8 +4,8 @@
  * checked before it is written, read a file back, list processes.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { sha256Hex } from '../../adapters/signing/ed25519.ts';
 import type { ExecPayload, PullFilePayload, PushFilePayload } from '../../schemas/agent.ts';
 
@@ -32,7 +32,7 @@ export function insideRoot(root: string, path: string, options: { createParents?
   const realRoot = realpathSync(root);
   const full = join(realRoot, path);
   const parent = dirname(full);
-  if (options.createParents) mkdirSync(parent, { recursive: true, mode: 0o755 });
+  if (options.createParents) makeParents(realRoot, relative(realRoot, parent), path);
   const realParent = realpathSync(parent);
   const rel = relative(realRoot, realParent);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new PathOutsideRoot(path);
@@ -43,6 +43,29 @@ export function insideRoot(root: string, path: string, options: { createParents?
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   return target;
+}
+
+/**
+ * Creates the folders of `rel` under the root one at a time, each only once the one above it is
+ * known to be inside the root: `mkdir -p` would follow a symlink out and create folders there.
+ */
+function makeParents(realRoot: string, rel: string, path: string): void {
+  let at = realRoot;
+  for (const part of rel.split(sep).filter(Boolean)) {
+    at = join(at, part);
+    let st;
+    try {
+      st = lstatSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(at, { mode: 0o755 });
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      const real = relative(realRoot, realpathSync(at));
+      if (real.startsWith('..') || isAbsolute(real)) throw new PathOutsideRoot(path);
+    }
+  }
 }
 
 /** Environment for commands: the agent's own, minus its secrets. */
@@ -66,14 +89,40 @@ export function runExec(root: string, p: ExecPayload, onOutput: (offset: number,
       resolve({ exitCode: -1, error: (err as Error).message, output: Buffer.alloc(0), outputBytes: 0, durationMs: 0, timedOut: false });
       return;
     }
-    const child = spawn(p.argv[0]!, p.argv.slice(1), { cwd, env: commandEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ReturnType<typeof spawn>;
+    try {
+      // Its own process group, so the time limit stops the program's children too (a shell's
+      // `sleep` holding the output open would otherwise outlive it).
+      child = spawn(p.argv[0]!, p.argv.slice(1), { cwd, env: commandEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    } catch (err) {
+      resolve({ exitCode: -1, error: (err as Error).message, output: Buffer.alloc(0), outputBytes: 0, durationMs: 0, timedOut: false });
+      return;
+    }
+    const stdout = child.stdout!;
+    const stderr = child.stderr!;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      killer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      signalGroup('SIGTERM');
+      killer = setTimeout(() => signalGroup('SIGKILL'), 2000);
     }, p.timeoutMs || 60_000);
+    // A program that exited but left a background child holding its output: the output is
+    // read a little longer, then the result does not wait for that child.
+    let drain: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      drain = setTimeout(() => {
+        stdout.destroy();
+        stderr.destroy();
+      }, 500);
+    });
     const take = (chunk: Buffer) => {
       const offset = total;
       total += chunk.length;
@@ -84,15 +133,17 @@ export function runExec(root: string, p: ExecPayload, onOutput: (offset: number,
         onOutput(offset, part);
       }
     };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
+    stdout.on('data', take);
+    stderr.on('data', take);
     let spawnError = '';
     child.on('error', (err) => (spawnError = err.message));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      clearTimeout(killer);
+      clearTimeout(drain);
+      // After a timeout the SIGKILL still comes: children that ignore SIGTERM die with it.
+      if (!timedOut) clearTimeout(killer);
       resolve({
-        exitCode: code ?? -1,
+        exitCode: spawnError ? -1 : code ?? -1,
         error: spawnError || (signal ? `killed by ${signal}${timedOut ? ` after the ${p.timeoutMs} ms time limit` : ''}` : ''),
         output: Buffer.concat(kept), outputBytes: total, durationMs: Math.round(performance.now() - started), timedOut,
       });
@@ -109,7 +160,14 @@ export function writePushedFile(root: string, p: PushFilePayload, content: Buffe
   }
   const target = insideRoot(root, p.path, { createParents: true });
   const temp = `${target}.msec-${process.pid}.tmp`;
-  writeFileSync(temp, content, { mode: p.mode || 0o600 });
+  // Whatever sits at the temporary name (a symlink someone planted, a crash's leftover) goes
+  // first, and the new file is created exclusively: the write never follows a link.
+  try {
+    unlinkSync(temp);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  writeFileSync(temp, content, { mode: p.mode || 0o600, flag: 'wx' });
   chmodSync(temp, p.mode || 0o600);
   renameSync(temp, target);
   return { exitCode: 0, error: '', output: Buffer.from(`wrote ${p.path} (${content.length} bytes)\n`), outputBytes: 0, durationMs: Math.round(performance.now() - started), timedOut: false };

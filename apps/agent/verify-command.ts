@@ -1,8 +1,8 @@
 /**
  * The agent's check of a command, before anything of it runs or touches disk (fail closed):
- * it decodes, is signed by the current control-plane key, is for this host, is within its
- * validity (a small clock skew allowed), is newer than anything seen (by sequence and by id),
- * and its payload is the one the signature binds. The first failing check is the reason.
+ * it decodes, is signed by the current control-plane key, its payload is the one the signature
+ * binds, it is for this host, within its validity (a small clock skew allowed), and newer than
+ * anything seen (by sequence and by id). The first failing check is the reason.
  */
 import { sha256Hex, verifySignature } from '../../adapters/signing/ed25519.ts';
 import { decodeCommandBody, decodeSignedCommand, type CommandBody } from '../../schemas/agent.ts';
@@ -41,16 +41,23 @@ export function verifyCommand(bytes: Uint8Array, state: Pick<AgentStateData, 'ip
   if (!verifySignature('command', signed.body, signed.signature, Buffer.from(state.current.publicKey, 'base64'))) {
     return no('bad-signature', `the signature does not verify with key ${state.current.keyId}`);
   }
+  // The message is whole (signature and payload digest) before anything it says is judged.
+  if (sha256Hex(signed.payload) !== body.payloadSha256) return no('digest-mismatch', 'the payload is not the one the signature binds');
   if (body.target !== state.ip) return no('wrong-target', `meant for ${String(body.target).slice(0, 64)}, this is ${state.ip}`);
-  if (nowMs < body.issuedAtMs - clockSkewMs) return no('not-yet-valid', `issued at ${new Date(body.issuedAtMs).toISOString()}, in the future`);
-  if (nowMs > body.expiresAtMs + clockSkewMs) return no('expired', `expired at ${new Date(body.expiresAtMs).toISOString()}`);
+  if (nowMs < body.issuedAtMs - clockSkewMs) return no('not-yet-valid', `issued at ${timeText(body.issuedAtMs)}, in the future`);
+  if (nowMs > body.expiresAtMs + clockSkewMs) return no('expired', `expired at ${timeText(body.expiresAtMs)}`);
   if (body.sequence <= state.lastSequence || state.seenIds.includes(body.commandId)) {
     return no('replayed', `sequence ${body.sequence} (id ${body.commandId}) was seen before (last ${state.lastSequence})`);
   }
-  if (sha256Hex(signed.payload) !== body.payloadSha256) return no('digest-mismatch', 'the payload is not the one the signature binds');
   return { ok: true, body, payload: signed.payload };
 
   function refused(reason: RefusalReason, detail: string): Verdict {
     return { ok: false, reason, detail, commandId: '', sequence: 0 };
   }
+}
+
+/** A signed time as text; one outside what a Date holds must not throw (fail closed, never crash the loop). */
+function timeText(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms since 1970` : d.toISOString();
 }

@@ -17,6 +17,13 @@ import { ReportRefused, type Accepted, type ReportSink } from './report-ingest.t
 
 /** How far a report's own time may be from the receiver's clock. */
 export const reportSkewMs = 120_000;
+/**
+ * How old a result, refusal or key report may be. Those are queued by the agent until sent and
+ * may sit on the topic while the projector is down: they must still count when read late. A
+ * replay of one records nothing (idempotent by report, results only for open commands), so
+ * only heartbeats and output, which say "now", need to be fresh.
+ */
+export const lateReportMs = 7 * 24 * 3600_000;
 /** Output kept in a command's completion event (the rest is counted). */
 export const keptOutputBytes = 256 * 1024;
 
@@ -35,7 +42,7 @@ const advice: Record<string, string> = {
   revoked: 'from a revoked agent: it must be enrolled again before it is heard',
   'bad-signature': 'does not verify with the key enrolled for its host: forged or altered',
   mismatch: 'the signed body names another host than its envelope: forged',
-  stale: 'its time is more than two minutes off: a replay, or the host clock is wrong (NTP)',
+  stale: 'its time is too far off (heartbeats: two minutes; results: a week): a replay, or the host clock is wrong (NTP)',
   'wrong-topic': 'a report of this kind does not belong on this topic',
 };
 
@@ -60,8 +67,15 @@ export function verifyAgentReport(bytes: Uint8Array, agents: AgentsState, nowMs:
     throw new ReportRefused('malformed', (err as Error).message);
   }
   if (body.agent !== signed.agent) throw new ReportRefused('mismatch', `signed for ${body.agent.slice(0, 64)}, sent as ${agent.ip}`);
-  if (Math.abs(body.atMs - nowMs) > reportSkewMs) throw new ReportRefused('stale', `made at ${new Date(body.atMs).toISOString()}`);
+  const maxAgeMs = body.kind === 'heartbeat' || body.kind === 'output' ? reportSkewMs : lateReportMs;
+  if (body.atMs > nowMs + reportSkewMs || body.atMs < nowMs - maxAgeMs) throw new ReportRefused('stale', `made at ${timeText(body.atMs)}`);
   return { ip: agent.ip, agent, body };
+}
+
+/** A signed time as text; one outside what a Date holds must not throw. */
+function timeText(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms since 1970` : d.toISOString();
 }
 
 export interface AgentReportDeps {

@@ -44,13 +44,14 @@ function evolve(state: HostAgentState, event: AgentEvent): HostAgentState {
       return { ...state, ip, tokens: new Map(state.tokens).set(tokenId, { tokenHash, expiresAtMs, used: false }) };
     }
     case 'AgentEnrolled': {
+      // Every other token made for the host is void too: one enrolment per token batch, so a
+      // second token lying around cannot enrol another key later (after a revoke, say).
       const { ip, tokenId, publicKey, agentKeyId } = event.data;
-      const token = state.tokens.get(tokenId);
-      const tokens = token ? new Map(state.tokens).set(tokenId, { ...token, used: true }) : state.tokens;
-      return { ...state, ip, tokens, enrolled: { publicKey, agentKeyId, tokenId }, revoked: false, down: false };
+      return { ...state, ip, tokens: voidTokens(state.tokens), enrolled: { publicKey, agentKeyId, tokenId }, revoked: false, down: false };
     }
     case 'AgentRevoked':
-      return { ...state, revoked: true };
+      // A revoke is a fresh start: tokens made before it do not enrol after it.
+      return { ...state, tokens: voidTokens(state.tokens), revoked: true };
     case 'AgentCommandIssued':
       return { ...state, lastSequence: event.data.sequence, open: new Map(state.open).set(event.data.commandId, event.data.sequence) };
     case 'AgentCommandCompleted': {
@@ -72,6 +73,10 @@ function evolve(state: HostAgentState, event: AgentEvent): HostAgentState {
       return _exhaustive;
     }
   }
+}
+
+function voidTokens(tokens: HostAgentState['tokens']): HostAgentState['tokens'] {
+  return new Map([...tokens].map(([id, t]) => [id, { ...t, used: true }]));
 }
 
 function decide(command: AgentCommand, state: HostAgentState): AgentEvent[] {

@@ -17,6 +17,7 @@ export const keyringDecider: Decider<KeyringCommand, KeyringEvent, KeyringState>
       return refuse('conflict', `key ${command.keyId} follows ${command.previousKeyId || 'nothing'}, but the current key is ${state.current ?? 'none'}: rotate again`);
     }
     if (state.current && !command.statement) return refuse('invalid', 'a new key needs a statement signed by the current key');
-    return [{ type: 'SigningKeyIntroduced', data: { ...command } }];
+    const { keyId, publicKey, previousKeyId, statement } = command;
+    return [{ type: 'SigningKeyIntroduced', data: { keyId, publicKey, previousKeyId, statement } }];
   },
 };

@@ -3,7 +3,9 @@
  *   Authorization: MsecAgent ip="<ip>", ts="<epoch ms>", nonce="<16+ hex>", sig="<base64>"
  *   X-Msec-Body-Sha256: <hex sha256 of the body>   (absent = empty body)
  * where sig is the agent's Ed25519 signature (domain "msec-agent-request-v1") of
- *   METHOD \n URL (path and query, as sent) \n ts \n nonce \n body sha256.
+ *   ip \n METHOD \n URL (path and query, as sent) \n ts \n nonce \n body sha256
+ * (the ip is signed too: a request cannot be re-addressed to another host that has the same key,
+ * as a cloned machine image would).
  * The console checks the agent is enrolled and not revoked, the time is within a minute of its
  * own, the nonce was not used in that window, and the signature. The body is checked against
  * its digest once read (a forged body with a replayed header is refused).
@@ -26,15 +28,15 @@ export interface AgentDirectory {
 /** Builds the headers of a request an agent sends (used by the agent, and by tests as an attacker would). */
 export function agentRequestHeaders(key: SigningKey, ip: string, method: string, url: string, body: Uint8Array | undefined, now = Date.now(), nonce = randomNonce()): Record<string, string> {
   const digest = body && body.length ? createHash('sha256').update(body).digest('hex') : emptyDigest;
-  const signature = key.sign('agentRequest', Buffer.from(requestText(method, url, String(now), nonce, digest)));
+  const signature = key.sign('agentRequest', Buffer.from(requestText(ip, method, url, String(now), nonce, digest)));
   return {
     authorization: `${agentAuthScheme} ip="${ip}", ts="${now}", nonce="${nonce}", sig="${signature.toString('base64')}"`,
     [bodyDigestHeader]: digest,
   };
 }
 
-function requestText(method: string, url: string, ts: string, nonce: string, digest: string): string {
-  return `${method.toUpperCase()}\n${url}\n${ts}\n${nonce}\n${digest}`;
+function requestText(ip: string, method: string, url: string, ts: string, nonce: string, digest: string): string {
+  return `${ip}\n${method.toUpperCase()}\n${url}\n${ts}\n${nonce}\n${digest}`;
 }
 
 function randomNonce(): string {
@@ -62,7 +64,7 @@ export class AgentRequestVerifier {
       throw new HttpProblem(401, 'unauthenticated', `the request time is ${Math.round((Number(ts) - now) / 1000)} s off the console's clock: sync the host's clock (NTP)`);
     }
     const digest = headerText(request.headers[bodyDigestHeader]) ?? emptyDigest;
-    const signed = requestText(request.method, request.url, ts, nonce, digest);
+    const signed = requestText(ip, request.method, request.url, ts, nonce, digest);
     if (!verifySignature('agentRequest', Buffer.from(signed), Buffer.from(sig, 'base64'), Buffer.from(agent.publicKey, 'base64'))) {
       throw new HttpProblem(401, 'unauthenticated', `the request is not signed by the agent key enrolled for ${ip}`);
     }

@@ -38,15 +38,28 @@ export interface IssuedCommand {
   outcome: CommandOutcome;
 }
 
-/** A path an agent may touch: relative, inside its root, no `..`, no control characters. */
-export function checkAgentPath(path: string): string {
+/**
+ * A path an agent may touch, relative to its root: no `..` (with either slash, as the agent
+ * reads it), not absolute, no control characters; "." and empty parts are dropped. Only a
+ * working directory may be the root itself (`root: true` answers "" for it).
+ */
+export function checkAgentPath(path: string, options: { root?: boolean } = {}): string {
   if (typeof path !== 'string' || path.length === 0 || path.length > 1024) return refuse('invalid', 'a path of 1 to 1024 characters is required');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) return refuse('invalid', 'the path contains control characters');
-  if (path.startsWith('/') || path.split('/').some((part) => part === '..')) {
+  if (path.startsWith('/') || path.split(/[\\/]/).some((part) => part === '..')) {
     return refuse('invalid', `the path "${path}" must stay inside the agent's root: relative, without ".."`);
   }
-  return path.replace(/^\.\/+/, '');
+  const normal = path.split('/').filter((part) => part !== '' && part !== '.').join('/');
+  if (normal === '' && !options.root) return refuse('invalid', `"${path}" names the agent's root itself: give the path of a file under it`);
+  return normal;
+}
+
+/** The program and its arguments: a program name, and no NUL byte anywhere (a C string cannot hold one). */
+export function checkArgv(argv: readonly string[]): string[] {
+  if (!argv.length || !argv[0]) return refuse('invalid', 'argv[0] must name the program to run');
+  if (argv.some((a) => a.includes('\0'))) return refuse('invalid', 'an argument contains a NUL byte: no program can receive it');
+  return [...argv];
 }
 
 export async function issueCommand<A extends CommandAction>(store: EventStore, keys: CommandKeys, request: CommandRequest<A>, meta: CommandMeta): Promise<IssuedCommand> {

@@ -2,7 +2,8 @@
  * Output of running commands as agents stream it (OutputChunk reports), for `msec exec` to
  * print while the command runs. Kept in memory, bounded per command (what the completion
  * event keeps) and in total; forgotten a while after the last chunk. The complete output is
- * in the command's completion event, so nothing here needs to survive a restart.
+ * in the command's completion event, so nothing here needs to survive a restart. Output is kept
+ * per host: an agent's chunks never land in another host's command, whatever id they name.
  */
 export class OutputBuffers {
   private readonly buffers = new Map<string, { data: Buffer[]; bytes: number; touchedAt: number }>();
@@ -17,12 +18,13 @@ export class OutputBuffers {
   ) {}
 
   /** Adds a chunk that starts at `offset` bytes of the command's output; gaps and repeats are ignored. */
-  add(commandId: string, offset: number, data: Uint8Array): void {
-    let b = this.buffers.get(commandId);
+  add(ip: string, commandId: string, offset: number, data: Uint8Array): void {
+    const id = keyOf(ip, commandId);
+    let b = this.buffers.get(id);
     if (!b) {
       this.prune();
       b = { data: [], bytes: 0, touchedAt: this.clock() };
-      this.buffers.set(commandId, b);
+      this.buffers.set(id, b);
     }
     if (offset !== b.bytes || b.bytes >= this.perCommandBytes || this.total >= this.totalBytes) return;
     const kept = Buffer.from(data).subarray(0, Math.min(data.length, this.perCommandBytes - b.bytes, this.totalBytes - this.total));
@@ -30,25 +32,26 @@ export class OutputBuffers {
     b.bytes += kept.length;
     b.touchedAt = this.clock();
     this.total += kept.length;
-    for (const wake of this.waiters.get(commandId) ?? []) wake();
+    for (const wake of this.waiters.get(id) ?? []) wake();
   }
 
   /** The output after `offset` bytes. */
-  since(commandId: string, offset: number): Buffer {
-    const b = this.buffers.get(commandId);
+  since(ip: string, commandId: string, offset: number): Buffer {
+    const b = this.buffers.get(keyOf(ip, commandId));
     if (!b || offset >= b.bytes) return Buffer.alloc(0);
     return Buffer.concat(b.data).subarray(Math.max(0, offset));
   }
 
   /** Resolves when a chunk arrives for the command, or after `ms`. */
-  wait(commandId: string, ms: number, signal?: AbortSignal): Promise<void> {
+  wait(ip: string, commandId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const id = keyOf(ip, commandId);
     return new Promise((resolve) => {
-      const set = this.waiters.get(commandId) ?? new Set();
-      this.waiters.set(commandId, set);
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
       const done = () => {
         clearTimeout(timer);
         set.delete(done);
-        if (set.size === 0) this.waiters.delete(commandId);
+        if (set.size === 0) this.waiters.delete(id);
         signal?.removeEventListener('abort', done);
         resolve();
       };
@@ -59,8 +62,8 @@ export class OutputBuffers {
   }
 
   /** Wakes every waiter of a command (it completed). */
-  wake(commandId: string): void {
-    for (const wake of this.waiters.get(commandId) ?? []) wake();
+  wake(ip: string, commandId: string): void {
+    for (const wake of this.waiters.get(keyOf(ip, commandId)) ?? []) wake();
   }
 
   private prune(): void {
@@ -73,3 +76,5 @@ export class OutputBuffers {
     }
   }
 }
+
+const keyOf = (ip: string, commandId: string) => `${ip}\n${commandId}`;

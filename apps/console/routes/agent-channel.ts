@@ -11,7 +11,7 @@ import { hostAgentDecider } from '../../../domain/agents/index.ts';
 import { parseIpv4 } from '../../../domain/services/names.ts';
 import { streams } from '../../../domain/streams.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
-import { keyIdOf, sha256Hex } from '../../../adapters/signing/ed25519.ts';
+import { isSmallOrderKey, keyIdOf, sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import { keyChainOf } from '../../../adapters/signing/key-chain.ts';
 import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeCommandBody, decodeSignedCommand } from '../../../schemas/agent.ts';
@@ -52,6 +52,9 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
     }, async (request) => {
       const { token, publicKey } = request.body;
       const ip = parseIpv4(request.body.ip);
+      if (isSmallOrderKey(Buffer.from(publicKey, 'base64'))) {
+        throw new HttpProblem(400, 'invalid', 'that is not a usable Ed25519 public key (a point of small order, under which anyone can sign): let the agent make its own key');
+      }
       // Guessing is hopeless (256 random bits), but a flood still costs: throttled like a login.
       const attempt = ctx.throttle.begin(`agent:${ip}`, request.ip);
       if (!tokenPattern.test(token)) {
@@ -114,12 +117,12 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       if (report.ip !== ip) throw new HttpProblem(403, 'forbidden', `an agent reports for its own host only (${ip}, not ${report.ip})`);
       if ('output' in report.body && report.body.kind === 'output') {
         const { commandId, offset, data } = report.body.output;
-        plane.outputs.add(commandId, offset, data);
+        plane.outputs.add(ip, commandId, offset, data);
         return { ok: true };
       }
       if (!ctx.bus) throw new HttpProblem(503, 'unavailable', 'this console has no bus to hand the report to');
       await ctx.bus.publish(topicOfKind(report.body.kind), [{ key: ip, value: body }]);
-      if ('result' in report.body && report.body.kind === 'result') plane.outputs.wake(report.body.result.commandId);
+      if ('result' in report.body && report.body.kind === 'result') plane.outputs.wake(ip, report.body.result.commandId);
       return { ok: true };
     });
 

@@ -18,7 +18,7 @@ import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
-import { checkAgentPath, issueCommand, shellWords, type CommandRequest } from '../agents/command-issuer.ts';
+import { checkAgentPath, checkArgv, issueCommand, shellWords, type CommandRequest } from '../agents/command-issuer.ts';
 import type { ConsoleAgentPlane } from '../agents/plane.ts';
 import { wholeCharacters } from '../agents/utf8-boundary.ts';
 
@@ -132,10 +132,11 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       let command: CommandRequest;
       if (b.action === 'exec') {
         if (!b.argv?.length) throw new HttpProblem(400, 'invalid', 'exec needs argv: the program and its arguments');
-        const cwd = b.cwd ? checkAgentPath(b.cwd) : '';
+        const argv = checkArgv(b.argv);
+        const cwd = b.cwd ? checkAgentPath(b.cwd, { root: true }) : '';
         command = {
-          ip, action: 'exec', ttlMs, summary: shellWords(b.argv), paths: cwd ? [cwd] : [],
-          payload: { argv: b.argv, timeoutMs: (b.timeoutSeconds ?? 60) * 1000, maxOutputBytes: b.maxOutputBytes ?? 256 * 1024, cwd },
+          ip, action: 'exec', ttlMs, summary: shellWords(argv), paths: cwd ? [cwd] : [],
+          payload: { argv, timeoutMs: (b.timeoutSeconds ?? 60) * 1000, maxOutputBytes: b.maxOutputBytes ?? 256 * 1024, cwd },
         };
       } else if (b.action === 'ps') {
         command = { ip, action: 'ps', ttlMs, summary: 'process list', payload: {} };
@@ -165,6 +166,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const ip = parseIpv4(request.params.ip);
       if (!Buffer.isBuffer(request.body)) throw new HttpProblem(415, 'media-type', 'send the file as application/octet-stream');
       const path = checkAgentPath(request.query.path);
+      activeAgent(ip); // before the file is stored: a push that cannot be sent leaves nothing behind
       const { sha256, size } = plane.blobs.put(request.body);
       const mode = request.query.mode ? parseInt(request.query.mode, 8) : 0o644;
       const issued = await issue(request, {
@@ -192,9 +194,9 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const signal = abortOnClose(request);
       for (;;) {
         const outcome = outcomeOf(agentsState(), ip, id);
-        const streamed = wholeCharacters(plane.outputs.since(id, after));
+        const streamed = wholeCharacters(plane.outputs.since(ip, id, after));
         if (outcome || streamed.length > 0 || ctx.clock() >= deadline || signal.aborted) return commandStatus(id, after, outcome, streamed);
-        await plane.outputs.wait(id, Math.min(200, deadline - ctx.clock()), signal);
+        await plane.outputs.wait(ip, id, Math.min(200, deadline - ctx.clock()), signal);
       }
     });
 
