@@ -191,7 +191,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Comman
   const restSpec = spec.positionals.find((p) => p.rest);
   if (restSpec) {
     const rest = given.slice(fixed.length);
-    if (rest.length === 0 && !restSpec.optional) throw new UsageError(`missing ${restSpec.name} (after --)`, usage);
+    if (rest.length === 0 && !restSpec.optional) throw new UsageError(`missing argument ${restSpec.name} (after --)`, usage);
     return { kind: 'run', spec, args, opts: parsed.values as OptionValues, rest };
   }
   if (given.length > spec.positionals.length) {

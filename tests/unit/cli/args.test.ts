@@ -11,7 +11,7 @@ function run(argv: string[]) {
   const line = parse(argv);
   assert.equal(line.kind, 'run', `${argv.join(' ')} should parse to a command`);
   if (line.kind !== 'run') throw new Error('unreachable');
-  return { path: line.spec.path.join(' '), args: line.args, opts: line.opts };
+  return { path: line.spec.path.join(' '), args: line.args, opts: line.opts, rest: line.rest };
 }
 
 function usageError(argv: string[], message: RegExp): UsageError {
@@ -67,6 +67,17 @@ const good: [string[], string, Record<string, string | undefined>, Record<string
   [['user', 'list'], 'user list', {}, {}],
   [['user', 'remove', 'bob'], 'user remove', { NAME: 'bob' }, {}],
   [['user', 'grant', 'bob', 'operator', '--service', 'Flight'], 'user grant', { NAME: 'bob', ROLE: 'operator' }, { service: 'Flight' }],
+  [['agent', '--ip', '127.0.0.2', '--root', '/srv/agent', '--token', 't'], 'agent', {}, { ip: '127.0.0.2', root: '/srv/agent', token: 't' }],
+  [['agent', 'token', '--ip', '127.0.0.2'], 'agent token', {}, { ip: '127.0.0.2' }],
+  [['agent', 'revoke', '127.0.0.2'], 'agent revoke', { IP: '127.0.0.2' }, {}],
+  [['agents'], 'agents', {}, {}],
+  [['exec', '127.0.0.2', '--', 'sh', '-c', 'echo hi'], 'exec', { IP: '127.0.0.2' }, {}],
+  [['ps', 'Flight.mod_flight'], 'ps', { IP_OR_SERVICE: 'Flight.mod_flight' }, {}],
+  [['push', '127.0.0.2', 'f.txt', 'etc/f.txt'], 'push', { IP: '127.0.0.2', FILE: 'f.txt', PATH: 'etc/f.txt' }, {}],
+  [['pull', '127.0.0.2', 'etc/f.txt', '--out', 'x'], 'pull', { IP: '127.0.0.2', PATH: 'etc/f.txt' }, { out: 'x' }],
+  [['keys', 'list'], 'keys list', {}, {}],
+  [['keys', 'rotate'], 'keys rotate', {}, {}],
+  [['capacity', 'Flight.mod_flight'], 'capacity', { SERVICE: 'Flight.mod_flight' }, {}],
   [['user', 'revoke', 'bob', 'viewer'], 'user revoke', { NAME: 'bob', ROLE: 'viewer' }, {}],
   [['token', 'create', '--routes'], 'token create', {}, { routes: true }],
   [['token', 'revoke', 'tid'], 'token revoke', { TOKEN_ID: 'tid' }, {}],
@@ -105,10 +116,18 @@ test('every verb refuses a missing argument, naming it', () => {
   }
 });
 
-test('every verb refuses an extra argument', () => {
+test('every verb refuses an extra argument (but those whose last argument takes the rest)', () => {
   for (const c of commands) {
+    if (c.positionals.some((p) => p.rest)) continue;
     usageError([...c.path, ...c.positionals.map(() => 'x'), 'surplus'], /unexpected argument 'surplus'/);
   }
+});
+
+test('exec takes everything after -- as the remote command, options included', () => {
+  const line = run(['exec', '127.0.0.2', '--ttl', '30', '--', 'ls', '-la', '--color=never']);
+  assert.deepEqual(line.rest, ['ls', '-la', '--color=never']);
+  assert.equal(line.opts.ttl, '30');
+  usageError(['exec', '127.0.0.2'], /missing argument CMD/);
 });
 
 test('a string option without its value is a usage error', () => {
