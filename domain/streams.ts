@@ -7,4 +7,6 @@ export const streams = {
   access: 'access',
   /** Requests refused for lack of a permission, for the audit. */
   accessRefusals: 'access-refusals',
+  /** Business-log settings of a second-level service (domain/logs/settings.ts). */
+  logs: (service: string) => `logs-${service}`,
 } as const;

@@ -112,6 +112,16 @@ export function summarize(event: DomainEvent): string {
       return `refused ${method} ${oneLine(route, 120)} to ${user}: needs ${permission}${service ? ` on ${service}` : ''}`
         + (suppressed ? ` (and ${suppressed} more refusals not recorded one by one)` : '');
     }
+    case 'LogLevelSet':
+      return event.data.level ? `log level of ${event.data.service} set to ${event.data.level}` : `log level of ${event.data.service} back to its config version's`;
+    case 'LogColorRuleAdded':
+      return `coloring rule ${event.data.field}=${oneLine(event.data.value, 80)} added to ${event.data.service}`;
+    case 'LogColorRuleRemoved':
+      return `coloring rule ${event.data.field}=${oneLine(event.data.value, 80)} removed from ${event.data.service}`;
+    case 'LogFieldAdded':
+      return `log field ${event.data.name} (${event.data.type}) added to ${event.data.service}`;
+    case 'LogFieldDeleted':
+      return `log field ${event.data.name} deleted from ${event.data.service}`;
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.

@@ -34,6 +34,11 @@ const everyType: Record<DomainEventType, true> = {
   RoleRevoked: true,
   UserAccessRemoved: true,
   AccessRefused: true,
+  LogLevelSet: true,
+  LogColorRuleAdded: true,
+  LogColorRuleRemoved: true,
+  LogFieldAdded: true,
+  LogFieldDeleted: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];
