@@ -12,6 +12,8 @@ import { userCommands } from './verbs/user.ts';
 import { tokenCommands } from './verbs/token.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
+import { logsCommands } from './verbs/logs.ts';
+import { logSettingsCommands } from './verbs/log-settings.ts';
 
 /** Every verb of `msec`, in the order `msec help` lists them. */
 export const commands: readonly Command[] = [
@@ -25,6 +27,8 @@ export const commands: readonly Command[] = [
   ...routeCommands,
   ...auditCommands,
   ...eventsCommands,
+  ...logsCommands,
+  ...logSettingsCommands,
   ...projectionCommands,
   ...userCommands,
   ...tokenCommands,

@@ -25,6 +25,8 @@ import { buildConsole } from './server.ts';
 import { projectionReads } from './projection-reads.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { ConsoleContext } from './context.ts';
+import { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts';
+import { logSettingsProjection, type LogSettingsView } from '../../projections/log-settings.ts';
 
 export interface UpOptions {
   home: string;
@@ -121,6 +123,8 @@ export async function up(options: UpOptions): Promise<Running> {
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
     ...trustedProxies(process.env.MSEC_TRUST_PROXY),
     readYourWritesMs: 5000,
+    ...(backends.clickhouse ? { logs: new ClickHouseLogStore(backends.clickhouse.client, backends.clickhouse.database) } : {}),
+    logSettings: () => source.state<LogSettingsView>(logSettingsProjection.name),
   };
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';

@@ -43,7 +43,8 @@ export const MAX_FIELDS = 32;
 export const MAX_COLOR_RULES = 32;
 /** Characters of a field or rule value; longer record values are cut by the SDK. */
 export const MAX_FIELD_VALUE = 1024;
-export const fieldNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Letters, digits, `_`; not `__…` (no `__proto__` among the keys of a record's fields). */
+export const fieldNamePattern = /^(?!__)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** Keys pino and the runtime put in records themselves: never custom fields. */
 const reservedKeys = new Set(['msg', 'level', 'time', 'pid', 'hostname', 'name', 'err', 'error', 'method', 'v']);
@@ -54,7 +55,7 @@ export function isFieldName(name: string): boolean {
 
 export function checkFieldName(name: string): string {
   if (typeof name !== 'string' || !fieldNamePattern.test(name)) {
-    return refuse('invalid', `field name "${String(name).slice(0, 80)}" is not valid: use 1-64 letters, digits and "_", not starting with a digit (e.g. orderId)`);
+    return refuse('invalid', `field name "${String(name).slice(0, 80)}" is not valid: use 1-64 letters, digits and "_", not starting with a digit nor "__" (e.g. orderId)`);
   }
   if (headerNamed(name) !== undefined) {
     return refuse('invalid', `"${name}" is a header every record has (${headerNamed(name)}); a custom field needs another name`);

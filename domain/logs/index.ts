@@ -6,3 +6,4 @@ export * from './settings.ts';
 export * from './query.ts';
 export * from './report-checks.ts';
 export * from './ip.ts';
+export * from './config.ts';
