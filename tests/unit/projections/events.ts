@@ -56,6 +56,7 @@ export function streamOf(event: DomainEvent): string {
   if (isUserEvent(event)) return streams.user(data.name!);
   if (event.type === 'AccessRefused') return streams.accessRefusals;
   if ('user' in data || event.type === 'AccessInitialized') return streams.access;
+  if (event.type.startsWith('Log')) return streams.logs(data.service!);
   return streams.service(data.service ?? data.parent ?? data.name!);
 }
 
