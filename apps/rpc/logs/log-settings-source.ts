@@ -56,6 +56,8 @@ export class LogSettingsSource {
   private effective: EffectiveLogSettings;
   private readonly stop = new AbortController();
   private polling = false;
+  private firstAnswer: () => void = () => {};
+  private readonly answered = new Promise<void>((resolve) => (this.firstAnswer = resolve));
   private readonly logger: Logger;
   private readonly fromConfig: ReturnType<typeof configLogSettings>;
 
@@ -76,6 +78,21 @@ export class LogSettingsSource {
   fromConsole(settings: ConsoleLogSettings | null): void {
     this.consoleSettings = settings;
     this.effective = this.resolve();
+    this.firstAnswer();
+  }
+
+  /**
+   * Starts reading the console's settings and waits for its first answer, at most `ms`: a
+   * service that starts serving right away would log its first requests without the fields
+   * the console declares. Without a console source, at once.
+   */
+  async ready(ms = 1000): Promise<void> {
+    if (!this.o.console) return;
+    if (!this.polling) this.startPolling();
+    let timer: NodeJS.Timeout | undefined;
+    // A timer that keeps the process alive: the unref'd poll alone would let it exit here.
+    await Promise.race([this.answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   close(): void {
@@ -120,6 +137,10 @@ export class LogSettingsSource {
           const body = JSON.parse(text) as ConsoleLogSettings;
           etag = res.etag;
           this.fromConsole({ level: body.level ?? null, colorRules: body.colorRules ?? [], fields: body.fields ?? [], revision: body.revision });
+        } else if (res.status === 404) {
+          // No such service (yet): nothing to apply; ask again later.
+          this.firstAnswer();
+          delayMs = 30_000;
         } else if (res.status !== 304) {
           throw new Error(`the console answered ${res.status}: ${text.slice(0, 200)}`);
         }

@@ -94,6 +94,7 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
 
   const reporter = options.reporter ?? reporterFromEnvironment();
   const logs = logRuntime(name, logger, settings.config, options.log);
+  await logs.settings.ready();
   const dispatcher = new Dispatcher({
     service: name, methods, admission: new Admission(settings.maxConcurrent, settings.queueTimeoutMs),
     reporter, client: options.client, logger, logs,
