@@ -96,6 +96,7 @@ describe('call-edges sink: what it accepts', () => {
     const items = calls.accept(callsMessage([edge(), edge({ side: 'server', caller: 'x\u0000y'.repeat(100), method: 'no.such\u001bMethod' })])) as { edge: CallEdge }[];
     assert.equal(items.length, 2);
     assert.equal(items[1]!.edge.caller.length, 128);
+    // eslint-disable-next-line no-control-regex
     assert.ok(!/[\u0000-\u001f]/.test(items[1]!.edge.caller + items[1]!.edge.method));
   });
 
