@@ -89,7 +89,7 @@ export function callGraphSvg(g: CallGraph): string {
     const color = e.err ? '#c0392b' : '#555';
     parts.push(`<g class="edge" data-seq="${e.seq}" data-from="${xml(printable(e.from))}" data-to="${xml(printable(e.to))}">`
       + `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5" marker-end="url(#arrow)"/>`
-      + `<text x="${(layout.x ?? 0).toFixed(1)}" y="${(layout.y ?? 0).toFixed(1)}" text-anchor="middle" fill="${color}">${xml(printable(edgeLabel(e)))}</text></g>`);
+      + `<text x="${(layout.x ?? 0).toFixed(1)}" y="${((layout.y ?? 0) - 5).toFixed(1)}" text-anchor="middle" fill="${color}">${xml(printable(edgeLabel(e)))}</text></g>`);
   }
   for (const n of g.nodes) {
     const box = graph.node(n.id);
