@@ -57,6 +57,18 @@ interface RecordRow {
   rpc_name: string; caller: string; coloring: number; message: string; field_names: string[]; field_values: string[]; reporter: string;
 }
 
+/** Rows in one insert request. */
+export const insertRows = 100_000;
+
+/** A record as a row of `logs` (JSONEachRow). */
+export function logRow({ id, reporter, record: r }: LogWrite): Record<string, unknown> {
+  return {
+    time_ms: r.timeMs, service: r.service, level: r.level, request_id: r.requestId, client_ip: r.clientIp, server_ip: r.serverIp,
+    rpc_name: r.rpcName, caller: r.caller, coloring: r.coloring, message: r.message, field_names: r.fieldNames, field_values: r.fieldValues,
+    reporter, ingest_id: id,
+  };
+}
+
 /** Partitions are days (toYYYYMMDD): the tables retention drops whole days of. */
 const retainedTables = ['logs', 'logs_requests', 'log_drops', 'call_edges'] as const;
 
@@ -81,12 +93,12 @@ export class ClickHouseLogStore {
     return this.ch;
   }
 
+  /** In inserts of at most `insertRows` rows (ClickHouse's advice: 10 000 to 100 000 rows a request). */
   async insertRecords(rows: readonly LogWrite[]): Promise<void> {
-    await this.ch.insert(this.logs.text, rows.map(({ id, reporter, record: r }) => ({
-      time_ms: r.timeMs, service: r.service, level: r.level, request_id: r.requestId, client_ip: r.clientIp, server_ip: r.serverIp,
-      rpc_name: r.rpcName, caller: r.caller, coloring: r.coloring, message: r.message, field_names: r.fieldNames, field_values: r.fieldValues,
-      reporter, ingest_id: id,
-    })), `storing ${rows.length} log records`);
+    for (let i = 0; i < rows.length; i += insertRows) {
+      const chunk = rows.slice(i, i + insertRows);
+      await this.ch.insert(this.logs.text, chunk.map(logRow), `storing ${chunk.length} log records`);
+    }
   }
 
   async insertDrops(rows: readonly DropWrite[]): Promise<void> {

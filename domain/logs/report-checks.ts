@@ -120,7 +120,16 @@ export function checkLogsReport(report: LogsReport, w: CheckWindow): LogsReport 
   checkReporter(report.reporter);
   if (report.records.length > reportLimits.recordsPerReport) fail('oversized', `${report.records.length} records in one report; at most ${reportLimits.recordsPerReport}`);
   if (!Number.isSafeInteger(report.droppedRecords) || report.droppedRecords < 0) fail('bad-count', `dropped records ${String(report.droppedRecords)} is not a count`);
-  return { ...report, records: report.records.map((r, i) => checkLogRecord(r, w, `record ${i}`)) };
+  // Most reports come through unchanged: copy only when a record's caller had to be defused.
+  let records = report.records;
+  report.records.forEach((r, i) => {
+    const checked = checkLogRecord(r, w, `record ${i}`);
+    if (checked !== r) {
+      if (records === report.records) records = [...report.records];
+      records[i] = checked;
+    }
+  });
+  return records === report.records ? report : { ...report, records };
 }
 
 export function checkCallEdge(e: CallEdge, w: CheckWindow, at = 'an edge'): CallEdge {
