@@ -4,6 +4,7 @@ import type { DomainEvent } from '../../../domain/events.ts';
 import { serviceEventTypes } from '../../../domain/services/events.ts';
 import { userEventTypes } from '../../../domain/users/events.ts';
 import { accessEventTypes } from '../../../domain/access/events.ts';
+import { logSettingsEventTypes } from '../../../domain/logs/settings.ts';
 import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
 import * as e from './events.ts';
 
@@ -43,11 +44,17 @@ const everyType: [DomainEvent, string][] = [
   [e.userAccessRemoved('alice'), 'every role of alice removed'],
   [{ type: 'AccessRefused', data: { user: 'eve', permission: 'services.write', service: 'Flight.x', method: 'DELETE', route: '/api/services/:name', suppressed: 3 } },
     'refused DELETE /api/services/:name to eve: needs services.write on Flight.x (and 3 more refusals not recorded one by one)'],
+  [{ type: 'LogLevelSet', data: { service: svc, level: 'DEBUG' } }, 'log level of Flight.mod_flight set to DEBUG'],
+  [{ type: 'LogLevelSet', data: { service: svc, level: '' } }, "log level of Flight.mod_flight back to its config version's"],
+  [{ type: 'LogColorRuleAdded', data: { service: svc, field: 'uid', value: '10086\nforged' } }, 'coloring rule uid=10086 forged added to Flight.mod_flight'],
+  [{ type: 'LogColorRuleRemoved', data: { service: svc, field: 'Caller', value: 'Flight.web' } }, 'coloring rule Caller=Flight.web removed from Flight.mod_flight'],
+  [{ type: 'LogFieldAdded', data: { service: svc, name: 'uid', type: 'int' } }, 'log field uid (int) added to Flight.mod_flight'],
+  [{ type: 'LogFieldDeleted', data: { service: svc, name: 'uid' } }, 'log field uid deleted from Flight.mod_flight'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes]);
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...logSettingsEventTypes]);
     assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
     assert.deepEqual(new Set(auditProjection.handles), all);
   });
