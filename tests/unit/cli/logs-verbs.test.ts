@@ -106,3 +106,23 @@ test('log settings verbs: the requests they send, with reasons', async () => {
     ].join('\n'));
   });
 });
+
+test('status: the report sinks (logs, call edges) with what they stored and refused, by reason', async () => {
+  const projector = {
+    at: '2024-05-01T10:00:00.000Z', head: 1, relay: { checkpoint: 1 }, projections: [],
+    ingest: [
+      { name: 'logs', topic: 'msec.reports.logs', group: 'msec.ingest.logs', stored: 1200, refused: { total: 3, byReason: { 'bad-time': 2, malformed: 1 } } },
+      { name: 'call-edges', topic: 'msec.reports.calls', group: 'msec.ingest.call-edges', stored: 40, refused: { total: 0, byReason: {} }, error: 'ClickHouse at http://ch:8123 is not answering' },
+    ],
+  };
+  await withConsole({
+    'GET /healthz': { body: { ok: true } },
+    'GET /api/projections': { body: { projections: [], components: { role: 'console', backends: {}, projector } } },
+  }, async (_c, env) => {
+    const r = await runCli(['status'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /REPORTS +TOPIC +STORED +REFUSED +ERROR/);
+    assert.match(r.stdout, /logs +msec\.reports\.logs +1200 +3 \(bad-time 2, malformed 1\)/);
+    assert.match(r.stdout, /call-edges +msec\.reports\.calls +40 +0 +ClickHouse at http:\/\/ch:8123 is not answering/);
+  });
+});
