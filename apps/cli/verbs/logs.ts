@@ -78,7 +78,13 @@ async function follow(ctx: Ctx, client: ConsoleClient, stop: AbortSignal, line: 
     if (seen.size > 50_000) for (const id of [...seen].slice(0, 25_000)) seen.delete(id);
     const last = answer.records.at(-1);
     if (last) since = new Date(Math.max(Date.parse(last.time) - 30_000, Date.parse(answer.since))).toISOString();
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      stop.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
   }
 }
 

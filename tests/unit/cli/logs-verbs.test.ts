@@ -126,3 +126,22 @@ test('status: the report sinks (logs, call edges) with what they stored and refu
     assert.match(r.stdout, /call-edges +msec\.reports\.calls +40 +0 +ClickHouse at http:\/\/ch:8123 is not answering/);
   });
 });
+
+test('logs --follow: polls, prints each record once though polls overlap, looks 30 s back from the last record; Ctrl-C ends it with 0', async () => {
+  const stop = new AbortController();
+  const pages = [
+    [rec({ id: 'a', time: '2024-05-01T10:00:00.000Z', message: 'first' })],
+    [rec({ id: 'a', time: '2024-05-01T10:00:00.000Z', message: 'first' }), rec({ id: 'b', time: '2024-05-01T10:00:01.000Z', message: 'second' })],
+  ];
+  await withConsole({
+    'GET /api/logs': (_req, n) => {
+      if (n >= 2) setTimeout(() => stop.abort(), 50);
+      return { body: { records: pages[Math.min(n - 1, 1)], truncated: false, dropped: 0, since: '2024-05-01T09:59:00.000Z', until: '2024-05-01T10:05:00.000Z' } };
+    },
+  }, async (c, env) => {
+    const r = await runCli(['logs', 'Shop.front', '--follow', '--json'], { env, stop: stop.signal });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message), ['first', 'second']);
+    assert.deepEqual(c.requests.map((q) => [q.query.get('since'), q.query.get('limit')]).slice(0, 2), [['1m', '1000'], ['2024-05-01T09:59:30.000Z', '1000']]);
+  });
+});
