@@ -118,7 +118,13 @@ export class LogRuntime {
       }
       const level = levelOfPino(pinoLevel);
       if (shipper && (state.colored || level >= settings.level)) {
-        shipper.ship(record(service, headers, state.colored, level, settings, args, object, extra));
+        let built: LogRecord | undefined;
+        try {
+          built = record(service, headers, state.colored, level, settings, args, object, extra);
+        } catch {
+          // An object pino cannot write either (a throwing getter): pino reports it below; shipping adds no failure of its own.
+        }
+        if (built) shipper.ship(built);
       }
       if (state.colored || pinoLevel >= localLevel) {
         if (parentHook) parentHook.call(this, args, method, pinoLevel);
