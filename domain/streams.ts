@@ -11,4 +11,6 @@ export const streams = {
   host: (ip: string) => `host-${ip}`,
   /** The control plane's command keys. */
   keyring: 'keyring',
+  /** Business-log settings of a second-level service (domain/logs/settings.ts). */
+  logs: (service: string) => `logs-${service}`,
 } as const;

@@ -139,6 +139,16 @@ export function summarize(event: DomainEvent): string {
       return event.data.previousKeyId
         ? `command key ${event.data.keyId} introduced, succeeding ${event.data.previousKeyId}`
         : `command key ${event.data.keyId} introduced (the first)`;
+    case 'LogLevelSet':
+      return event.data.level ? `log level of ${event.data.service} set to ${event.data.level}` : `log level of ${event.data.service} back to its config version's`;
+    case 'LogColorRuleAdded':
+      return `coloring rule ${event.data.field}=${oneLine(event.data.value, 80)} added to ${event.data.service}`;
+    case 'LogColorRuleRemoved':
+      return `coloring rule ${event.data.field}=${oneLine(event.data.value, 80)} removed from ${event.data.service}`;
+    case 'LogFieldAdded':
+      return `log field ${event.data.name} (${event.data.type}) added to ${event.data.service}`;
+    case 'LogFieldDeleted':
+      return `log field ${event.data.name} deleted from ${event.data.service}`;
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.

@@ -44,6 +44,11 @@ const everyType: Record<DomainEventType, true> = {
   AgentUp: true,
   AgentKeyTrusted: true,
   SigningKeyIntroduced: true,
+  LogLevelSet: true,
+  LogColorRuleAdded: true,
+  LogColorRuleRemoved: true,
+  LogFieldAdded: true,
+  LogFieldDeleted: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

@@ -4,6 +4,7 @@ import type { Projection } from './projection.ts';
 import { routingProjection } from './routing.ts';
 import { usersProjection } from './users.ts';
 import { agentsProjection } from './agents.ts';
+import { logSettingsProjection } from './log-settings.ts';
 
 /** The projections the projector runs by default, in the order their status is listed. */
 export const defaultProjections: readonly Projection[] = [
@@ -11,5 +12,6 @@ export const defaultProjections: readonly Projection[] = [
   routingProjection as Projection,
   usersProjection as Projection,
   agentsProjection as Projection,
+  logSettingsProjection as Projection,
   auditProjection,
 ];

@@ -1,5 +1,5 @@
 /**
- * Codec of the RPC reports (schemas/reports.proto) on the msec.reports.{routes,metrics,calls}
+ * Codec of the RPC reports (schemas/reports.proto) on the msec.reports.{routes,metrics,calls,logs}
  * topics. Decoded reports are plain JSON-able objects: camelCase fields, 64-bit integers as
  * numbers (epoch ms and counters stay far below 2^53), every field present.
  */
@@ -57,17 +57,41 @@ export interface CallsReport {
   calls: CallEdge[];
 }
 
+export interface LogRecord {
+  timeMs: number;
+  /** 1 TRACE, 2 DEBUG, 3 INFO, 4 ERROR, 5 FATAL (domain/logs/levels.ts). */
+  level: number;
+  service: string;
+  requestId: string;
+  clientIp: string;
+  serverIp: string;
+  rpcName: string;
+  caller: string;
+  coloring: number;
+  message: string;
+  fieldNames: string[];
+  fieldValues: string[];
+}
+
+export interface LogsReport {
+  reporter: string;
+  records: LogRecord[];
+  droppedRecords: number;
+}
+
 /** The report topics this codec knows, and the message each carries. */
 export const reportTopics = {
   routes: 'msec.reports.routes',
   metrics: 'msec.reports.metrics',
   calls: 'msec.reports.calls',
+  logs: 'msec.reports.logs',
 } as const;
 
 export interface ReportOf {
   'msec.reports.routes': RoutesReport;
   'msec.reports.metrics': MetricsReport;
   'msec.reports.calls': CallsReport;
+  'msec.reports.logs': LogsReport;
 }
 export type ReportTopic = keyof ReportOf;
 
@@ -75,6 +99,7 @@ const typeNames: Record<ReportTopic, string> = {
   'msec.reports.routes': 'msec.reports.RoutesReport',
   'msec.reports.metrics': 'msec.reports.MetricsReport',
   'msec.reports.calls': 'msec.reports.CallsReport',
+  'msec.reports.logs': 'msec.reports.LogsReport',
 };
 
 export class UnknownReportTopic extends Error {

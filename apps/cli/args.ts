@@ -13,6 +13,8 @@ export interface OptionSpec {
   /** Placeholder shown in usage lines, e.g. `URL` for `--console URL`. */
   value?: string;
   help: string;
+  /** May be given several times (`--field a=1 --field b=2`): the values come as an array. */
+  multiple?: boolean;
 }
 export type OptionSpecs = Record<string, OptionSpec>;
 
@@ -41,7 +43,7 @@ export interface CommandSpec {
   passwordIsPayload?: boolean;
 }
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 export type CommandLine =
   | { kind: 'help'; topic: string[] }
@@ -88,7 +90,7 @@ export function usageLine(spec: CommandSpec): string {
   if (spec.kind === 'mutation') Object.assign(own, reasonOption);
   if (spec.kind !== 'local') Object.assign(own, jsonOption);
   for (const [name, o] of Object.entries(own)) {
-    parts.push(o.type === 'string' ? `[--${name} ${o.value ?? 'VALUE'}]` : `[--${name}]`);
+    parts.push(o.type === 'string' ? `[--${name} ${o.value ?? 'VALUE'}]${o.multiple ? '...' : ''}` : `[--${name}]`);
   }
   return parts.join(' ');
 }
@@ -105,7 +107,9 @@ type ParseOptions = NonNullable<ParseArgsConfig['options']>;
 
 function toParseOptions(specs: OptionSpecs): ParseOptions {
   const out: ParseOptions = {};
-  for (const [name, o] of Object.entries(specs)) out[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  for (const [name, o] of Object.entries(specs)) {
+    out[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
   return out;
 }
 
@@ -159,13 +163,21 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Comman
   // A group may have a verb of its own (`msec agent`) beside two-word verbs (`msec agent token`).
   let spec = group.find((s) => s.path.length === 2 && s.path[1] === words[1]) ?? group.find((s) => s.path.length === 1);
   if (!spec) {
-    const verbs = group.map((s) => s.path[1]).join('|');
+    const verbs = [...new Set(group.map((s) => s.path[1]))].join('|');
     if (words.length < 2) {
       if (wantsHelp) return { kind: 'help', topic: [words[0]!] };
       throw new UsageError(`missing verb after '${words[0]}': one of ${verbs}`, groupUsage(specs, words[0]!));
     }
-    spec = group.find((s) => s.path[1] === words[1]);
-    if (!spec) throw new UsageError(`unknown verb '${words[0]} ${words[1]}': one of ${verbs}`, groupUsage(specs, words[0]!));
+    const second = group.filter((s) => s.path[1] === words[1]);
+    if (second.length === 0) throw new UsageError(`unknown verb '${words[0]} ${words[1]}': one of ${verbs}`, groupUsage(specs, words[0]!));
+    // Three-word verbs (`log field add`): the third word picks one.
+    spec = second.find((s) => s.path.length === 2) ?? second.find((s) => s.path[2] === words[2]);
+    if (!spec) {
+      const thirds = [...new Set(second.map((s) => s.path[2]))].join('|');
+      const usage = second.map(usageLine).join('\n       ');
+      if (words.length < 3 && wantsHelp) return { kind: 'help', topic: [words[0]!, words[1]!] };
+      throw new UsageError(words.length < 3 ? `missing verb after '${words[0]} ${words[1]}': one of ${thirds}` : `unknown verb '${words.slice(0, 3).join(' ')}': one of ${thirds}`, usage);
+    }
   }
   return parseCommand(spec, argv);
 }
@@ -219,3 +231,8 @@ export const strOpt = (opts: OptionValues, name: string): string | undefined => 
   return typeof v === 'string' ? v : undefined;
 };
 export const boolOpt = (opts: OptionValues, name: string): boolean => opts[name] === true;
+/** A `multiple` option's values (none: []). */
+export const listOpt = (opts: OptionValues, name: string): string[] => {
+  const v = opts[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+};

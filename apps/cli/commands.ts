@@ -13,6 +13,8 @@ import { tokenCommands } from './verbs/token.ts';
 import { agentCommands } from './verbs/agents.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
+import { logsCommands } from './verbs/logs.ts';
+import { logSettingsCommands } from './verbs/log-settings.ts';
 
 /** Every verb of `msec`, in the order `msec help` lists them. */
 export const commands: readonly Command[] = [
@@ -26,6 +28,8 @@ export const commands: readonly Command[] = [
   ...routeCommands,
   ...auditCommands,
   ...eventsCommands,
+  ...logsCommands,
+  ...logSettingsCommands,
   ...projectionCommands,
   ...userCommands,
   ...tokenCommands,

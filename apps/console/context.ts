@@ -10,6 +10,8 @@ import type { SessionKeys, UserDirectory } from './auth.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { RefusalLog } from './authorize.ts';
 import type { ConsoleAgentPlane } from './agents/plane.ts';
+import type { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts';
+import type { LogSettingsView } from '../../projections/log-settings.ts';
 import { HttpProblem } from './problems.ts';
 
 export interface ConsoleContext {
@@ -35,6 +37,10 @@ export interface ConsoleContext {
   bus?: MessageBus;
   /** Which backend each port uses and the projector's status, for `msec status`. */
   components?: () => Promise<Record<string, unknown>>;
+  /** Business logs and call edges (absent when the views are in SQLite: the routes answer 503). */
+  logs?: ClickHouseLogStore;
+  /** The log-settings projection (level, coloring rules, custom fields per service). */
+  logSettings?: () => LogSettingsView;
 }
 
 

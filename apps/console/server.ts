@@ -17,6 +17,7 @@ import { topicRoutes } from './routes/topics.ts';
 import { devPackageRoutes } from './routes/devpack.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { agentChannelRoutes, agentPublicPaths } from './routes/agent-channel.ts';
+import { logRoutes } from './routes/logs.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
@@ -96,6 +97,7 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     await app.register(agentRoutes(ctx, ctx.agents));
     await app.register(agentChannelRoutes(ctx, ctx.agents));
   }
+  await app.register(logRoutes(ctx));
 
   const files = loadStaticFiles();
   app.setNotFoundHandler((request, reply) => {

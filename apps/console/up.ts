@@ -30,6 +30,8 @@ import { CommandKeys } from './agents/command-keys.ts';
 import { agentsLiveKey } from '../projector/agent-plane.ts';
 import type { LiveHost } from '../projector/agent-live.ts';
 import type { ConsoleContext } from './context.ts';
+import { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts';
+import { logSettingsProjection, type LogSettingsView } from '../../projections/log-settings.ts';
 
 export interface UpOptions {
   home: string;
@@ -133,6 +135,8 @@ export async function up(options: UpOptions): Promise<Running> {
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
     ...trustedProxies(process.env.MSEC_TRUST_PROXY),
     readYourWritesMs: 5000,
+    ...(backends.clickhouse ? { logs: new ClickHouseLogStore(backends.clickhouse.client, backends.clickhouse.database) } : {}),
+    logSettings: () => source.state<LogSettingsView>(logSettingsProjection.name),
   };
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';

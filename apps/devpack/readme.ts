@@ -73,6 +73,23 @@ ${fence}sh
 MSEC_CONSOLE_URL=http://127.0.0.1:8080 MSEC_TOKEN=<token> npm run client
 ${fence}
 
+## Business logs
+
+\`ctx.log\` in a handler is a pino logger bound to the request. What the service keeps (its
+level, INFO by default; every level for a colored request) is also shipped to msec with the
+request's headers (request id, client and server IP, RPC name, caller, service), and the keys
+of the record's object that are declared custom fields (\`msec log field add ${r.service} orderId
+--type int\`) are stored as fields you can filter on:
+
+${fence}ts
+ctx.log.info({ orderId: 42 }, 'order taken');
+${fence}
+
+Records go to the bus named by \`MSEC_BUS\` (or \`MSEC_HOME\` on the \`msec up\` machine), and
+the level, coloring rules and fields changed in the console reach the service through
+\`MSEC_CONSOLE_URL\` + \`MSEC_TOKEN\`; \`MSEC_LOGS=off\` keeps them local. Read them with
+\`msec logs ${r.service}\` or \`msec logs --request-id ID\`, and \`msec callgraph ID\`.
+
 ## How msec runs it
 
 A release of ${r.service} installs this project on each host of the release plan, with the

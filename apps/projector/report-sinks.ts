@@ -4,8 +4,12 @@
  */
 import type { Logger } from 'pino';
 import type { Backends } from '../config/open-backends.ts';
+import { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts';
+import { logSinks, retentionDays } from './log-sinks.ts';
 import type { ReportSink } from './report-ingest.ts';
 
-export function defaultReportSinks(_backends: Backends, _logger: Logger): ReportSink<unknown>[] {
-  return [];
+export function defaultReportSinks(backends: Backends, logger: Logger): ReportSink<unknown>[] {
+  return [
+    ...(backends.clickhouse ? logSinks({ store: new ClickHouseLogStore(backends.clickhouse.client, backends.clickhouse.database), logger, retentionDays: retentionDays() }) : []),
+  ];
 }

@@ -23,3 +23,6 @@ export {
 export { BusCallReporter, type BusCallReporterOptions, type ReporterStats } from './reports/bus-reporter.ts';
 export { nullReporter, MemoryCallReporter } from './reports/simple-reporters.ts';
 export type { NlbSettings, BreakerSettings } from '../../domain/nlb/index.ts';
+
+// Business logs (apps/rpc/logs/): ctx.log ships what the service keeps; createLogger for code outside handlers.
+export { createLogger, flushLogs, LogShipper, type CreateLoggerOptions, type LogOptions, type LogWiring, type LogShipperOptions, type ShipperStats } from './logs/index.ts';

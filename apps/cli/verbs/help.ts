@@ -64,10 +64,10 @@ export function helpText(specs: readonly CommandSpec[], topic: readonly string[]
   if (topic.length === 0) return overview(specs, version);
   const exact = specs.find((s) => s.path.join(' ') === topic.join(' '));
   if (exact) return commandHelp(exact);
-  const group = specs.filter((s) => s.path[0] === topic[0]);
-  if (group.length > 0 && topic.length === 1) {
+  const group = specs.filter((s) => topic.every((word, i) => s.path[i] === word));
+  if (group.length > 0 && topic.length <= 2) {
     const rows = group.map((s) => [usageLine(s), s.summary] as const);
-    return [`msec ${topic[0]}: one of`, '', ...rows.flatMap(([u, s]) => [`  ${u}`, `      ${s}`]), '', `msec help ${topic[0]} <verb> for the options of one.`, ''].join('\n');
+    return [`msec ${topic.join(' ')}: one of`, '', ...rows.flatMap(([u, s]) => [`  ${u}`, `      ${s}`]), '', `msec help ${topic.join(' ')} <verb> for the options of one.`, ''].join('\n');
   }
   throw new UsageError(`no help for '${topic.join(' ')}': unknown verb`, 'msec help [VERB…]');
 }

@@ -52,6 +52,7 @@ interface ComponentsView {
     busKey?: { id: string; source: string };
     projections?: { name: string; version: number; checkpoint: number; group?: string; busLag?: number; refused?: { total: number; byReason: Record<string, number> }; error?: string }[];
     registry?: { published: number; pending: number; failures: number; lastError?: string };
+    ingest?: { name: string; topic: string; stored: number; refused?: { total: number; byReason: Record<string, number> }; error?: string }[];
   } | null;
 }
 
@@ -92,6 +93,11 @@ const status: Command = {
         ctx.out('\n');
         ctx.out(formatTable(['PROJECTOR', 'VERSION', 'CHECKPOINT', 'HEAD', 'BUS LAG', 'REFUSED', 'ERROR'],
           (projector.projections ?? []).map((p) => [p.name, p.version, p.checkpoint, projector.head ?? '-', p.busLag ?? '-', refusedText(p.refused), p.error ?? '']), { color: ctx.color }));
+        if (projector.ingest?.length) {
+          ctx.out('\n');
+          ctx.out(formatTable(['REPORTS', 'TOPIC', 'STORED', 'REFUSED', 'ERROR'],
+            projector.ingest.map((i) => [i.name, i.topic, i.stored, refusedText(i.refused), i.error ?? '']), { color: ctx.color }));
+        }
       }
     }
     return healthz.ok ? 0 : 1;

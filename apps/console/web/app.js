@@ -1,6 +1,7 @@
 /**
  * msec console web UI: bootstrap and hash router.
- * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/hosts  #/capacity  #/routes  #/audit  #/users
+ * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/services/<First.Second>/log-settings
+ *         #/hosts  #/capacity  #/routes  #/logs  #/callgraph/<requestId>  #/audit  #/users
  */
 import { setUnauthorizedHandler } from './js/api.js';
 import { h } from './js/dom.js';
@@ -16,6 +17,9 @@ import { renderCapacity } from './js/page-capacity.js';
 import { renderRoutes } from './js/page-routes.js';
 import { renderAudit } from './js/page-audit.js';
 import { renderUsers } from './js/page-users.js';
+import { renderLogs } from './js/page-logs.js';
+import { renderCallGraph } from './js/page-callgraph.js';
+import { renderLogSettings } from './js/page-log-settings.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -30,7 +34,13 @@ const pages = [
   }],
   [/^\/hosts$/, 'nav-hosts', 'Hosts', (root, params, signal) => renderHosts(root, params, signal)],
   [/^\/capacity$/, 'nav-capacity', 'Capacity', (root, params, signal) => renderCapacity(root, params, signal)],
+  [/^\/services\/([^/]+)\/log-settings$/, 'nav-services', null, (root, params) => {
+    highlight(decodeURIComponent(params.match[1]));
+    return renderLogSettings(root, params);
+  }],
   [/^\/routes$/, 'nav-routes', 'Routing', (root, params, signal) => renderRoutes(root, params, signal)],
+  [/^\/logs$/, 'nav-logs', 'Logs', (root, params, signal) => renderLogs(root, params, signal)],
+  [/^\/callgraph\/([^/]+)$/, 'nav-logs', null, (root, params) => renderCallGraph(root, params)],
   [/^\/audit$/, 'nav-audit', 'Audit', (root, params) => renderAudit(root, params)],
   [/^\/users$/, 'nav-users', 'Users', (root) => renderUsers(root)],
 ];

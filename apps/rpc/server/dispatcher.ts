@@ -11,6 +11,7 @@ import { decodeMessage, encodeMessage, messageFromJson, messageToJson, type RpcM
 import { DeadlineQueue } from '../../../adapters/rpc/deadlines.ts';
 import { Admission, type Admissible } from './admission.ts';
 import { ServerCallContext, type Handler } from './handler-context.ts';
+import type { LogRuntime } from '../logs/log-runtime.ts';
 
 /** A request as a listener hands it over. Exactly one of `body` (protobuf) and `json` is used. */
 export interface IncomingCall {
@@ -26,6 +27,8 @@ export interface IncomingCall {
   deadlineMs: number;
   /** This server's address as the caller reached it. */
   instance: Endpoint;
+  /** The sender's address (the ClientIP log header); absent when unknown. */
+  peer?: string;
   /**
    * Refusals say only what went wrong, not what the service offers (UDP: a datagram's source
    * can be forged, so an answer must not be worth more than the request).
@@ -59,6 +62,8 @@ export interface DispatcherOptions {
   reporter: CallReporter | undefined;
   client: RpcCaller | undefined;
   logger: Logger;
+  /** Makes ctx.log (apps/rpc/logs/); absent: a plain pino child. */
+  logs?: LogRuntime;
 }
 
 
@@ -187,7 +192,8 @@ class Execution implements Admissible {
     const ctx = new ServerCallContext({
       service: this.dispatcher.options.service, method: this.entry.method.fullName, requestId: this.requestId,
       coloring: call.coloring, colorId: call.colorId, caller: call.caller, callerStack: call.callerStack, deadline: this.deadline,
-    }, this.dispatcher.options.client, this.dispatcher.options.logger);
+      clientIp: call.peer, serverIp: call.instance.ip,
+    }, this.dispatcher.options.client, this.dispatcher.options.logger, this.dispatcher.options.logs);
     this.ctx = ctx;
     this.dispatcher.started(this);
     this.timing = true;

@@ -88,6 +88,7 @@ export class FrameConnection {
       method: head.methodName, body: frame.body, json: null,
       requestId: head.flowId, coloring: head.coloring, colorId: head.colorId,
       caller: head.caller, callerStack: head.callerStack, deadlineMs: head.deadlineMs, instance: this.o.instance, brief: false,
+      peer: this.socket.remoteAddress?.replace(/^::ffff:/, ''),
       answer: (outcome: Outcome) => {
         this.inFlight--;
         if (this.broken) return;

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { CallContext, CallOptions, RpcCaller } from '../contracts.ts';
+import type { LogRuntime } from '../logs/log-runtime.ts';
 
 export interface HandlerContext extends CallContext {
   /**
@@ -13,7 +14,11 @@ export interface HandlerContext extends CallContext {
    * part of this request. Needs serve({ client }).
    */
   call<Res = Record<string, unknown>>(target: string, method: string, request: object, options?: Omit<CallOptions, 'parent'>): Promise<Res>;
-  /** Bound to requestId, method and caller; a colored request (coloring = 1) logs at every level. */
+  /**
+   * Bound to requestId, method and caller; a colored request (coloring = 1) logs at every level.
+   * Records the service keeps are also shipped centrally with MSEC's headers and the
+   * service's custom fields (apps/rpc/logs/).
+   */
   readonly log: Logger;
 }
 
@@ -34,23 +39,29 @@ export interface ContextInit {
   caller: string;
   callerStack: string[];
   deadline: number;
+  /** Who sent the request, and this server's address as they reached it (log headers). */
+  clientIp?: string;
+  serverIp?: string;
 }
 
 export class ServerCallContext implements HandlerContext {
   readonly service: string;
   readonly method: string;
   readonly requestId: string;
-  readonly coloring: number;
+  /** Not readonly: a [COLOR] rule matching a record colors the request from then on (and its calls). */
+  coloring: number;
   readonly colorId: string;
   readonly caller: string;
   readonly callerStack: string[];
   readonly deadline: number;
+  readonly clientIp: string;
+  readonly serverIp: string;
   result = 0;
   private controller: AbortController | null = null;
   private abortReason: unknown = undefined;
   private logger: Logger | null = null;
 
-  constructor(init: ContextInit, private readonly client: RpcCaller | undefined, private readonly baseLogger: Logger) {
+  constructor(init: ContextInit, private readonly client: RpcCaller | undefined, private readonly baseLogger: Logger, private readonly logs?: LogRuntime) {
     this.service = init.service;
     this.method = init.method;
     this.requestId = init.requestId;
@@ -59,6 +70,8 @@ export class ServerCallContext implements HandlerContext {
     this.caller = init.caller;
     this.callerStack = init.callerStack;
     this.deadline = init.deadline;
+    this.clientIp = init.clientIp ?? '';
+    this.serverIp = init.serverIp ?? '';
   }
 
   get signal(): AbortSignal {
@@ -70,6 +83,12 @@ export class ServerCallContext implements HandlerContext {
   }
 
   get log(): Logger {
+    if (this.logger === null && this.logs) {
+      this.logger = this.logs.forRequest({
+        requestId: this.requestId, clientIp: this.clientIp, serverIp: this.serverIp, rpcName: this.method, caller: this.caller,
+        coloring: this.coloring, onColored: () => void (this.coloring = 1),
+      });
+    }
     if (this.logger === null) {
       const bindings = { requestId: this.requestId, method: this.method, caller: this.caller };
       this.logger = this.coloring ? this.baseLogger.child(bindings, { level: 'trace' }) : this.baseLogger.child(bindings);

@@ -162,6 +162,7 @@ export function createHttpJsonServer(options: HttpJsonOptions): http.Server {
         method, body: null, json,
         requestId: meta.requestId, coloring: meta.coloring, colorId: '0', caller: meta.caller, callerStack: [], deadlineMs: meta.deadlineMs,
         instance: { ip: (socket.localAddress ?? '').replace(/^::ffff:/, ''), port: socket.localPort ?? 0 }, brief: false,
+        peer: socket.remoteAddress?.replace(/^::ffff:/, ''),
         answer(outcome: Outcome) {
           send(res, 200, outcome.err, outcome.errMsg, { 'x-msec-request-id': outcome.requestId }, outcome.json, outcome.result);
         },

@@ -23,6 +23,7 @@ import { resolveSettings, type SettingsInput } from './settings.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
 import { flushWithin, reporterFromEnvironment } from '../reports/from-environment.ts';
+import { logRuntime, type LogWiring } from '../logs/index.ts';
 
 export interface ServeOptions extends SettingsInput {
   /** A .proto path, its text, or a loaded Root (apps/rpc/proto.ts). */
@@ -37,6 +38,11 @@ export interface ServeOptions extends SettingsInput {
   /** For ctx.call() from handlers. */
   client?: RpcCaller;
   logger?: Logger;
+  /**
+   * Business logs of ctx.log (apps/rpc/logs/): level, coloring rules and custom fields the
+   * code sets (the console's and the config file's win), where records are shipped.
+   */
+  log?: LogWiring;
 }
 
 export interface RpcServer {
@@ -87,9 +93,11 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
   }
 
   const reporter = options.reporter ?? reporterFromEnvironment();
+  const logs = logRuntime(name, logger, settings.config, options.log);
+  await logs.settings.ready();
   const dispatcher = new Dispatcher({
     service: name, methods, admission: new Admission(settings.maxConcurrent, settings.queueTimeoutMs),
-    reporter, client: options.client, logger,
+    reporter, client: options.client, logger, logs,
   });
   const { limits } = settings;
   const budget = new BufferBudget(limits.maxBufferedBytes);
@@ -110,6 +118,7 @@ export async function serve(options: ServeOptions): Promise<RpcServer> {
         tcp.closeConnections();
         await Promise.all([stopped, udp?.close()]);
         await flushWithin(reporter);
+        await logs.close();
         logger.info({ service: name }, 'stopped');
       })();
       return closing;

@@ -88,7 +88,7 @@ export class UdpListener {
     const call: IncomingCall = {
       method: head.methodName, body: frame.body, json: null,
       requestId: head.flowId, coloring: head.coloring, colorId: head.colorId,
-      caller: head.caller, callerStack: head.callerStack, deadlineMs: head.deadlineMs, instance, brief: true,
+      caller: head.caller, callerStack: head.callerStack, deadlineMs: head.deadlineMs, instance, brief: true, peer: from.address.replace(/^::ffff:/, ''),
       answer: (outcome: Outcome) => this.reply(head, from, outcome, datagram.length),
     };
     this.options.dispatcher.dispatch(call);

@@ -83,6 +83,16 @@ const good: [string[], string, Record<string, string | undefined>, Record<string
   [['token', 'revoke', 'tid'], 'token revoke', { TOKEN_ID: 'tid' }, {}],
   [['user', 'passwd'], 'user passwd', { NAME: undefined }, {}],
   [['user', 'passwd', 'bob', '--old-password', 'o', '--password', 'n'], 'user passwd', { NAME: 'bob' }, { 'old-password': 'o', password: 'n' }],
+  [['logs', 'Shop.front', '--level', 'debug', '--since', '15m', '--until', 'now', '--ip', '10.0.0.1', '--grep', 'x', '--limit', '5', '-f'], 'logs', { SERVICE: 'Shop.front' },
+    { level: 'debug', since: '15m', until: 'now', ip: '10.0.0.1', grep: 'x', limit: '5', follow: true }],
+  [['logs', '--request-id', '42', '--json'], 'logs', { SERVICE: undefined }, { 'request-id': '42', json: true }],
+  [['callgraph', '42', '--svg', 'g.svg'], 'callgraph', { REQUEST_ID: '42' }, { svg: 'g.svg' }],
+  [['callgraph', '42', '--dot'], 'callgraph', { REQUEST_ID: '42' }, { dot: true }],
+  [['log', 'settings', 'Shop.front'], 'log settings', { SERVICE: 'Shop.front' }, {}],
+  [['log', 'level', 'Shop.front', 'DEBUG', '--reason', 'incident 7'], 'log level', { SERVICE: 'Shop.front', LEVEL: 'DEBUG' }, { reason: 'incident 7' }],
+  [['log', 'color', 'Shop.front', 'orderId=42', '--remove'], 'log color', { SERVICE: 'Shop.front', 'FIELD=VALUE': 'orderId=42' }, { remove: true }],
+  [['log', 'field', 'add', 'Shop.front', 'orderId', '--type', 'int'], 'log field add', { SERVICE: 'Shop.front', NAME: 'orderId' }, { type: 'int' }],
+  [['log', 'field', 'delete', 'Shop.front', 'orderId'], 'log field delete', { SERVICE: 'Shop.front', NAME: 'orderId' }, {}],
 ];
 
 test('every verb parses its documented form', () => {
@@ -230,4 +240,23 @@ test('through main: help for every verb exits 0 and shows its usage', async () =
 test('host add documents its default protocol (tcp)', async () => {
   const r = await runCli(['help', 'host', 'add']);
   assert.match(r.stdout, /--proto tcp\|udp\|both\s+protocol \(default tcp\)/);
+});
+
+test('three-word verbs and repeatable options (msec log field add, --field twice)', () => {
+  const r = run(['logs', 'Shop.front', '--field', 'orderId=42', '--field', 'Caller=Shop.gate']);
+  assert.deepEqual(r.opts.field, ['orderId=42', 'Caller=Shop.gate']);
+  const e = usageError(['log', 'field'], /missing verb after 'log field': one of add\|delete/);
+  assert.match(e.usage ?? '', /msec log field add SERVICE NAME/);
+  usageError(['log', 'field', 'rename', 'A.b', 'x'], /unknown verb 'log field rename': one of add\|delete/);
+  usageError(['log'], /missing verb after 'log': one of settings\|level\|color\|field/);
+  assert.deepEqual(parse(['log', 'field', '--help']), { kind: 'help', topic: ['log', 'field'] });
+  const logs = commands.find((c) => c.path.join(' ') === 'logs')!;
+  assert.match(usageLine(logs), /\[--field NAME=VALUE\]\.\.\./);
+});
+
+test('through main: msec help log field lists its verbs', async () => {
+  const r = await runCli(['help', 'log', 'field']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /msec log field add SERVICE NAME/);
+  assert.match(r.stdout, /msec log field delete SERVICE NAME/);
 });

@@ -5,6 +5,7 @@ import { serviceEventTypes } from '../../../domain/services/events.ts';
 import { userEventTypes } from '../../../domain/users/events.ts';
 import { accessEventTypes } from '../../../domain/access/events.ts';
 import { agentEventTypes, keyringEventTypes } from '../../../domain/agents/events.ts';
+import { logSettingsEventTypes } from '../../../domain/logs/settings.ts';
 import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
 import * as e from './events.ts';
 
@@ -59,11 +60,17 @@ const everyType: [DomainEvent, string][] = [
   [e.agentEv('AgentUp', { ip: '127.0.0.2' }), 'agent of 127.0.0.2 is up again'],
   [e.agentEv('AgentKeyTrusted', { ip: '127.0.0.2', keyId: 'k2' }), 'agent of 127.0.0.2 now trusts command key k2'],
   [e.agentEv('SigningKeyIntroduced', { keyId: 'k2', publicKey: 'P', previousKeyId: 'k1', statement: 'S' }), 'command key k2 introduced, succeeding k1'],
+  [{ type: 'LogLevelSet', data: { service: svc, level: 'DEBUG' } }, 'log level of Flight.mod_flight set to DEBUG'],
+  [{ type: 'LogLevelSet', data: { service: svc, level: '' } }, "log level of Flight.mod_flight back to its config version's"],
+  [{ type: 'LogColorRuleAdded', data: { service: svc, field: 'uid', value: '10086\nforged' } }, 'coloring rule uid=10086 forged added to Flight.mod_flight'],
+  [{ type: 'LogColorRuleRemoved', data: { service: svc, field: 'Caller', value: 'Flight.web' } }, 'coloring rule Caller=Flight.web removed from Flight.mod_flight'],
+  [{ type: 'LogFieldAdded', data: { service: svc, name: 'uid', type: 'int' } }, 'log field uid (int) added to Flight.mod_flight'],
+  [{ type: 'LogFieldDeleted', data: { service: svc, name: 'uid' } }, 'log field uid deleted from Flight.mod_flight'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes]);
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes]);
     assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
     assert.deepEqual(new Set(auditProjection.handles), all);
   });

@@ -61,6 +61,7 @@ export function streamOf(event: DomainEvent): string {
   if (event.type === 'SigningKeyIntroduced') return streams.keyring;
   if (event.type.startsWith('Agent') && 'ip' in data) return streams.host(data.ip!);
   if ('user' in data || event.type === 'AccessInitialized') return streams.access;
+  if (event.type.startsWith('Log')) return streams.logs(data.service!);
   return streams.service(data.service ?? data.parent ?? data.name!);
 }
 

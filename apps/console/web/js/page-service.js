@@ -34,7 +34,9 @@ export async function renderService(root, name) {
         h('dt', {}, 'Revision'), h('dd', { id: 'service-revision' }, s.revision ?? '—')),
       h('p', { class: 'links' },
         h('a', { href: '#/routes' }, 'Routing table'), ' · ',
-        h('a', { href: `#/audit?stream=${encodeURIComponent(`service-${s.name}`)}` }, 'Audit trail')));
+        h('a', { href: `#/audit?stream=${encodeURIComponent(`service-${s.name}`)}` }, 'Audit trail'), ' · ',
+        h('a', { id: 'service-logs', href: `#/logs?service=${encodeURIComponent(s.name)}` }, 'Logs'), ' · ',
+        h('a', { id: 'service-log-settings', href: `#/services/${encodeURIComponent(s.name)}/log-settings` }, 'Log settings')));
     hosts.update(s, s.agents);
     configs.update(s.configs || []);
     idls.update(s.idls || []);
