@@ -17,6 +17,22 @@ export function msec(args: string[], env: Record<string, string>, input?: string
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `msec` without blocking this process (whose event loop may be serving something the command needs). */
+export function msecAsync(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout!.on('data', (d) => (stdout += d));
+    proc.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 export function msecJson<T = unknown>(args: string[], env: Record<string, string>): T {
   const r = msec([...args, '--json'], env);
   if (r.code !== 0) throw new Error(`msec ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
