@@ -18,6 +18,9 @@ import { freePort } from '../services/processes.ts';
 import { consoleRoutes, createClient, serve, type RpcServer } from '../../apps/rpc/index.ts';
 import { MemoryCallReporter } from '../../apps/rpc/reports/simple-reporters.ts';
 import { pino } from 'pino';
+import { spawnSync } from 'node:child_process';
+
+const routeLookupPy = fileURLToPath(new URL('../interop/python/route_lookup.py', import.meta.url));
 
 const home = mkdtempSync(join(tmpdir(), 'msec-agents-'));
 const flightProto = fileURLToPath(new URL('../fixtures/flight.proto', import.meta.url));
@@ -42,10 +45,11 @@ test('two agents under msec up: enrol, alive with load, exec, audit, kill -9 and
   };
   const view = () => msecJson<{ agents: AgentView[] }>(['agents'], env).agents;
 
+  const routePort = await freePort();
   for (const ip of ['127.0.0.2', '127.0.0.3']) {
     const token = ok(['agent', 'token', '--ip', ip]).stdout.trim();
     assert.match(token, /^msec-agent\.[0-9a-f]{16}\./);
-    agents.push(await startAgent(ip, join(home, `agent-${ip}`), { MSEC_CONSOLE: up.url }, { token }));
+    agents.push(await startAgent(ip, join(home, `agent-${ip}`), { MSEC_CONSOLE: up.url }, { token, routePort: ip === '127.0.0.2' ? routePort : 0 }));
     const keyFile = join(home, `agent-${ip}`, 'agent', 'key.pem');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the agent key is readable by the agent alone');
   }
@@ -97,6 +101,17 @@ test('two agents under msec up: enrol, alive with load, exec, audit, kill -9 and
     for (let i = 0; i < n; i++) await flight.queryFlight({ name: 'bison', password: '123456', departureCity: 'a', destinationCity: 'b' });
     return { '127.0.0.2': served['127.0.0.2']! - before['127.0.0.2']!, '127.0.0.3': served['127.0.0.3']! - before['127.0.0.3']! };
   };
+  // A Python caller resolving by name through the agent's UDP route lookup (no ZooKeeper client, no SDK).
+  const pyLookup = (service: string, count: number) => {
+    const r = spawnSync('python3', [routeLookupPy, '127.0.0.2', String(routePort), service, String(count)], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n');
+  };
+  const tally = (lines: string[]) => lines.reduce<Record<string, number>>((t, l) => ({ ...t, [l]: (t[l] ?? 0) + 1 }), {});
+  const byName = tally(pyLookup('Flight.mod_flight', 200));
+  console.log(`# python route lookups: ${JSON.stringify(byName)}`);
+  assert.deepEqual(Object.keys(byName).sort(), [`127.0.0.2:${port} tcp`, `127.0.0.3:${port} tcp`]);
+  assert.deepEqual(pyLookup('Flight.no_such', 1), ['error -2']);
   try {
     const spread = await callMany(200);
     assert.ok(spread['127.0.0.3'] > 40 && spread['127.0.0.2'] > 40, `both instances take calls: ${JSON.stringify(spread)}`);
@@ -113,6 +128,7 @@ test('two agents under msec up: enrol, alive with load, exec, audit, kill -9 and
     const whileDown = await callMany(200);
     console.log(`# calls while 127.0.0.3 is down: ${JSON.stringify(whileDown)}`);
     assert.equal(whileDown['127.0.0.3'], 0, 'no call reaches the host whose agent is down');
+    await eventually('the route lookup leaves the down host out', () => Object.keys(tally(pyLookup('Flight.mod_flight', 50))).join() === `127.0.0.2:${port} tcp`, 10_000);
 
     // Restarted (no token needed): alive again, same key, its instance comes back gradually.
     agents[1] = await startAgent('127.0.0.3', join(home, 'agent-127.0.0.3'), { MSEC_CONSOLE: up.url });
