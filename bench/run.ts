@@ -9,7 +9,8 @@
  * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
  * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
  * msec.events messages are the relay's: bench/bus-authenticity.ts), logs (ingestion, request
- * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts).
+ * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), agents (command
+ * latency through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,6 +142,7 @@ const suites: Record<string, () => Promise<void>> = {
   pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
   bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
   logs: async () => (await import('./logs.ts')).benchLogs(),
+  agents: async () => (await import('./agents.ts')).benchAgents(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();
