@@ -1,9 +1,10 @@
 import type { ServiceEvent } from './services/events.ts';
 import type { UserEvent } from './users/events.ts';
 import type { AccessEvent } from './access/events.ts';
+import type { MonitoringEvent } from './monitoring/events.ts';
 
 /** Every domain event the control plane knows, as a discriminated union on `type`. */
-export type DomainEvent = ServiceEvent | UserEvent | AccessEvent;
+export type DomainEvent = ServiceEvent | UserEvent | AccessEvent | MonitoringEvent;
 export type DomainEventType = DomainEvent['type'];
 
 /** An event as read back from the store: the envelope's metadata plus the typed payload. */

@@ -7,4 +7,8 @@ export const streams = {
   access: 'access',
   /** Requests refused for lack of a permission, for the audit. */
   accessRefusals: 'access-refusals',
+  /** A second-level service's alarm rules and webhooks. */
+  alarmRules: (service: string) => `alarm-rules-${service}`,
+  /** A second-level service's alarms, raised and resolved. */
+  alarms: (service: string) => `alarms-${service}`,
 } as const;

@@ -34,6 +34,12 @@ const everyType: Record<DomainEventType, true> = {
   RoleRevoked: true,
   UserAccessRemoved: true,
   AccessRefused: true,
+  AlarmRuleSet: true,
+  AlarmRuleDeleted: true,
+  AlarmWebhookSet: true,
+  AlarmWebhookRemoved: true,
+  AlarmRaised: true,
+  AlarmResolved: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

@@ -3,11 +3,13 @@ import { catalogProjection } from './catalog.ts';
 import type { Projection } from './projection.ts';
 import { routingProjection } from './routing.ts';
 import { usersProjection } from './users.ts';
+import { monitoringProjection } from './monitoring.ts';
 
 /** The projections the projector runs by default, in the order their status is listed. */
 export const defaultProjections: readonly Projection[] = [
   catalogProjection as Projection,
   routingProjection as Projection,
   usersProjection as Projection,
+  monitoringProjection as Projection,
   auditProjection,
 ];

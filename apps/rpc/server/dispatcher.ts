@@ -11,6 +11,8 @@ import { decodeMessage, encodeMessage, messageFromJson, messageToJson, type RpcM
 import { DeadlineQueue } from '../../../adapters/rpc/deadlines.ts';
 import { Admission, type Admissible } from './admission.ts';
 import { ServerCallContext, type Handler } from './handler-context.ts';
+import { metricsFor, type Metrics } from '../metrics.ts';
+import { nullReporter } from '../reports/simple-reporters.ts';
 
 /** A request as a listener hands it over. Exactly one of `body` (protobuf) and `json` is used. */
 export interface IncomingCall {
@@ -67,8 +69,19 @@ export class Dispatcher {
   private readonly running = new Set<Execution>();
   private idleWaiters: (() => void)[] = [];
   readonly deadlines = new DeadlineQueue<Execution>((execution) => execution.timedOut());
+  /** ctx.metrics per address the server was reached on (the instance's IP in the views). */
+  private readonly metricsByIp = new Map<string, Metrics>();
 
   constructor(readonly options: DispatcherOptions) {}
+
+  metricsAt(ip: string): Metrics {
+    let metrics = this.metricsByIp.get(ip);
+    if (!metrics) {
+      metrics = metricsFor({ service: this.options.service, ip, reporter: this.options.reporter ?? nullReporter });
+      if (this.metricsByIp.size < 64) this.metricsByIp.set(ip, metrics);
+    }
+    return metrics;
+  }
 
   dispatch(call: IncomingCall): void {
     const arrivedAt = Date.now();
@@ -187,7 +200,7 @@ class Execution implements Admissible {
     const ctx = new ServerCallContext({
       service: this.dispatcher.options.service, method: this.entry.method.fullName, requestId: this.requestId,
       coloring: call.coloring, colorId: call.colorId, caller: call.caller, callerStack: call.callerStack, deadline: this.deadline,
-    }, this.dispatcher.options.client, this.dispatcher.options.logger);
+    }, this.dispatcher.options.client, this.dispatcher.options.logger, this.dispatcher.metricsAt(call.instance.ip));
     this.ctx = ctx;
     this.dispatcher.started(this);
     this.timing = true;

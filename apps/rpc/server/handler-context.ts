@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { CallContext, CallOptions, RpcCaller } from '../contracts.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface HandlerContext extends CallContext {
   /**
@@ -15,6 +16,8 @@ export interface HandlerContext extends CallContext {
   call<Res = Record<string, unknown>>(target: string, method: string, request: object, options?: Omit<CallOptions, 'parent'>): Promise<Res>;
   /** Bound to requestId, method and caller; a colored request (coloring = 1) logs at every level. */
   readonly log: Logger;
+  /** Business metrics of this service and instance: `ctx.metrics.add('orders')`, `ctx.metrics.set('queue', n)` (usr.*). */
+  readonly metrics: Metrics;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -50,7 +53,7 @@ export class ServerCallContext implements HandlerContext {
   private abortReason: unknown = undefined;
   private logger: Logger | null = null;
 
-  constructor(init: ContextInit, private readonly client: RpcCaller | undefined, private readonly baseLogger: Logger) {
+  constructor(init: ContextInit, private readonly client: RpcCaller | undefined, private readonly baseLogger: Logger, readonly metrics: Metrics) {
     this.service = init.service;
     this.method = init.method;
     this.requestId = init.requestId;

@@ -150,7 +150,7 @@ describe('ProjectionRunner.replay', () => {
 
   it('refuses an unknown projection, and any before the runner is started', async () => {
     const runner = new ProjectionRunner({ store: memoryStore(), views: new MemoryViewStore(), projections: defaultProjections, logger: silent });
-    assert.throws(() => runner.replay('nope'), /no projection named nope; known: catalog, routing, users, audit/);
+    assert.throws(() => runner.replay('nope'), /no projection named nope; known: catalog, routing, users, monitoring, audit/);
     await assert.rejects(runner.replay('users'), /start the projection runner/);
   });
 });
