@@ -5,7 +5,11 @@
 import type { Logger } from 'pino';
 import type { Backends } from '../config/open-backends.ts';
 import type { ReportSink } from './report-ingest.ts';
+import { metricsSink } from '../monitor/metrics-sink.ts';
+import { monitorSettings } from '../monitor/settings.ts';
 
-export function defaultReportSinks(_backends: Backends, _logger: Logger): ReportSink<unknown>[] {
-  return [];
+export function defaultReportSinks(backends: Backends, logger: Logger): ReportSink<unknown>[] {
+  return [
+    ...(backends.clickhouse ? [metricsSink({ clickhouse: backends.clickhouse, logger, retentionDays: monitorSettings().retentionDays }) as ReportSink<unknown>] : []),
+  ];
 }
