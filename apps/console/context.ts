@@ -10,6 +10,7 @@ import type { SessionKeys, UserDirectory } from './auth.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { RefusalLog } from './authorize.ts';
 import { HttpProblem } from './problems.ts';
+import type { ConsoleMonitor } from '../monitor/console-monitor.ts';
 
 export interface ConsoleContext {
   store: EventStore;
@@ -30,6 +31,8 @@ export interface ConsoleContext {
   readYourWritesMs: number;
   /** The bus, for tailing report topics (absent in tests that do not need it). */
   bus?: MessageBus;
+  /** Metric views, alarm evaluation and webhooks (absent in tests that do not need them). */
+  monitor?: ConsoleMonitor;
   /** Which backend each port uses and the projector's status, for `msec status`. */
   components?: () => Promise<Record<string, unknown>>;
 }

@@ -1,5 +1,6 @@
 /** What the console reads: the projections' current read models, behind one small interface. */
 import type { RowFilter } from '../../adapters/views/port.ts';
+import type { MonitoringState } from '../../projections/monitoring.ts';
 
 export type VersionKind = 'config' | 'idl';
 
@@ -29,6 +30,10 @@ export interface ConsoleReads {
   audit(filter: AuditFilter): Promise<unknown[]>;
   users(): unknown[];
   userCount(): number;
+  /** Alarm rules, webhooks and alarms (the monitoring projection). */
+  monitoring(): MonitoringState;
+  /** IPs of a second-level service's hosts in the catalog ([] when unknown). */
+  hostIps(service: string): string[];
 }
 
 /** The projection runner, as the console uses it. */

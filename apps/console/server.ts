@@ -15,6 +15,8 @@ import { routingRoutes } from './routes/routing.ts';
 import { historyRoutes } from './routes/history.ts';
 import { topicRoutes } from './routes/topics.ts';
 import { devPackageRoutes } from './routes/devpack.ts';
+import { metricRoutes } from './routes/metrics.ts';
+import { alarmRoutes } from './routes/alarms.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
@@ -90,6 +92,8 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   await app.register(historyRoutes(ctx));
   if (ctx.bus) await app.register(topicRoutes(ctx, ctx.bus));
   await app.register(devPackageRoutes(ctx));
+  await app.register(metricRoutes(ctx));
+  await app.register(alarmRoutes(ctx));
 
   const files = loadStaticFiles();
   app.setNotFoundHandler((request, reply) => {

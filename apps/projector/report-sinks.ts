@@ -8,8 +8,9 @@ import type { ReportSink } from './report-ingest.ts';
 import { metricsSink } from '../monitor/metrics-sink.ts';
 import { monitorSettings } from '../monitor/settings.ts';
 
-export function defaultReportSinks(backends: Backends, logger: Logger): ReportSink<unknown>[] {
+export function defaultReportSinks(backends: Backends, logger: Logger, options: { clock?: () => number; retentionDays?: number } = {}): ReportSink<unknown>[] {
+  const retentionDays = options.retentionDays ?? monitorSettings().retentionDays;
   return [
-    ...(backends.clickhouse ? [metricsSink({ clickhouse: backends.clickhouse, logger, retentionDays: monitorSettings().retentionDays }) as ReportSink<unknown>] : []),
+    ...(backends.clickhouse ? [metricsSink({ clickhouse: backends.clickhouse, logger, retentionDays, ...(options.clock ? { clock: options.clock } : {}) }) as ReportSink<unknown>] : []),
   ];
 }

@@ -51,7 +51,7 @@ describe('ProjectionRunner', () => {
       assert.equal(await runner.waitFor(head, 2000), true);
       assert.deepEqual(await served(runner), await expected(store));
       assert.deepEqual(runner.status().map((s) => [s.name, s.version, s.checkpoint]),
-        [['catalog', 1, head], ['routing', 1, head], ['users', 1, head], ['monitoring', 1, head], ['audit', 1, head]]);
+        [['catalog', 1, head], ['routing', 1, head], ['users', 2, head], ['monitoring', 1, head], ['audit', 1, head]]);
 
       const later = await append(store, [e.hostEnabled(svc, '10.0.1.1:7963')]);
       assert.equal(await runner.waitFor(later, 2000), true);
