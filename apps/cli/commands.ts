@@ -12,6 +12,8 @@ import { userCommands } from './verbs/user.ts';
 import { tokenCommands } from './verbs/token.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
+import { metricsCommands } from './verbs/metrics.ts';
+import { alarmCommands } from './verbs/alarm.ts';
 
 /** Every verb of `msec`, in the order `msec help` lists them. */
 export const commands: readonly Command[] = [
@@ -23,6 +25,8 @@ export const commands: readonly Command[] = [
   ...idlCommands,
   ...devPackageCommands,
   ...routeCommands,
+  ...metricsCommands,
+  ...alarmCommands,
   ...auditCommands,
   ...eventsCommands,
   ...projectionCommands,

@@ -71,6 +71,17 @@ const good: [string[], string, Record<string, string | undefined>, Record<string
   [['token', 'create', '--routes'], 'token create', {}, { routes: true }],
   [['token', 'revoke', 'tid'], 'token revoke', { TOKEN_ID: 'tid' }, {}],
   [['user', 'passwd'], 'user passwd', { NAME: undefined }, {}],
+  [['metric', 'add', 'A.b', 'orders', '3', '--ip', '10.0.0.1'], 'metric add', { SERVICE: 'A.b', NAME: 'orders', VALUE: '3' }, { ip: '10.0.0.1' }],
+  [['metric', 'set', 'A.b', 'queue', '--', '-2.5'], 'metric set', { SERVICE: 'A.b', NAME: 'queue', VALUE: '-2.5' }, {}],
+  [['metrics', 'A.b', '--name', '^usr', '--day', '20240501', '--compare', '20240430', '--json'], 'metrics', { SERVICE: 'A.b' }, { name: '^usr', day: '20240501', compare: '20240430', json: true }],
+  [['metrics', 'A.b', '--by-ip', '--days', '3', '--latency', '--list', '--ip', '1.2.3.4'], 'metrics', { SERVICE: 'A.b' }, { 'by-ip': true, days: '3', latency: true, list: true, ip: '1.2.3.4' }],
+  [['alarm', 'set', 'A.b', 'usr.orders', '--max', '10', '--min', '1', '--diff', '5', '--diff-percent', '50', '--for', '3', '--per-host'], 'alarm set', { SERVICE: 'A.b', NAME: 'usr.orders' },
+    { max: '10', min: '1', diff: '5', 'diff-percent': '50', for: '3', 'per-host': true }],
+  [['alarm', 'delete', 'A.b', 'usr.orders', '--reason', 'noisy'], 'alarm delete', { SERVICE: 'A.b', NAME: 'usr.orders' }, { reason: 'noisy' }],
+  [['alarm', 'list'], 'alarm list', { SERVICE: undefined }, {}],
+  [['alarm', 'list', 'A.b', '--from', '20240501', '--to', '20240502'], 'alarm list', { SERVICE: 'A.b' }, { from: '20240501', to: '20240502' }],
+  [['alarm', 'webhook', 'A.b', 'https://h/x', '--remove'], 'alarm webhook', { SERVICE: 'A.b', URL: 'https://h/x' }, { remove: true }],
+  [['alarm', 'fired', 'A.b', '--since', '2024-05-01T10:00:00Z'], 'alarm fired', { SERVICE: 'A.b' }, { since: '2024-05-01T10:00:00Z' }],
   [['user', 'passwd', 'bob', '--old-password', 'o', '--password', 'n'], 'user passwd', { NAME: 'bob' }, { 'old-password': 'o', password: 'n' }],
 ];
 
