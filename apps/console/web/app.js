@@ -1,6 +1,6 @@
 /**
  * msec console web UI: bootstrap and hash router.
- * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/routes  #/audit  #/users
+ * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/routes  #/monitor[/<First.Second>]  #/alarms  #/audit  #/users
  */
 import { setUnauthorizedHandler } from './js/api.js';
 import { h } from './js/dom.js';
@@ -14,6 +14,8 @@ import { renderService } from './js/page-service.js';
 import { renderRoutes } from './js/page-routes.js';
 import { renderAudit } from './js/page-audit.js';
 import { renderUsers } from './js/page-users.js';
+import { renderMonitor, renderMonitorIndex } from './js/page-monitor.js';
+import { renderAlarms } from './js/page-alarms.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -27,6 +29,14 @@ const pages = [
     return name.includes('.') ? renderService(root, name) : renderFirstLevel(root, name);
   }],
   [/^\/routes$/, 'nav-routes', 'Routing', (root, params, signal) => renderRoutes(root, params, signal)],
+  [/^\/monitor$/, 'nav-monitor', 'Monitor', (root) => renderMonitorIndex(root)],
+  [/^\/monitor\/([^/]+)$/, 'nav-monitor', null, (root, { match, query }, signal) => {
+    const name = decodeURIComponent(match[1]);
+    document.title = `Monitor ${name} · msec console`;
+    highlight(name);
+    return renderMonitor(root, name, query, signal);
+  }],
+  [/^\/alarms$/, 'nav-alarms', 'Alarms', (root) => renderAlarms(root)],
   [/^\/audit$/, 'nav-audit', 'Audit', (root, params) => renderAudit(root, params)],
   [/^\/users$/, 'nav-users', 'Users', (root) => renderUsers(root)],
 ];

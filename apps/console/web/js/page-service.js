@@ -30,6 +30,7 @@ export async function renderService(root, name) {
         h('dt', {}, 'Revision'), h('dd', { id: 'service-revision' }, s.revision ?? '—')),
       h('p', { class: 'links' },
         h('a', { href: '#/routes' }, 'Routing table'), ' · ',
+        h('a', { href: `#/monitor/${encodeURIComponent(s.name)}`, id: 'service-monitor' }, 'Monitor'), ' · ',
         h('a', { href: `#/audit?stream=${encodeURIComponent(`service-${s.name}`)}` }, 'Audit trail')));
     hosts.update(s);
     configs.update(s.configs || []);
