@@ -39,6 +39,15 @@ export function loadLatency(service, q) {
 }
 
 /**
+ * A minute without any report is drawn as 0, as MSEC drew it, up to the current minute; the rest
+ * of today stays empty.
+ */
+export function filled(values, from, nowSeconds = Date.now() / 1000) {
+  const upTo = Math.min(values.length, Math.floor((nowSeconds - from) / 60) + 1);
+  return values.map((v, i) => (v === null && i < upTo ? 0 : v));
+}
+
+/**
  * Turns the curves answer into charts: one per name; series per day (compare), per ip (byIp),
  * or one continuous series over N days.
  */
@@ -64,14 +73,19 @@ export function chartsOf(answer, q) {
           x.push(first + i * 60);
           values.push(s ? s.values[i] : null);
         }
+        const filledDay = filled(values.slice(-1440), first);
+        for (let i = 0; i < 1440; i++) values[values.length - 1440 + i] = filledDay[i];
       }
       charts.push({ name, x, multiDay: true, series: [{ label: `${days[0]}–${days[days.length - 1]}`, values }] });
     } else {
       const base = list.find((c) => c.day === q.day) || list[0];
       const x = base.values.map((_, i) => base.from + i * 60);
       const series = q.byIp
-        ? list.filter((c) => c.day === q.day).map((c) => ({ label: c.ip, values: c.values }))
-        : answer.days.map((day) => ({ label: day, values: (list.find((c) => c.day === day) || { values: new Array(1440).fill(null) }).values }));
+        ? list.filter((c) => c.day === q.day).map((c) => ({ label: c.ip, values: filled(c.values, c.from) }))
+        : answer.days.map((day) => {
+          const c = list.find((s) => s.day === day);
+          return { label: day, values: c ? filled(c.values, c.from) : new Array(1440).fill(0) };
+        });
       charts.push({ name, x, multiDay: false, series });
     }
   }
