@@ -91,7 +91,9 @@ export class AlarmEvaluator {
 
   /** Judges every minute that became due since the last tick; one tick at a time. */
   tick(): Promise<void> {
-    this.running ??= (async () => {
+    if (this.running) return this.running;
+    const run = (async () => {
+      await Promise.resolve(); // so `running` is set before the body can finish and clear it
       try {
         const due = this.dueMinute();
         const first = Math.max(this.lastMinute === undefined ? due : this.lastMinute + 60, due - 60 * (this.options.maxCatchUpMinutes ?? 10));
@@ -107,7 +109,8 @@ export class AlarmEvaluator {
         this.running = undefined;
       }
     })();
-    return this.running;
+    this.running = run;
+    return run;
   }
 
   /** Judges one completed minute (epoch seconds) for every rule. */

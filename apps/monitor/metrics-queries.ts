@@ -48,6 +48,11 @@ export class MetricQueries {
     this.perIp = sql`${db}.${sqlIdentifier(metricTables.ip)}`;
   }
 
+  /** Compiles a name filter in ClickHouse (RE2), so a bad one fails the same way whether or not rows would be matched. */
+  async checkPattern(pattern: string): Promise<void> {
+    await this.ch.select(sql`SELECT match('', ${pattern}) AS ok`, 'checking a name filter');
+  }
+
   /** The ips of a service: those that reported in the range, and its hosts in the catalog. */
   async ips(service: string, from: number, to: number): Promise<string[]> {
     const rows = await this.ch.select<{ ip: string }>(

@@ -88,12 +88,13 @@ export function metricRoutes(ctx: ConsoleContext) {
       const { day: d, tz: offset } = dayAndTz(q);
       const days = q.compare !== undefined ? [d, q.compare] : Array.from({ length: q.days ?? 1 }, (_, i) => addDays(d, i - (q.days ?? 1) + 1));
       const series: CurveSeries[] = [];
+      if (q.name !== undefined) await withRegexCheck(() => queries().checkPattern(q.name!), q.name);
       for (const each of days) {
         const from = dayStart(each, offset);
-        const curves = await withRegexCheck(() => queries().curves({
+        const curves = await queries().curves({
           service, from, to: from + minutesPerDay * 60,
           ...(q.name !== undefined ? { pattern: q.name } : {}), ...(q.ip !== undefined ? { ip: checkIp(q.ip)! } : {}), ...(q.byIp ? { byIp: true } : {}),
-        }), q.name);
+        });
         for (const c of curves) series.push({ ...c, day: each, from });
       }
       return { service, tz: offset, step: 60, days, series };
