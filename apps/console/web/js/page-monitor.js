@@ -1,5 +1,5 @@
 /**
- * #/monitor and #/monitor/<First.Second>?day=&compare=&days=&name=&ip=&byIp=&live=
+ * #/monitor and #/monitor/<First.Second>?day=&compare=&days=&name=&ip=&byIp=&live=&every=
  * MSEC's monitor pages: one chart per metric of a service (or of one of its ips), a day against
  * another day, N days in a row, one metric across the ips, latency percentiles; hover shows the
  * values, each chart downloads as PNG and the page as CSV; today's charts follow each minute.
@@ -36,6 +36,8 @@ export async function renderMonitor(root, service, query, signal) {
     ip: query.get('ip') || '',
     byIp: query.get('byIp') === 'true',
     live: query.get('live') !== 'false',
+    // Seconds between live updates: 60 (each minute, a few seconds after it ends) unless told.
+    every: Math.max(2, Number(query.get('every')) || 60),
   };
   const [tree, listing] = await Promise.all([loadTree(), loadNames(service, q.day)]);
   const services = tree.flatMap((s) => (s.children || []).map((c) => c.fullName)).sort();
@@ -59,7 +61,7 @@ export async function renderMonitor(root, service, query, signal) {
     const v = Object.fromEntries(new FormData(form).entries());
     const next = monitorHref(v.service, {
       day: fromInput(v.day), compare: fromInput(v.compare), days: Number(v.days) > 1 ? v.days : '', name: v.name.trim(),
-      ip: v.ip && v.ip !== '*' ? v.ip : '', byIp: v.ip === '*' ? 'true' : '', live: v.live ? '' : 'false',
+      ip: v.ip && v.ip !== '*' ? v.ip : '', byIp: v.ip === '*' ? 'true' : '', live: v.live ? '' : 'false', every: q.every === 60 ? '' : String(q.every),
     });
     if (location.hash === next) window.dispatchEvent(new window.HashChangeEvent('hashchange'));
     else location.hash = next;
@@ -116,7 +118,7 @@ export async function renderMonitor(root, service, query, signal) {
   // Today's curves grow every minute: fetch again a few seconds after each minute ends.
   if (q.live && q.day === today() && q.days <= 1) {
     const schedule = () => {
-      const wait = 60_000 - (Date.now() % 60_000) + 3_000;
+      const wait = q.every === 60 ? 60_000 - (Date.now() % 60_000) + 3_000 : q.every * 1000;
       const timer = setTimeout(() => {
         if (signal.aborted) return;
         guarded(null, draw).finally(() => !signal.aborted && schedule());
