@@ -8,7 +8,8 @@
  *               baseline: raw readAll + protobuf decode of the same log
  * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
  * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
- * msec.events messages are the relay's: bench/bus-authenticity.ts).
+ * msec.events messages are the relay's: bench/bus-authenticity.ts), metrics (monitoring views:
+ * ingest, curve query, alarm evaluation: bench/metrics.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,6 +140,7 @@ const suites: Record<string, () => Promise<void>> = {
   spine,
   pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
   bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
+  metrics: async () => (await import('./metrics.ts')).benchMetrics(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();

@@ -79,22 +79,32 @@ export function acceptMetricsReport(message: ConsumedMessage, limits: MetricRepo
   const oldest = Math.floor(now / 86_400_000 - limits.retentionDays + 1) * 86_400;
   const newest = (now + (limits.maxAheadMs ?? 5 * 60_000)) / 1000;
   const items: MetricItem[] = [];
+  // A report names a few services and ips many times: each is checked once.
+  const checked: Checked = { services: new Map(), ips: new Set() };
   for (const m of report.metrics) {
-    const item = checkMetric(m, key, oldest, newest);
+    const item = checkMetric(m, key, oldest, newest, checked);
     if (item) items.push(item);
   }
   return items;
 }
 
-function checkMetric(m: Metric, report: string, oldest: number, newest: number): MetricItem | undefined {
+interface Checked {
+  services: Map<string, string>;
+  ips: Set<string>;
+}
+
+function checkMetric(m: Metric, report: string, oldest: number, newest: number, checked: Checked): MetricItem | undefined {
   const attr = typeof m.attr === 'string' ? m.attr : '';
   const side = m.side ?? '';
   if (attr.startsWith(frameworkPrefix) && side === 'client' && byAddress.test(m.service)) return undefined;
-  let service: string;
-  try {
-    service = parseSecondLevelName(m.service).full;
-  } catch (err) {
-    return refuse('bad-service', `service ${JSON.stringify(String(m.service).slice(0, 80))}: ${(err as DomainError).message}`);
+  let service = checked.services.get(m.service);
+  if (service === undefined) {
+    try {
+      service = parseSecondLevelName(m.service).full;
+    } catch (err) {
+      return refuse('bad-service', `service ${JSON.stringify(String(m.service).slice(0, 80))}: ${(err as DomainError).message}`);
+    }
+    checked.services.set(m.service, service);
   }
   const kind = m.kind === 'set' ? 'set' : m.kind === '' || m.kind === 'add' || m.kind === undefined ? 'add' : refuse('bad-field', `kind ${JSON.stringify(String(m.kind).slice(0, 20))} is neither add nor set`);
   let name: string;
@@ -115,13 +125,14 @@ function checkMetric(m: Metric, report: string, oldest: number, newest: number):
   } else {
     return refuse('bad-name', `${JSON.stringify(attr.slice(0, 80))} is neither usr.*, sys.* nor frm.*`);
   }
-  let ip = m.ip ?? '';
-  if (ip !== '') {
+  const ip = m.ip ?? '';
+  if (ip !== '' && !checked.ips.has(ip)) {
     try {
-      ip = parseIpv4(ip);
+      parseIpv4(ip);
     } catch {
       refuse('bad-field', `ip ${JSON.stringify(ip.slice(0, 60))} is not an IPv4 address`);
     }
+    checked.ips.add(ip);
   }
   if (attr.startsWith(hostPrefix) && ip === '') refuse('bad-field', `host metric ${attr.slice(0, 80)} without the host's ip`);
   const minute = m.minute;

@@ -74,6 +74,20 @@ export function metricViewsContract(label: string, target: () => Target) {
       }
     });
 
+    it('names come back exactly as reported: quotes, backslashes, spaces, other scripts', async () => {
+      const r = await running(target());
+      try {
+        const names = ['usr.a\\b', 'usr.it\'s "quoted"', 'usr.订单 成功', 'usr.\\t not a tab', 'usr.x\\', 'usr.😀'];
+        await publishReport(r.bus, names.map((n, i) => userMetric(m0, n, i + 1, '10.0.0.1')));
+        await r.stored(names.length);
+        assert.deepEqual(await r.queries.names(FLIGHT, m0, m0 + 60), [...names].sort());
+        const byName = await r.queries.curves({ service: FLIGHT, from: m0, to: m0 + 60, names, ip: '10.0.0.1' });
+        assert.deepEqual(byName.map((c) => [c.name, c.values[0]]).sort(), names.map((n, i) => [n, i + 1]).sort());
+      } finally {
+        await r.stop();
+      }
+    });
+
     it('host metrics (sys.* of RESERVED.monitor, as agents report them) show in every service on that ip', async () => {
       const r = await running(target(), { hosts: ['10.0.0.3'] });
       try {
@@ -114,10 +128,15 @@ export function metricViewsContract(label: string, target: () => Target) {
       let failAfterStore = 1;
       const wrap = (ch: ClickHouse): ClickHouse => ({
         ...ch,
-        insert: async (table, rows, doing) => {
-          if (table.endsWith('metrics_ip_minute') && failIpInsert-- > 0) throw new Error('crash before the per-ip insert');
-          await ch.insert(table, rows, doing);
-        },
+        client: new Proxy(ch.client, {
+          get(target, prop, receiver) {
+            if (prop !== 'insert') return Reflect.get(target, prop, receiver);
+            return async (params: { table: string }) => {
+              if (params.table.endsWith('metrics_ip_minute') && failIpInsert-- > 0) throw new Error('crash before the per-ip insert');
+              return target.insert(params as Parameters<typeof target.insert>[0]);
+            };
+          },
+        }),
       });
       const r = await running(target(), { wrap });
       const store = r.sink.store.bind(r.sink);
