@@ -163,6 +163,37 @@ export function metricApiContract(label: string, target: () => Target) {
       }
     });
 
+    it('alarm rules refuse what cannot be judged, with a 400 saying what to fix; a good rule is listed', async () => {
+      const c = await consoleWithViews(target());
+      try {
+        const bad: [unknown, RegExp][] = [
+          [{ name: 'usr.orders' }, /every check .* is 0/],
+          [{ name: 'usr.orders', max: -1 }, /max/],
+          [{ name: 'usr.orders', max: 'lots' }, /max/],
+          [{ name: 'usr.orders', max: 1e16 }, /max must be a number from 0/],
+          [{ name: 'usr.orders', max: 5, forMinutes: 0 }, /forMinutes/],
+          [{ name: 'usr.orders', max: 5, forMinutes: 2.5 }, /forMinutes/],
+          [{ name: 'usr.orders', max: 5, scope: 'everywhere' }, /scope/],
+          [{ name: 'usr.orders', max: 5, min: 9 }, /min \(9\) is not below max \(5\)/],
+          [{ name: 'sys.cpu', max: 90 }, /RESERVED.monitor/],
+          [{ name: 'usr.\u0007bell', max: 1 }, /control character/],
+          [{ name: 'usr.orders', max: 1, sql: "'; DROP" }, /additional properties/],
+        ];
+        for (const [body, detail] of bad) {
+          const r = await c.json('PUT', `/api/services/${S}/alarm-rules`, body);
+          assert.equal(r.status, 400, JSON.stringify(body));
+          assert.match(String(r.body.detail), detail, JSON.stringify(body));
+        }
+        assert.equal((await c.json('PUT', '/api/services/No.such/alarm-rules', { name: 'usr.orders', max: 1 })).status, 404);
+        assert.equal((await c.json('DELETE', `/api/services/${S}/alarm-rules`, { name: 'usr.none' })).status, 404);
+        await c.ok('PUT', `/api/services/${S}/alarm-rules`, { name: 'frm.requests queryFlight', min: 1, forMinutes: 5, scope: 'host' });
+        const rules = await c.ok('GET', `/api/services/${S}/alarm-rules`) as { rules: { name: string; min: number; forMinutes: number; scope: string }[] };
+        assert.deepEqual(rules.rules.map((r) => [r.name, r.min, r.forMinutes, r.scope]), [['frm.requests queryFlight', 1, 5, 'host']]);
+      } finally {
+        await c.close();
+      }
+    });
+
     it('roles: a viewer reads, only an operator reports or sets rules; a viewer of another first level reads nothing', async () => {
       const c = await consoleWithViews(target());
       try {
