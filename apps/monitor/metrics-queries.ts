@@ -88,16 +88,17 @@ export class MetricQueries {
       const own = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE service = ${q.service} AND ip = ${q.ip} AND ${filter} GROUP BY name, minute, kind, ip`;
       const sys = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE ip = ${q.ip} AND ${sysFilter} GROUP BY name, minute, kind, ip`;
       rows = await this.sum(withHosts ? sql`${own} UNION ALL ${sys}` : own, false, `reading the curves of ${q.service} at ${q.ip}`);
-    } else if (q.byIp) {
-      const hosts = withHosts ? await this.ips(q.service, q.from, q.to) : [];
-      const own = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE service = ${q.service} AND ${filter} GROUP BY name, minute, kind, ip`;
-      const sys = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE ip IN (${list(hosts)}) AND ${sysFilter} GROUP BY name, minute, kind, ip`;
-      rows = await this.sum(hosts.length ? sql`${own} UNION ALL ${sys}` : own, true, `reading the curves of ${q.service} per ip`);
     } else {
-      const hosts = withHosts ? await this.ips(q.service, q.from, q.to) : [];
-      const own = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.service} WHERE service = ${q.service} AND ${filter} GROUP BY name, minute, kind, ip`;
-      const sys = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE ip IN (${list(hosts)}) AND ${sysFilter} GROUP BY name, minute, kind, ip`;
-      rows = await this.sum(hosts.length ? sql`${own} UNION ALL ${sys}` : own, false, `reading the curves of ${q.service}`);
+      // The service's ips (those that reported in the range, and its catalog hosts) are found
+      // inside the query, so a curve is one round trip.
+      const reported = sql`SELECT DISTINCT ip FROM ${this.perIp} WHERE service = ${q.service} AND minute >= ${q.from} AND minute < ${q.to} AND kind < ${kinds.receipt}`;
+      const catalog = this.hostsOf(q.service);
+      const hosts = catalog.length ? sql`(ip IN (${reported}) OR ip IN (${list(catalog)}))` : sql`ip IN (${reported})`;
+      const own = q.byIp
+        ? sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE service = ${q.service} AND ${filter} GROUP BY name, minute, kind, ip`
+        : sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.service} WHERE service = ${q.service} AND ${filter} GROUP BY name, minute, kind, ip`;
+      const sys = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE ${hosts} AND ${sysFilter} GROUP BY name, minute, kind, ip`;
+      rows = await this.sum(withHosts ? sql`${own} UNION ALL ${sys}` : own, q.byIp === true, `reading the curves of ${q.service}${q.byIp ? ' per ip' : ''}`);
     }
     const curves = new Map<string, Curve>();
     for (const r of rows) {
@@ -121,19 +122,28 @@ export class MetricQueries {
     const out = new Map<string, number>();
     if (series.length === 0 || ranges.length === 0) return out;
     const when = joinSql(ranges.map(([a, b]) => sql`(minute >= ${a} AND minute <= ${b})`), ' OR ');
-    const chunk = 1_500;
+    const wanted = new Set(series.map((s) => `${s.service}\u0000${s.name}`));
+    // Services and names as two IN lists, which the sorting key (service, name, …) reads
+    // directly; pairs no rule asked for are dropped here.
+    const servicesPerQuery = 500;
     for (const [perHost, table] of [[false, this.service], [true, this.perIp]] as const) {
-      const wanted = series.filter((s) => !perHost || s.perHost);
-      for (let i = 0; i < wanted.length; i += chunk) {
-        const tuples = joinSql(wanted.slice(i, i + chunk).map((s) => sql`(${s.service}, ${s.name})`), ', ');
+      const bySvc = new Map<string, Set<string>>();
+      for (const s of series) if (!perHost || s.perHost) (bySvc.get(s.service) ?? bySvc.set(s.service, new Set()).get(s.service)!).add(s.name);
+      const services = [...bySvc.keys()];
+      for (let i = 0; i < services.length; i += servicesPerQuery) {
+        const chunk = services.slice(i, i + servicesPerQuery);
+        const names = [...new Set(chunk.flatMap((svc) => [...bySvc.get(svc)!]))];
         const inner = sql`SELECT service, name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${table}
-          WHERE (service, name) IN (${tuples}) AND (${when}) AND kind < ${kinds.receipt} GROUP BY service, name, minute, kind, ip`;
+          WHERE service IN (${list(chunk)}) AND name IN (${list(names)}) AND (${when}) AND kind < ${kinds.receipt} GROUP BY service, name, minute, kind, ip`;
         const rows = await this.ch.select<{ service: string; name: string; ip: string; minute: number; value: number }>(
           perHost
             ? sql`SELECT service, name, ip, minute, sum(if(kind = ${kinds.set}, first, total)) AS value FROM (${inner}) GROUP BY service, name, ip, minute`
             : sql`SELECT service, name, minute, sum(if(kind = ${kinds.set}, first, total)) AS value FROM (${inner}) GROUP BY service, name, minute`,
-          `reading ${Math.min(chunk, wanted.length - i)} series for the alarms`);
-        for (const r of rows) out.set(`${r.service}\u0000${r.name}\u0000${perHost ? r.ip : ''}\u0000${Number(r.minute)}`, Number(r.value));
+          `reading the series of ${chunk.length} services for the alarms`);
+        for (const r of rows) {
+          if (!wanted.has(`${r.service}\u0000${r.name}`)) continue;
+          out.set(`${r.service}\u0000${r.name}\u0000${perHost ? r.ip : ''}\u0000${Number(r.minute)}`, Number(r.value));
+        }
       }
     }
     return out;
