@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { KafkaBus } from '../adapters/bus/kafka.ts';
+import type { MessageBus } from '../adapters/bus/port.ts';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { openClickHouse, type ClickHouse } from '../adapters/views/clickhouse-client.ts';
 import { migrate } from '../adapters/views/clickhouse-migrate.ts';
@@ -48,12 +49,27 @@ export async function benchMetrics(): Promise<void> {
   const client = await openClickHouse({ url: ch.url });
   try {
     const only = (process.env.BENCH_METRICS_ONLY ?? 'ingest,query,alarms').split(',');
-    if (only.includes('ingest')) await ingest(client, mockBusUrl(mock, { clientId: 'msec-bench-metrics' }));
+    if (only.includes('ingest')) {
+      const url = mockBusUrl(mock, { clientId: 'msec-bench-metrics' });
+      await ingest(client, () => KafkaBus.fromUrl(url, { logger: silent }), 'Kafka (mock, 12 partitions)', 'ClickHouse 18.16');
+    }
     if (only.includes('query')) await query(client);
     if (only.includes('alarms')) await alarms(client);
   } finally {
     await client.close();
     await Promise.allSettled([ch.stop(), mock.stop()]);
+  }
+  // The same on one machine, as `msec up` runs it: the embedded bus (SQLite) and chdb.
+  if ((process.env.BENCH_METRICS_ONLY ?? 'ingest').split(',').includes('ingest')) {
+    const dir = mkdtempSync(join(tmpdir(), 'msec-bench-metrics-chdb-'));
+    const chdb = await openClickHouse({ chdbPath: join(dir, 'views') });
+    try {
+      const { SqliteMessageBus } = await import('../adapters/bus/sqlite.ts');
+      await ingest(chdb, () => SqliteMessageBus.open(join(dir, 'msec.db')), 'the embedded bus (SQLite)', 'chdb (ClickHouse 26.x)');
+    } finally {
+      await chdb.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -63,7 +79,7 @@ async function fresh(ch: ClickHouse, name: string): Promise<string> {
   return name;
 }
 
-async function ingest(ch: ClickHouse, busUrl: string): Promise<void> {
+async function ingest(ch: ClickHouse, openBus: () => MessageBus, where: string, engine: string): Promise<void> {
   const hosts = Number(process.env.BENCH_METRICS_HOSTS ?? 500);
   const attrs = Number(process.env.BENCH_METRICS_ATTRS ?? 200);
   const minutes = Number(process.env.BENCH_METRICS_MINUTES ?? 3);
@@ -82,11 +98,11 @@ async function ingest(ch: ClickHouse, busUrl: string): Promise<void> {
   const total = hosts * attrs * minutes;
 
   const database = await fresh(ch, 'msec_bench_ingest');
-  const bus = KafkaBus.fromUrl(busUrl, { logger: silent });
+  const bus = openBus();
   // The reports wait on the bus first, then the ingestion takes the backlog: its capacity, timed
-  // from its first message to the last stored. Sent 1 320 at a time (110 per partition, ~1 MiB):
-  // the mock broker answers a fetch with one record batch per partition, where a real broker
-  // fills each partition's fetch up to 1 MiB (kafkajs' maxBytesPerPartition).
+  // from its first message to the last stored. Sent 1 320 at a time (110 per Kafka partition,
+  // ~1 MiB): the mock broker answers a fetch with one record batch per partition, where a real
+  // broker fills each partition's fetch up to 1 MiB (kafkajs' maxBytesPerPartition).
   for (let i = 0; i < messages.length; i += 1320) await bus.publish('msec.reports.metrics', messages.slice(i, i + 1320));
   const sink = metricsSink({ clickhouse: { client: ch, database }, logger: silent, retentionDays: 30 });
   let started = 0;
@@ -137,7 +153,7 @@ async function ingest(ch: ClickHouse, busUrl: string): Promise<void> {
   const baseline = Math.max(...Object.values(baselines));
   const ingestRate = total / seconds;
   console.log(`metrics.ingest.per_s=${fmt(ingestRate)} baseline.raw_insert.per_s=${fmt(baseline)} ratio=${(ingestRate / baseline).toFixed(3)}`
-    + `  (${fmt(total)} metrics in ${messages.length} reports = ${hosts} hosts × ${attrs} attributes × ${minutes} minutes waiting on Kafka (mock, 12 partitions) → consumer group → checks → receipts → ${fmt(rowsWritten)} rows in both tables of ClickHouse 18.16;`
+    + `  (${fmt(total)} metrics in ${messages.length} reports = ${hosts} hosts × ${attrs} attributes × ${minutes} minutes waiting on ${where} → consumer group → checks → receipts → ${fmt(rowsWritten)} rows in both tables of ${engine};`
     + ` baseline: those rows inserted raw, 100 000 per insert, the faster of JSONEachRow ${fmt(baselines.JSONEachRow!)}/s and TabSeparated ${fmt(baselines.TabSeparated!)}/s; goal ratio ≥ 0.5)`);
 }
 

@@ -16,6 +16,9 @@ import { latencySummaries } from '../../monitor/latency.ts';
 import type { Curve, MetricQueries } from '../../monitor/metrics-queries.ts';
 import { maxValue } from '../../monitor/metric-report-checks.ts';
 
+/** Curves in one answer (each 1440 values): about 10 MB of JSON at most. */
+const maxSeriesPerAnswer = 1000;
+
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 const day = { type: 'string', pattern: '^[0-9]{8}$', description: 'YYYYMMDD (default: today)' } as const;
 const tz = { type: 'integer', minimum: -720, maximum: 840, description: 'minutes east of UTC the days are counted in (default: the console\'s)' } as const;
@@ -96,6 +99,9 @@ export function metricRoutes(ctx: ConsoleContext) {
           ...(q.name !== undefined ? { pattern: q.name } : {}), ...(q.ip !== undefined ? { ip: checkIp(q.ip)! } : {}), ...(q.byIp ? { byIp: true } : {}),
         });
         for (const c of curves) series.push({ ...c, day: each, from });
+        if (series.length > maxSeriesPerAnswer) {
+          throw new HttpProblem(400, 'invalid', `more than ${maxSeriesPerAnswer} curves (${days.length} day(s) × the names and ips that match): narrow the name filter (name=) or ask for fewer days`);
+        }
       }
       return { service, tz: offset, step: 60, days, series };
     });
