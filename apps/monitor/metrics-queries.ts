@@ -32,10 +32,20 @@ export interface CurveQuery {
   ip?: string;
   /** One curve per (name, ip) instead of the service's sum. */
   byIp?: boolean;
+  /** Most curves (default maxCurves): more throws TooManyCurves. */
+  limit?: number;
 }
 
 /** Most curves one query answers (a service with more names needs a filter). */
-export const maxCurves = 500;
+export const maxCurves = 1000;
+
+/** More curves match than a query may answer. */
+export class TooManyCurves extends RangeError {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} curves match`);
+    this.name = 'TooManyCurves';
+  }
+}
 const placeholder = sql`1`;
 
 export class MetricQueries {
@@ -105,7 +115,7 @@ export class MetricQueries {
       const key = q.byIp ? `${r.name}\u0000${r.ip}` : r.name;
       let curve = curves.get(key);
       if (!curve) {
-        if (curves.size >= maxCurves) continue;
+        if (curves.size >= (q.limit ?? maxCurves)) throw new TooManyCurves(q.limit ?? maxCurves);
         curve = { name: r.name, ...(q.byIp ? { ip: r.ip! } : {}), values: new Array<number | null>(minutes).fill(null) };
         curves.set(key, curve);
       }

@@ -13,7 +13,7 @@ import type { ConsoleContext } from '../context.ts';
 import { HttpProblem } from '../problems.ts';
 import { addDays, dayOf, dayStart, localTz, minutesPerDay } from '../../monitor/days.ts';
 import { latencySummaries } from '../../monitor/latency.ts';
-import type { Curve, MetricQueries } from '../../monitor/metrics-queries.ts';
+import { TooManyCurves, type Curve, type MetricQueries } from '../../monitor/metrics-queries.ts';
 import { maxValue } from '../../monitor/metric-report-checks.ts';
 
 /** Curves in one answer (each 1440 values): about 10 MB of JSON at most. */
@@ -94,14 +94,17 @@ export function metricRoutes(ctx: ConsoleContext) {
       if (q.name !== undefined) await withRegexCheck(() => queries().checkPattern(q.name!), q.name);
       for (const each of days) {
         const from = dayStart(each, offset);
-        const curves = await queries().curves({
-          service, from, to: from + minutesPerDay * 60,
-          ...(q.name !== undefined ? { pattern: q.name } : {}), ...(q.ip !== undefined ? { ip: checkIp(q.ip)! } : {}), ...(q.byIp ? { byIp: true } : {}),
-        });
-        for (const c of curves) series.push({ ...c, day: each, from });
-        if (series.length > maxSeriesPerAnswer) {
+        let curves;
+        try {
+          curves = await queries().curves({
+            service, from, to: from + minutesPerDay * 60, limit: maxSeriesPerAnswer - series.length,
+            ...(q.name !== undefined ? { pattern: q.name } : {}), ...(q.ip !== undefined ? { ip: checkIp(q.ip)! } : {}), ...(q.byIp ? { byIp: true } : {}),
+          });
+        } catch (err) {
+          if (!(err instanceof TooManyCurves)) throw err;
           throw new HttpProblem(400, 'invalid', `more than ${maxSeriesPerAnswer} curves (${days.length} day(s) × the names and ips that match): narrow the name filter (name=) or ask for fewer days`);
         }
+        for (const c of curves) series.push({ ...c, day: each, from });
       }
       return { service, tz: offset, step: 60, days, series };
     });
@@ -118,6 +121,9 @@ export function metricRoutes(ctx: ConsoleContext) {
       const ipOnly = checkIp(request.query.ip);
       const curves = await queries().curves({
         service, from, to: from + minutesPerDay * 60, pattern: '^frm\\.(client\\.)?latency\\.le_', ...(ipOnly ? { ip: ipOnly } : {}),
+      }).catch((err: unknown) => {
+        if (err instanceof TooManyCurves) throw new HttpProblem(400, 'invalid', `${service} has more latency buckets than one answer holds (${err.limit} curves): read them with /metrics/curves and a name filter`);
+        throw err;
       });
       return { service, day: d, tz: offset, from, step: 60, methods: latencySummaries(curves) };
     });

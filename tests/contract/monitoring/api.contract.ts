@@ -17,6 +17,7 @@ import { ReportIngest, type ReportSink } from '../../../apps/projector/report-in
 import { consoleHarness, type Harness } from '../../unit/console/harness.ts';
 import type { Target } from './views.contract.ts';
 import { eventually } from './reports.ts';
+import { encodeReport, type Metric } from '../../../schemas/reports.ts';
 
 const silent = pino({ level: 'silent' });
 const S = 'Flight.mod_flight';
@@ -51,7 +52,7 @@ async function consoleWithViews(target: Target) {
     return r.body;
   };
   await ok('POST', '/api/services', { name: S });
-  return { h, json, ok, ingest, close: async () => { await stopMonitor(); await ingest.stop(); await h.close(); } };
+  return { h, json, ok, ingest, bus, close: async () => { await stopMonitor(); await ingest.stop(); await h.close(); } };
 }
 
 const noSql = /\bSELECT\b|\bFROM\b|\bWHERE\b|metrics_(service|ip)_minute|argMin|Code: \d+/;
@@ -110,6 +111,24 @@ export function metricApiContract(label: string, target: () => Target) {
         assert.equal(injected.status, 200, 'a name filter is a value, never SQL: it matches nothing');
         assert.deepEqual(injected.body.series, []);
         assert.equal((await c.json('GET', '/api/services/No.such/metrics/curves')).status, 404);
+      } finally {
+        await c.close();
+      }
+    });
+
+    it('an answer holds at most 1000 curves: more asks for a narrower filter', async () => {
+      const c = await consoleWithViews(target());
+      try {
+        const minute = Math.floor(Date.now() / 60_000) * 60;
+        const metrics = Array.from({ length: 1001 }, (_, i): Metric => ({ service: S, method: '', side: '', attr: `usr.m${i}`, minute, value: 1, kind: 'add' as const, ip: '', atMs: 0 }));
+        await c.bus.publish('msec.reports.metrics', [{ key: S, value: encodeReport('msec.reports.metrics', { reporter: 't', metrics, droppedRecords: 0, reportId: 'many-names' }) }]);
+        await eventually('stored', () => c.ingest.status()[0]!.stored >= 1001);
+        const many = await c.json('GET', `/api/services/${S}/metrics/curves`);
+        assert.equal(many.status, 400);
+        assert.match(String(many.body.detail), /more than 1000 curves .* narrow the name filter/);
+        const some = await c.json('GET', `/api/services/${S}/metrics/curves?name=${encodeURIComponent('^usr\\.m1[0-9]$')}`);
+        assert.equal(some.status, 200);
+        assert.equal((some.body.series as unknown[]).length, 10);
       } finally {
         await c.close();
       }
