@@ -43,3 +43,12 @@ test('days: local midnight at an offset, back and forth, refusing what is no dat
   assert.throws(() => dayStart('20240501', 900), /tz 900/);
   assert.throws(() => dayStart('20240501', 1.5), /tz 1.5/);
 });
+
+test('settings: retention days and alarm grace from the environment, refused when not whole numbers in range', async () => {
+  const { monitorSettings } = await import('../../../apps/monitor/settings.ts');
+  assert.deepEqual(monitorSettings({}), { retentionDays: 30, alarmGraceMs: 30_000 });
+  assert.deepEqual(monitorSettings({ MSEC_METRICS_RETENTION_DAYS: '7', MSEC_ALARM_GRACE_SECONDS: '35' }), { retentionDays: 7, alarmGraceMs: 35_000 });
+  for (const [name, value] of [['MSEC_METRICS_RETENTION_DAYS', '0'], ['MSEC_METRICS_RETENTION_DAYS', '1.5'], ['MSEC_METRICS_RETENTION_DAYS', 'month'], ['MSEC_ALARM_GRACE_SECONDS', '60']]) {
+    assert.throws(() => monitorSettings({ [name!]: value }), new RegExp(`${name}=${value.replace('.', '\\.')} is not a whole number`));
+  }
+});
