@@ -42,7 +42,7 @@ function migrationSuite(engine: string, target: () => ClickHouseTarget, skip: st
       const database = `msec_migrate_${++databases}`;
       const first = await migrate(ch, database);
       assert.deepEqual(first.applied, loadMigrations().map((m) => m.version));
-      assert.deepEqual(await tables(database), ['schema_migrations', 'view_checkpoints', 'view_keys', 'view_rows', 'view_states']);
+      assert.deepEqual(await tables(database), ['metrics_ip_minute', 'metrics_service_minute', 'schema_migrations', 'view_checkpoints', 'view_keys', 'view_rows', 'view_states']);
       const second = await migrate(ch, database);
       assert.deepEqual(second.applied, []);
       assert.equal(second.current, first.current);
