@@ -81,8 +81,10 @@ export function acceptMetricsReport(message: ConsumedMessage, limits: MetricRepo
   const items: MetricItem[] = [];
   // A report names a few services and ips many times: each is checked once.
   const checked: Checked = { services: new Map(), ips: new Set() };
+  // Agents report their host metrics with their ip as the reporter (one report a minute).
+  const reporterIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(report.reporter) ? report.reporter : '';
   for (const m of report.metrics) {
-    const item = checkMetric(m, key, oldest, newest, checked);
+    const item = checkMetric(m.ip || !reporterIp || m.service !== hostMetricsService ? m : { ...m, ip: reporterIp }, key, oldest, newest, checked);
     if (item) items.push(item);
   }
   return items;

@@ -42,6 +42,14 @@ test('good reports pass: user, framework (named attribute side method) and host 
   ]);
 });
 
+test('an agent\'s host metrics without an ip are about the host named by the reporter', () => {
+  const host = metric({ service: 'RESERVED.monitor', attr: 'sys.mem.used_bytes', kind: 'set', atMs: minute * 1000, ip: '' });
+  const items = accept(report([host], { reporter: '10.0.0.7' }));
+  assert.deepEqual(items.map((i) => [i.service, i.name, i.ip]), [['RESERVED.monitor', 'sys.mem.used_bytes', '10.0.0.7']]);
+  refused(report([host], { reporter: 'agent-7' }), 'bad-field', /without the host's ip/);
+  refused(report([host], { reporter: '10.0.0.300' }), 'bad-field', /without the host's ip|not an IPv4/);
+});
+
 test('a report without an id (older reporters) is known by its bus position; calls by address are skipped', () => {
   const items = accept(report([metric(), metric({ service: '10.0.0.9:7963', attr: 'frm.requests', method: 'a.B.c', side: 'client' })], { reportId: '' }));
   assert.deepEqual(items.map((i) => i.report), ['bus:msec.reports.metrics:2:7']);
