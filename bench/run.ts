@@ -9,8 +9,9 @@
  * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
  * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
  * msec.events messages are the relay's: bench/bus-authenticity.ts), logs (ingestion, request
- * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), agents (command
- * latency through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts).
+ * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), metrics (monitoring
+ * views: ingest, curve query, alarm evaluation: bench/metrics.ts), agents (command latency
+ * through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,6 +144,7 @@ const suites: Record<string, () => Promise<void>> = {
   bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
   logs: async () => (await import('./logs.ts')).benchLogs(),
   agents: async () => (await import('./agents.ts')).benchAgents(),
+  metrics: async () => (await import('./metrics.ts')).benchMetrics(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();

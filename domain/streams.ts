@@ -13,4 +13,8 @@ export const streams = {
   keyring: 'keyring',
   /** Business-log settings of a second-level service (domain/logs/settings.ts). */
   logs: (service: string) => `logs-${service}`,
+  /** A second-level service's alarm rules and webhooks. */
+  alarmRules: (service: string) => `alarm-rules-${service}`,
+  /** A second-level service's alarms, raised and resolved. */
+  alarms: (service: string) => `alarms-${service}`,
 } as const;

@@ -149,6 +149,25 @@ export function summarize(event: DomainEvent): string {
       return `log field ${event.data.name} (${event.data.type}) added to ${event.data.service}`;
     case 'LogFieldDeleted':
       return `log field ${event.data.name} deleted from ${event.data.service}`;
+    case 'AlarmRuleSet':
+      return `alarm rule on ${event.data.service} "${oneLine(event.data.name, 120)}" set: ${describeRule(event.data)}`;
+    case 'AlarmRuleDeleted':
+      return `alarm rule on ${event.data.service} "${oneLine(event.data.name, 120)}" deleted`;
+    case 'AlarmWebhookSet':
+      return `alarm webhook ${oneLine(event.data.url, 200)} added to ${event.data.service}`;
+    case 'AlarmWebhookRemoved':
+      return `alarm webhook ${oneLine(event.data.url, 200)} removed from ${event.data.service}`;
+    case 'AlarmRaised': {
+      const d = event.data;
+      return `alarm ${d.alarmType} raised on ${d.service}${d.ip ? ` at ${d.ip}` : ''}: "${oneLine(d.name, 120)}" = ${d.value} at ${minuteText(d.minute)}`
+        + ` (${d.alarmType === 'max' ? '≥' : d.alarmType === 'min' ? '≤' : 'change ≥'} ${d.threshold}${d.alarmType === 'diff_percent' ? ' %' : ''}`
+        + `${d.alarmType.startsWith('diff') ? `, yesterday ${d.previous}` : ''}${d.forMinutes > 1 ? `, for ${d.forMinutes} minutes` : ''})`;
+    }
+    case 'AlarmResolved': {
+      const d = event.data;
+      return `alarm ${d.alarmType} resolved on ${d.service}${d.ip ? ` at ${d.ip}` : ''}: "${oneLine(d.name, 120)}" = ${d.value} at ${minuteText(d.minute)}`
+        + (d.reason === 'rule-changed' ? ' (its check was removed)' : ' (back to normal)');
+    }
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.
@@ -156,6 +175,16 @@ export function summarize(event: DomainEvent): string {
       return `${unknown.type} recorded`;
     }
   }
+}
+
+function describeRule(r: { max: number; min: number; diff: number; diffPercent: number; forMinutes: number; scope: string }): string {
+  const checks = [r.max ? `max ${r.max}` : '', r.min ? `min ${r.min}` : '', r.diff ? `diff ${r.diff}` : '', r.diffPercent ? `diff ${r.diffPercent} %` : ''].filter(Boolean);
+  return `${checks.join(', ')}${r.forMinutes > 1 ? `, for ${r.forMinutes} minutes` : ''}${r.scope === 'host' ? ', per host' : ''}`;
+}
+
+/** Epoch seconds of a minute as `2024-05-01 10:03Z`. */
+function minuteText(minute: number): string {
+  return `${new Date(minute * 1000).toISOString().slice(0, 16).replace('T', ' ')}Z`;
 }
 
 function address(host: { ip: string; port: number }): string {

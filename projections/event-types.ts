@@ -49,6 +49,12 @@ const everyType: Record<DomainEventType, true> = {
   LogColorRuleRemoved: true,
   LogFieldAdded: true,
   LogFieldDeleted: true,
+  AlarmRuleSet: true,
+  AlarmRuleDeleted: true,
+  AlarmWebhookSet: true,
+  AlarmWebhookRemoved: true,
+  AlarmRaised: true,
+  AlarmResolved: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

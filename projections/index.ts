@@ -5,6 +5,7 @@ import { routingProjection } from './routing.ts';
 import { usersProjection } from './users.ts';
 import { agentsProjection } from './agents.ts';
 import { logSettingsProjection } from './log-settings.ts';
+import { monitoringProjection } from './monitoring.ts';
 
 /** The projections the projector runs by default, in the order their status is listed. */
 export const defaultProjections: readonly Projection[] = [
@@ -13,5 +14,6 @@ export const defaultProjections: readonly Projection[] = [
   usersProjection as Projection,
   agentsProjection as Projection,
   logSettingsProjection as Projection,
+  monitoringProjection as Projection,
   auditProjection,
 ];

@@ -27,17 +27,29 @@ export interface RoutesReport {
 
 export interface Metric {
   service: string;
+  /** `package.Service.Method` of frm.* metrics; '' for user and host metrics. */
   method: string;
-  side: 'client' | 'server';
+  /** Of frm.* metrics; '' for user and host metrics. */
+  side: 'client' | 'server' | '';
   attr: string;
   minute: number;
   value: number;
+  /** 'add' (or '' from older reporters: add) sums per minute; 'set' is a gauge, first Set of a minute wins. */
+  kind?: 'add' | 'set' | '';
+  /** The instance or host the value is about; '' for the whole service only. */
+  ip?: string;
+  /** Epoch ms of a Set; 0 for add. */
+  atMs?: number;
 }
 
 export interface MetricsReport {
   reporter: string;
   metrics: Metric[];
   droppedRecords: number;
+  /** Unique per report and stable across retries, so the views count it once ('' from older reporters). */
+  reportId?: string;
+  /** User metric series the reporter dropped (too many at once) since its last report. */
+  droppedMetrics?: number;
 }
 
 export interface CallEdge {

@@ -15,6 +15,8 @@ import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
 import { logsCommands } from './verbs/logs.ts';
 import { logSettingsCommands } from './verbs/log-settings.ts';
+import { metricsCommands } from './verbs/metrics.ts';
+import { alarmCommands } from './verbs/alarm.ts';
 
 /** Every verb of `msec`, in the order `msec help` lists them. */
 export const commands: readonly Command[] = [
@@ -26,6 +28,8 @@ export const commands: readonly Command[] = [
   ...idlCommands,
   ...devPackageCommands,
   ...routeCommands,
+  ...metricsCommands,
+  ...alarmCommands,
   ...auditCommands,
   ...eventsCommands,
   ...logsCommands,

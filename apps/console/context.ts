@@ -13,6 +13,7 @@ import type { ConsoleAgentPlane } from './agents/plane.ts';
 import type { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts';
 import type { LogSettingsView } from '../../projections/log-settings.ts';
 import { HttpProblem } from './problems.ts';
+import type { ConsoleMonitor } from '../monitor/console-monitor.ts';
 
 export interface ConsoleContext {
   store: EventStore;
@@ -35,6 +36,8 @@ export interface ConsoleContext {
   readYourWritesMs: number;
   /** The bus, for tailing report topics (absent in tests that do not need it). */
   bus?: MessageBus;
+  /** Metric views, alarm evaluation and webhooks (absent in tests that do not need them). */
+  monitor?: ConsoleMonitor;
   /** Which backend each port uses and the projector's status, for `msec status`. */
   components?: () => Promise<Record<string, unknown>>;
   /** Business logs and call edges (absent when the views are in SQLite: the routes answer 503). */

@@ -1,6 +1,8 @@
 /** ConsoleReads over the projection runner's in-memory read models and the audit view. */
 import { configVersion, configVersions, idlVersion, idlVersions, listServiceTree, serviceDetail, type CatalogState } from '../../projections/catalog.ts';
 import { allRoutes, routeFor, type RoutingState } from '../../projections/routing.ts';
+import type { MonitoringState } from '../../projections/monitoring.ts';
+import { serviceList } from '../../projections/catalog-state.ts';
 import { findTokenByHash, findUser, grantsOf, isSessionEnded, listUsers, userCount, type UsersState } from '../../projections/users.ts';
 import type { UserDirectory } from './auth.ts';
 import type { AgentsState } from '../../projections/agents.ts';
@@ -24,6 +26,8 @@ export function projectionReads(source: ReadModelSource): ConsoleReads & UserDir
     route: (service) => orUndefined(routeFor(routing(), service)),
     routes: () => allRoutes(routing()),
     audit: (filter) => source.queryRows('audit', filter),
+    monitoring: () => source.state<MonitoringState>('monitoring'),
+    hostIps: (service) => [...new Set((serviceList.find(catalog().services, service)?.hosts ?? []).map((h) => h.ip))],
     users: () => listUsers(users()),
     agents: () => source.state<AgentsState>('agents'),
     userCount: () => userCount(users()),

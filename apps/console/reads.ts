@@ -1,6 +1,7 @@
 /** What the console reads: the projections' current read models, behind one small interface. */
 import type { RowFilter } from '../../adapters/views/port.ts';
 import type { AgentsState } from '../../projections/agents.ts';
+import type { MonitoringState } from '../../projections/monitoring.ts';
 
 export type VersionKind = 'config' | 'idl';
 
@@ -32,6 +33,10 @@ export interface ConsoleReads {
   /** Host agents and the command keys, as events made them. */
   agents(): AgentsState;
   userCount(): number;
+  /** Alarm rules, webhooks and alarms (the monitoring projection). */
+  monitoring(): MonitoringState;
+  /** IPs of a second-level service's hosts in the catalog ([] when unknown). */
+  hostIps(service: string): string[];
 }
 
 /** The projection runner, as the console uses it. */

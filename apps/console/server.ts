@@ -18,6 +18,8 @@ import { devPackageRoutes } from './routes/devpack.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { agentChannelRoutes, agentPublicPaths } from './routes/agent-channel.ts';
 import { logRoutes } from './routes/logs.ts';
+import { metricRoutes } from './routes/metrics.ts';
+import { alarmRoutes } from './routes/alarms.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
@@ -98,6 +100,8 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     await app.register(agentChannelRoutes(ctx, ctx.agents));
   }
   await app.register(logRoutes(ctx));
+  await app.register(metricRoutes(ctx));
+  await app.register(alarmRoutes(ctx));
 
   const files = loadStaticFiles();
   app.setNotFoundHandler((request, reply) => {

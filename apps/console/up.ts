@@ -32,6 +32,9 @@ import type { LiveHost } from '../projector/agent-live.ts';
 import type { ConsoleContext } from './context.ts';
 import { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts';
 import { logSettingsProjection, type LogSettingsView } from '../../projections/log-settings.ts';
+import { startConsoleMonitor, type ConsoleMonitorOptions } from '../monitor/console-monitor.ts';
+import { monitorSettings } from '../monitor/settings.ts';
+import { consoleAddress } from '../monitor/console-address.ts';
 
 export interface UpOptions {
   home: string;
@@ -42,6 +45,10 @@ export interface UpOptions {
   roles?: { console: boolean; projector: boolean };
   /** Default: from MSEC_EVENTSTORE, MSEC_BUS, MSEC_VIEWS, MSEC_REGISTRY, else embedded. */
   urls?: BackendUrls;
+  /** The time monitoring goes by (minutes of reports, alarm evaluation); tests move it. Default Date.now. */
+  clock?: () => number;
+  /** Monitoring tuning for tests: how often the evaluator looks at the clock, webhook retry delays, the signing key. */
+  monitoring?: Partial<Pick<ConsoleMonitorOptions, 'pollMs' | 'retryDelaysMs' | 'signer'>>;
 }
 
 export interface Running {
@@ -59,6 +66,8 @@ export async function up(options: UpOptions): Promise<Running> {
   // Logs go to stderr so stdout keeps what the user reads (the URL, the first password).
   const logger = options.logger ?? pino({ level: process.env.MSEC_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination(2));
   const urls = options.urls ?? backendUrls(process.env);
+  const clock = options.clock ?? Date.now;
+  const settings = monitorSettings(process.env);
   if (roles.console !== roles.projector && isEmbedded(urls.views)) {
     // The console reads the audit the projector writes: an embedded view store is one process's
     // (chdb locks its folder; SQLite files would be two different views).
@@ -83,7 +92,7 @@ export async function up(options: UpOptions): Promise<Running> {
   try {
     if (roles.projector) {
       projector = await startProjector({
-        backends, logger, reportSinks: defaultReportSinks(backends, logger),
+        backends, logger, reportSinks: defaultReportSinks(backends, logger, { clock, retentionDays: settings.retentionDays }),
         projections: roles.console ? defaultProjections : [routingProjection, agentsProjection, auditProjection],
         statusEveryMs: roles.console ? 0 : 2000,
       });
@@ -114,11 +123,19 @@ export async function up(options: UpOptions): Promise<Running> {
     // Without a projector here, the audit is read where the projector writes it.
     queryRows: (name, filter: RowFilter) => (projector ? source.queryRows(name, filter) : backends.analyticViews.queryRows(auditKey, filter)),
   });
+  let monitor;
+  try {
+    monitor = await startConsoleMonitor({ backends, reads, projections: runner, settings, logger, clock, ...options.monitoring });
+    stops.push(() => monitor!.stop());
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
   const ctx: ConsoleContext = {
     store, reads, users: reads, projections: runner, logger,
-    bus: backends.bus,
+    bus: backends.bus, monitor,
     components: async () => {
-      const here = { role: roles.projector ? 'console+projector' : 'console', backends: backends.describe() };
+      const here = { role: roles.projector ? 'console+projector' : 'console', backends: backends.describe(), monitoring: monitor.status() };
       if (projector) return { ...here, projector: await projector.status() };
       const stored = await backends.analyticViews.loadState(projectorStatusKey).catch(() => null);
       return { ...here, projector: stored?.state ?? null };
@@ -131,7 +148,7 @@ export async function up(options: UpOptions): Promise<Running> {
         : ((await backends.analyticViews.loadState<{ hosts: LiveHost[] }>(agentsLiveKey).catch(() => null))?.state.hosts ?? []),
     }),
     keys: new SessionKeys(sessionSecret(home)),
-    clock: Date.now, throttle: new LoginThrottle(Date.now),
+    clock, throttle: new LoginThrottle(Date.now),
     secureCookies: process.env.MSEC_SECURE_COOKIES === '1',
     ...trustedProxies(process.env.MSEC_TRUST_PROXY),
     readYourWritesMs: 5000,
@@ -153,6 +170,7 @@ export async function up(options: UpOptions): Promise<Running> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  if (port) monitor.setConsoleAddress(consoleAddress(host, port));
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ url, home, backends: backends.describe() }, 'msec console up');
 

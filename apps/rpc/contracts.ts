@@ -108,9 +108,24 @@ export interface CallRecord {
   at: number;
 }
 
+/** One user metric call (`ctx.metrics.add/set`), as handed to the reporter. */
+export interface MetricPoint {
+  service: string;
+  /** The full name (`usr.orders`). */
+  name: string;
+  /** The instance it is about ('' for the whole service only). */
+  ip: string;
+  kind: 'add' | 'set';
+  value: number;
+  /** Epoch ms of the call. */
+  at: number;
+}
+
 /** Where the runtime and the client SDK hand their call records (buffered, flushed to the bus). */
 export interface CallReporter {
   record(call: CallRecord): void;
+  /** Buffers a user metric for the next flush (reporters that keep no metrics leave it out). */
+  metric?(point: MetricPoint): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ export * from './contracts.ts';
 // Server runtime and IDL loading.
 export { serve, type ServeOptions, type RpcServer } from './server/serve.ts';
 export type { HandlerContext, Handler } from './server/handler-context.ts';
+export { createMetrics, metricsFor, type Metrics, type MetricsOptions, type StandaloneMetricsOptions } from './metrics.ts';
 export { ServerConfigError } from './server/settings.ts';
 export {
   loadProto, findService, findMethod, methodsOf, servicesOf, ProtoLoadError,

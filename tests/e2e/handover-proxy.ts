@@ -10,14 +10,14 @@ export class HandoverProxy {
   private readonly injected: Buffer[] = [];
   readonly url: string;
 
-  private constructor(private readonly server: Server, consoleUrl: string) {
+  private constructor(private readonly server: Server) {
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    void consoleUrl;
   }
 
   static async start(consoleUrl: string): Promise<HandoverProxy> {
-    let proxy: HandoverProxy | undefined;
+    const holder: { proxy?: HandoverProxy } = {};
     const server = createServer((req, res) => {
+      const proxy = holder.proxy;
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
@@ -57,8 +57,8 @@ export class HandoverProxy {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new HandoverProxy(server, consoleUrl);
-    return proxy;
+    holder.proxy = new HandoverProxy(server);
+    return holder.proxy;
   }
 
   /** Commands handed to the agent with its next poll. */

@@ -45,6 +45,12 @@ const replay: Command = {
 interface ComponentsView {
   role?: string;
   backends?: Record<string, string>;
+  monitoring?: {
+    views: boolean;
+    signingKey: string;
+    evaluator?: { lastMinute?: number; last?: { rules: number; ms: number }; lastError?: string };
+    webhooks: { delivered: number; failedAttempts: number; givenUp: number; inFlight: number; lastError?: string };
+  };
   projector?: {
     at?: string;
     head?: number;
@@ -72,6 +78,7 @@ const status: Command = {
       ['console', `${client.baseUrl} (${healthz.ok ? 'ok' : 'not ok'})${components?.role ? `, ${components.role}` : ''}`],
       ['head', head],
       ...Object.entries(components?.backends ?? {}).map(([port, backend]): [string, string] => [port, backend]),
+      ...(components?.monitoring ? monitoringFields(components.monitoring) : []),
     ]));
     ctx.out('\n');
     ctx.out(projections.length === 0
@@ -103,6 +110,18 @@ const status: Command = {
     return healthz.ok ? 0 : 1;
   },
 };
+
+/** Alarm evaluation and webhook deliveries, one line each. */
+function monitoringFields(m: NonNullable<ComponentsView['monitoring']>): [string, string][] {
+  const e = m.evaluator;
+  const w = m.webhooks;
+  return [
+    ['alarms', !m.views ? 'off (views not in ClickHouse)' : e?.lastMinute !== undefined
+      ? `judged up to ${new Date((e.lastMinute + 60) * 1000).toISOString().slice(0, 16)}Z${e.last ? `, ${e.last.rules} rules in ${Math.round(e.last.ms)} ms` : ''}${e.lastError ? ` (${e.lastError})` : ''}`
+      : `not judged yet${e?.lastError ? ` (${e.lastError})` : ''}`],
+    ['webhooks', `${w.delivered} delivered, ${w.inFlight} in flight, ${w.failedAttempts} failed attempts, ${w.givenUp} given up (key ${m.signingKey})${w.lastError ? `; last error: ${w.lastError}` : ''}`],
+  ];
+}
 
 /** Messages of msec.events a projection's feed refused, by reason: "0", or "5 (unsigned 3, bad-signature 2)". */
 function refusedText(refused: { total: number; byReason: Record<string, number> } | undefined): string {

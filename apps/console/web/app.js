@@ -1,7 +1,7 @@
 /**
  * msec console web UI: bootstrap and hash router.
  * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/services/<First.Second>/log-settings
- *         #/hosts  #/capacity  #/routes  #/logs  #/callgraph/<requestId>  #/audit  #/users
+ *         #/hosts  #/capacity  #/routes  #/monitor[/<First.Second>]  #/alarms  #/logs  #/callgraph/<requestId>  #/audit  #/users
  */
 import { setUnauthorizedHandler } from './js/api.js';
 import { h } from './js/dom.js';
@@ -20,6 +20,8 @@ import { renderUsers } from './js/page-users.js';
 import { renderLogs } from './js/page-logs.js';
 import { renderCallGraph } from './js/page-callgraph.js';
 import { renderLogSettings } from './js/page-log-settings.js';
+import { renderMonitor, renderMonitorIndex } from './js/page-monitor.js';
+import { renderAlarms } from './js/page-alarms.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -41,6 +43,14 @@ const pages = [
   [/^\/routes$/, 'nav-routes', 'Routing', (root, params, signal) => renderRoutes(root, params, signal)],
   [/^\/logs$/, 'nav-logs', 'Logs', (root, params, signal) => renderLogs(root, params, signal)],
   [/^\/callgraph\/([^/]+)$/, 'nav-logs', null, (root, params) => renderCallGraph(root, params)],
+  [/^\/monitor$/, 'nav-monitor', 'Monitor', (root) => renderMonitorIndex(root)],
+  [/^\/monitor\/([^/]+)$/, 'nav-monitor', null, (root, { match, query }, signal) => {
+    const name = decodeURIComponent(match[1]);
+    document.title = `Monitor ${name} · msec console`;
+    highlight(name);
+    return renderMonitor(root, name, query, signal);
+  }],
+  [/^\/alarms$/, 'nav-alarms', 'Alarms', (root) => renderAlarms(root)],
   [/^\/audit$/, 'nav-audit', 'Audit', (root, params) => renderAudit(root, params)],
   [/^\/users$/, 'nav-users', 'Users', (root) => renderUsers(root)],
 ];

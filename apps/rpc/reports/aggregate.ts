@@ -4,6 +4,7 @@
  * edges. No I/O: the reporter publishes what this returns.
  */
 import type { CallRecord } from '../contracts.ts';
+import { randomUUID } from 'node:crypto';
 import type { CallEdge, CallsReport, InstanceFeedback, Metric, MetricsReport, ReportOf, ReportTopic, RoutesReport } from '../../../schemas/reports.ts';
 
 /** Upper bounds (ms) of the cumulative latency buckets `frm.latency.le_<n>ms`, then `le_inf`. */
@@ -19,8 +20,20 @@ export interface ReportMessage<T extends ReportTopic = ReportTopic> {
   report: ReportOf[T];
 }
 
-export function aggregateCalls(records: readonly CallRecord[], reporter: string, droppedRecords = 0): ReportMessage[] {
-  return [...routeFeedback(records, reporter), ...frameworkMetrics(records, reporter, droppedRecords), ...callEdges(records, reporter)];
+export interface UserMetrics {
+  metrics: readonly Metric[];
+  /** Points dropped by the buffer since the last report. */
+  dropped: number;
+}
+
+export function aggregateCalls(records: readonly CallRecord[], reporter: string, droppedRecords = 0, user: UserMetrics = { metrics: [], dropped: 0 }): ReportMessage[] {
+  return [...routeFeedback(records, reporter), ...frameworkMetrics(records, reporter, droppedRecords, user), ...callEdges(records, reporter)];
+}
+
+/** The IPv4 address a report names ('' for none): `::ffff:10.0.0.5` (a dual-stack socket) → `10.0.0.5`. */
+export function reportIp(ip: string): string {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(v4) ? v4 : '';
 }
 
 /** What this process saw of each instance it called (client side only), one message per service. */
@@ -49,13 +62,18 @@ export function routeFeedback(records: readonly CallRecord[], reporter: string):
   return [...byService].map(([service, { report }]) => ({ topic: 'msec.reports.routes', key: service, report }));
 }
 
-/** frm.requests, frm.failures, frm.latency.sum_ms and cumulative frm.latency.le_* per minute. */
-export function frameworkMetrics(records: readonly CallRecord[], reporter: string, droppedRecords = 0): ReportMessage<'msec.reports.metrics'>[] {
-  const series = new Map<string, { service: string; method: string; side: CallRecord['side']; minute: number; values: Map<string, number> }>();
+/**
+ * frm.requests, frm.failures, frm.latency.sum_ms and cumulative frm.latency.le_* per side,
+ * method, instance IP and minute, with the user metrics, one report per service; every report
+ * gets an id of its own (the views store a report once, however often it is delivered).
+ */
+export function frameworkMetrics(records: readonly CallRecord[], reporter: string, droppedRecords = 0, user: UserMetrics = { metrics: [], dropped: 0 }): ReportMessage<'msec.reports.metrics'>[] {
+  const series = new Map<string, { service: string; method: string; side: CallRecord['side']; ip: string; minute: number; values: Map<string, number> }>();
   for (const r of records) {
     const minute = Math.floor(r.at / 60_000) * 60;
-    const id = `${r.side}\u0000${r.callee}\u0000${r.method}\u0000${minute}`;
-    const s = series.get(id) ?? { service: r.callee, method: r.method, side: r.side, minute, values: emptyValues() };
+    const ip = reportIp(r.instance.ip);
+    const id = `${r.side}\u0000${r.callee}\u0000${r.method}\u0000${ip}\u0000${minute}`;
+    const s = series.get(id) ?? { service: r.callee, method: r.method, side: r.side, ip, minute, values: emptyValues() };
     series.set(id, s);
     const add = (attr: string, n: number) => s.values.set(attr, s.values.get(attr)! + n);
     add('frm.requests', 1);
@@ -67,18 +85,31 @@ export function frameworkMetrics(records: readonly CallRecord[], reporter: strin
   const byService = new Map<string, Metric[]>();
   for (const s of series.values()) {
     const metrics = byService.get(s.service) ?? [];
-    for (const [attr, value] of s.values) metrics.push({ service: s.service, method: s.method, side: s.side, attr, minute: s.minute, value });
+    for (const [attr, value] of s.values) metrics.push({ service: s.service, method: s.method, side: s.side, attr, minute: s.minute, value, kind: 'add', ip: s.ip, atMs: 0 });
     byService.set(s.service, metrics);
   }
-  const out: ReportMessage<'msec.reports.metrics'>[] = [...byService].map(([service, metrics], i) => ({
-    topic: 'msec.reports.metrics', key: service,
-    report: { reporter, metrics, droppedRecords: i === 0 ? droppedRecords : 0 } satisfies MetricsReport,
-  }));
-  if (out.length === 0 && droppedRecords > 0) {
-    out.push({ topic: 'msec.reports.metrics', key: reporter, report: { reporter, metrics: [], droppedRecords } });
+  for (const m of user.metrics) {
+    const metrics = byService.get(m.service) ?? [];
+    metrics.push(m);
+    byService.set(m.service, metrics);
   }
-  return out;
+  const out: ReportMessage<'msec.reports.metrics'>[] = [];
+  for (const [service, metrics] of byService) {
+    for (let i = 0; i < metrics.length; i += metricsPerReport) {
+      out.push({ topic: 'msec.reports.metrics', key: service, report: { reporter, metrics: metrics.slice(i, i + metricsPerReport), droppedRecords: 0, reportId: randomUUID(), droppedMetrics: 0 } });
+    }
+  }
+  if (out.length === 0 && (droppedRecords > 0 || user.dropped > 0)) {
+    out.push({ topic: 'msec.reports.metrics', key: reporter, report: { reporter, metrics: [], droppedRecords, reportId: randomUUID(), droppedMetrics: user.dropped } });
+  } else if (out.length > 0) {
+    out[0]!.report.droppedRecords = droppedRecords;
+    out[0]!.report.droppedMetrics = user.dropped;
+  }
+  return out satisfies { report: MetricsReport }[];
 }
+
+/** Most metrics in one report (the views refuse larger ones). */
+export const metricsPerReport = 5_000;
 
 function emptyValues(): Map<string, number> {
   const values = new Map<string, number>([['frm.requests', 0], ['frm.failures', 0], ['frm.latency.sum_ms', 0]]);

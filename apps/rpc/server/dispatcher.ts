@@ -12,6 +12,8 @@ import { DeadlineQueue } from '../../../adapters/rpc/deadlines.ts';
 import { Admission, type Admissible } from './admission.ts';
 import { ServerCallContext, type Handler } from './handler-context.ts';
 import type { LogRuntime } from '../logs/log-runtime.ts';
+import { metricsFor, type Metrics } from '../metrics.ts';
+import { nullReporter } from '../reports/simple-reporters.ts';
 
 /** A request as a listener hands it over. Exactly one of `body` (protobuf) and `json` is used. */
 export interface IncomingCall {
@@ -72,8 +74,19 @@ export class Dispatcher {
   private readonly running = new Set<Execution>();
   private idleWaiters: (() => void)[] = [];
   readonly deadlines = new DeadlineQueue<Execution>((execution) => execution.timedOut());
+  /** ctx.metrics per address the server was reached on (the instance's IP in the views). */
+  private readonly metricsByIp = new Map<string, Metrics>();
 
   constructor(readonly options: DispatcherOptions) {}
+
+  metricsAt(ip: string): Metrics {
+    let metrics = this.metricsByIp.get(ip);
+    if (!metrics) {
+      metrics = metricsFor({ service: this.options.service, ip, reporter: this.options.reporter ?? nullReporter });
+      if (this.metricsByIp.size < 64) this.metricsByIp.set(ip, metrics);
+    }
+    return metrics;
+  }
 
   dispatch(call: IncomingCall): void {
     const arrivedAt = Date.now();
@@ -193,7 +206,7 @@ class Execution implements Admissible {
       service: this.dispatcher.options.service, method: this.entry.method.fullName, requestId: this.requestId,
       coloring: call.coloring, colorId: call.colorId, caller: call.caller, callerStack: call.callerStack, deadline: this.deadline,
       clientIp: call.peer, serverIp: call.instance.ip,
-    }, this.dispatcher.options.client, this.dispatcher.options.logger, this.dispatcher.options.logs);
+    }, this.dispatcher.options.client, this.dispatcher.options.logger, this.dispatcher.metricsAt(call.instance.ip), this.dispatcher.options.logs);
     this.ctx = ctx;
     this.dispatcher.started(this);
     this.timing = true;

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { CallContext, CallOptions, RpcCaller } from '../contracts.ts';
 import type { LogRuntime } from '../logs/log-runtime.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface HandlerContext extends CallContext {
   /**
@@ -20,6 +21,8 @@ export interface HandlerContext extends CallContext {
    * service's custom fields (apps/rpc/logs/).
    */
   readonly log: Logger;
+  /** Business metrics of this service and instance: `ctx.metrics.add('orders')`, `ctx.metrics.set('queue', n)` (usr.*). */
+  readonly metrics: Metrics;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -61,7 +64,7 @@ export class ServerCallContext implements HandlerContext {
   private abortReason: unknown = undefined;
   private logger: Logger | null = null;
 
-  constructor(init: ContextInit, private readonly client: RpcCaller | undefined, private readonly baseLogger: Logger, private readonly logs?: LogRuntime) {
+  constructor(init: ContextInit, private readonly client: RpcCaller | undefined, private readonly baseLogger: Logger, readonly metrics: Metrics, private readonly logs?: LogRuntime) {
     this.service = init.service;
     this.method = init.method;
     this.requestId = init.requestId;

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   /** Another console on the same store (a second process, or this one restarted). */
   store?: MemoryEventStore;
   trustProxy?: ConsoleContext['trustProxy'];
+  /** Adds to the context before the console is built (a bus, monitoring), with the runner that folds its read models. */
+  extend?: (ctx: ConsoleContext, runner: ProjectionRunner) => Promise<void> | void;
 }
 
 export async function consoleHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -45,6 +47,7 @@ export async function consoleHarness(options: HarnessOptions = {}): Promise<Harn
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   };
   await bootstrap(ctx, adminPassword);
+  await options.extend?.(ctx, runner);
   const app = await buildConsole(ctx);
   options.extraRoutes?.(app);
   return {

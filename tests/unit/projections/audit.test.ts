@@ -6,6 +6,7 @@ import { userEventTypes } from '../../../domain/users/events.ts';
 import { accessEventTypes } from '../../../domain/access/events.ts';
 import { agentEventTypes, keyringEventTypes } from '../../../domain/agents/events.ts';
 import { logSettingsEventTypes } from '../../../domain/logs/settings.ts';
+import { monitoringEventTypes } from '../../../domain/monitoring/events.ts';
 import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
 import * as e from './events.ts';
 
@@ -66,11 +67,20 @@ const everyType: [DomainEvent, string][] = [
   [{ type: 'LogColorRuleRemoved', data: { service: svc, field: 'Caller', value: 'Flight.web' } }, 'coloring rule Caller=Flight.web removed from Flight.mod_flight'],
   [{ type: 'LogFieldAdded', data: { service: svc, name: 'uid', type: 'int' } }, 'log field uid (int) added to Flight.mod_flight'],
   [{ type: 'LogFieldDeleted', data: { service: svc, name: 'uid' } }, 'log field uid deleted from Flight.mod_flight'],
+  [{ type: 'AlarmRuleSet', data: { service: svc, name: 'usr.orders', max: 100, min: 0, diff: 0, diffPercent: 50, forMinutes: 3, scope: 'host' } },
+    'alarm rule on Flight.mod_flight "usr.orders" set: max 100, diff 50 %, for 3 minutes, per host'],
+  [{ type: 'AlarmRuleDeleted', data: { service: svc, name: 'usr.orders' } }, 'alarm rule on Flight.mod_flight "usr.orders" deleted'],
+  [{ type: 'AlarmWebhookSet', data: { service: svc, url: 'https://alerts.example/msec' } }, 'alarm webhook https://alerts.example/msec added to Flight.mod_flight'],
+  [{ type: 'AlarmWebhookRemoved', data: { service: svc, url: 'https://alerts.example/msec' } }, 'alarm webhook https://alerts.example/msec removed from Flight.mod_flight'],
+  [{ type: 'AlarmRaised', data: { service: svc, name: 'usr.orders', alarmType: 'diff_percent', ip: '10.0.0.1', minute: Date.UTC(2024, 4, 1, 10, 3) / 1000, value: 160, threshold: 50, previous: 100, forMinutes: 1 } },
+    'alarm diff_percent raised on Flight.mod_flight at 10.0.0.1: "usr.orders" = 160 at 2024-05-01 10:03Z (change ≥ 50 %, yesterday 100)'],
+  [{ type: 'AlarmResolved', data: { service: svc, name: 'usr.orders', alarmType: 'max', ip: '', minute: Date.UTC(2024, 4, 1, 10, 5) / 1000, value: 3, raisedMinute: 0, reason: 'normal' } },
+    'alarm max resolved on Flight.mod_flight: "usr.orders" = 3 at 2024-05-01 10:05Z (back to normal)'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes]);
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes, ...monitoringEventTypes]);
     assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
     assert.deepEqual(new Set(auditProjection.handles), all);
   });

@@ -34,6 +34,7 @@ export async function renderService(root, name) {
         h('dt', {}, 'Revision'), h('dd', { id: 'service-revision' }, s.revision ?? '—')),
       h('p', { class: 'links' },
         h('a', { href: '#/routes' }, 'Routing table'), ' · ',
+        h('a', { href: `#/monitor/${encodeURIComponent(s.name)}`, id: 'service-monitor' }, 'Monitor'), ' · ',
         h('a', { href: `#/audit?stream=${encodeURIComponent(`service-${s.name}`)}` }, 'Audit trail'), ' · ',
         h('a', { id: 'service-logs', href: `#/logs?service=${encodeURIComponent(s.name)}` }, 'Logs'), ' · ',
         h('a', { id: 'service-log-settings', href: `#/services/${encodeURIComponent(s.name)}/log-settings` }, 'Log settings')));

@@ -1,0 +1,54 @@
+/**
+ * One POST of a webhook delivery: plain node http(s), no redirects followed, a time limit, the
+ * answer's body read and dropped (at most 64 KiB), and the address the host resolves to checked
+ * so a name that points back at the console is refused at connect time too.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface PostOutcome {
+  status: number;
+}
+
+export class WebhookRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookRefused';
+  }
+}
+
+export function postJson(urlText: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; refuseAddress: (resolved: string) => boolean }): Promise<PostOutcome> {
+  const url = new URL(urlText);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'msec-alarms/1', ...headers },
+      timeout: options.timeoutMs,
+      // Checked after resolution: the URL was checked when it was saved, its name may resolve elsewhere now.
+      lookup: (hostname, opts, callback) => {
+        dnsLookup(hostname, opts, (err, address: string | LookupAddress[], family?: number) => {
+          if (err) return callback(err, address as string, family as number);
+          const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
+          const bad = addresses.find(options.refuseAddress);
+          if (bad) return callback(new WebhookRefused(`${hostname} resolves to ${bad}, the console itself: refused`), '', 4);
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          (callback as any)(null, address, family);
+        });
+      },
+    }, (res) => {
+      let read = 0;
+      res.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > 64 * 1024) res.destroy();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      res.on('close', () => resolve({ status: res.statusCode ?? 0 }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
