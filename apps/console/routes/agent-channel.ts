@@ -95,7 +95,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
         const pending = agent?.pending.filter((p) => p.sequence > after && p.expiresAtMs > ctx.clock()) ?? [];
         return pending.length ? pending : undefined;
       };
-      const pending = (request.query.wait ? await waitUntil(waiting, request.query.wait * 1000, abortOnClose(request), 50) : waiting()) ?? [];
+      const pending = (request.query.wait ? await waitUntil(waiting, request.query.wait * 1000, abortOnClose(request), 10) : waiting()) ?? [];
       return { commands: pending.map((p) => p.signed), lastSequence: findAgent(agentsState(), ip)?.lastSequence ?? 0 };
     });
 

@@ -196,7 +196,8 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
         const outcome = outcomeOf(agentsState(), ip, id);
         const streamed = wholeCharacters(plane.outputs.since(ip, id, after));
         if (outcome || streamed.length > 0 || ctx.clock() >= deadline || signal.aborted) return commandStatus(id, after, outcome, streamed);
-        await plane.outputs.wait(ip, id, Math.min(200, deadline - ctx.clock()), signal);
+        // Woken by streamed output at once; the result (an event folded into the agents projection) is looked for every 20 ms.
+        await plane.outputs.wait(ip, id, Math.min(20, deadline - ctx.clock()), signal);
       }
     });
 
