@@ -16,6 +16,8 @@ import { decodeKeyChain, decodePayload, encodeProcessList, type CommandAction, t
 import { ConsoleError, ConsoleLink } from './console-link.ts';
 import { failed, readPulledFile, runExec, writePushedFile, type Outcome } from './executors.ts';
 import { HostLoadMeter } from './host-load.ts';
+import { HostMetrics, hostMetricsService } from './host-metrics.ts';
+import { encodeReport, reportTopics, type MetricsReport } from '../../schemas/reports.ts';
 import { listProcesses } from './processes.ts';
 import { AgentReporter } from './reporter.ts';
 import { RouteAgent } from './route-agent.ts';
@@ -39,6 +41,8 @@ export interface AgentOptions {
   clock?: () => number;
   /** Refusals reported one by one per reason and minute (default 10); the rest are counted into the next. */
   refusalsPerMinute?: number;
+  /** How often the host's sys.* metrics are reported (default 60 000 ms, MSEC's minute; 0: never). */
+  metricsEveryMs?: number;
 }
 
 export class Agent {
@@ -267,14 +271,28 @@ export class Agent {
     const meter = new HostLoadMeter(this.options.root);
     meter.read();
     const interval = this.options.heartbeatMs ?? 20_000;
+    const metricsEvery = this.options.metricsEveryMs ?? 60_000;
+    const hostMetrics = new HostMetrics(this.ip, this.clock);
+    let metricsDue = this.clock();
     while (!this.stopping.signal.aborted) {
       const load = meter.read();
+      if (metricsEvery > 0 && this.clock() >= metricsDue) {
+        metricsDue = this.clock() + metricsEvery;
+        await this.sendHostMetrics(hostMetrics.report(load)).catch((err) => this.options.logger.debug({ err }, 'host metrics were not delivered'));
+      }
       await this.reporter.send({ heartbeat: { agentVersion, intervalMs: interval, trustedKeyId: this.state.current.keyId, ...load } }, false);
       await this.reporter.flush();
       await this.refreshKeys().catch(() => undefined);
       await this.flushHeldRefusals().catch(() => undefined);
       await sleep(interval, this.stopping.signal);
     }
+  }
+
+  /** sys.* to msec.reports.metrics: on Kafka directly, else through the console (which checks they are this host's). */
+  private async sendHostMetrics(report: MetricsReport): Promise<void> {
+    const bytes = encodeReport(reportTopics.metrics, report);
+    if (this.options.bus) await this.options.bus.publish(reportTopics.metrics, [{ key: hostMetricsService, value: bytes }]);
+    else await this.link.request('POST', '/api/agent/metrics', { body: bytes, timeoutMs: 10_000 });
   }
 
   /** Follows the console's key chain from the key this agent trusts; a newer key retires the older ones. */

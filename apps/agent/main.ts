@@ -35,6 +35,8 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<R
       ip: options.ip, root: options.root, consoleUrl: options.consoleUrl, logger, heartbeatMs: options.heartbeatMs, routePort: options.routePort,
       // Refusals reported one by one per reason and minute before they are only counted (a flood of forgeries must not flood the bus).
       ...(process.env.MSEC_AGENT_REFUSALS_PER_MINUTE ? { refusalsPerMinute: Number(process.env.MSEC_AGENT_REFUSALS_PER_MINUTE) } : {}),
+      // MSEC's host metrics come once a minute; tests ask for them sooner.
+      ...(process.env.MSEC_AGENT_METRICS_MS ? { metricsEveryMs: Number(process.env.MSEC_AGENT_METRICS_MS) } : {}),
       ...(options.token ? { token: options.token } : {}), ...(bus ? { bus } : {}),
     });
     return {

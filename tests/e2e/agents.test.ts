@@ -49,7 +49,7 @@ test('two agents under msec up: enrol, alive with load, exec, audit, kill -9 and
   for (const ip of ['127.0.0.2', '127.0.0.3']) {
     const token = ok(['agent', 'token', '--ip', ip]).stdout.trim();
     assert.match(token, /^msec-agent\.[0-9a-f]{16}\./);
-    agents.push(await startAgent(ip, join(home, `agent-${ip}`), { MSEC_CONSOLE: up.url }, { token, routePort: ip === '127.0.0.2' ? routePort : 0 }));
+    agents.push(await startAgent(ip, join(home, `agent-${ip}`), { MSEC_CONSOLE: up.url, MSEC_AGENT_METRICS_MS: '1000' }, { token, routePort: ip === '127.0.0.2' ? routePort : 0 }));
     const keyFile = join(home, `agent-${ip}`, 'agent', 'key.pem');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the agent key is readable by the agent alone');
   }
@@ -112,6 +112,12 @@ test('two agents under msec up: enrol, alive with load, exec, audit, kill -9 and
   console.log(`# python route lookups: ${JSON.stringify(byName)}`);
   assert.deepEqual(Object.keys(byName).sort(), [`127.0.0.2:${port} tcp`, `127.0.0.3:${port} tcp`]);
   assert.deepEqual(pyLookup('Flight.no_such', 1), ['error -2']);
+  // Host metrics: sys.* of each agent under RESERVED.monitor, shown in every service on that ip (MSEC's sysmon).
+  const sys = await eventually('host metrics in the monitor views', () => {
+    const list = msecJson<{ names: string[]; ips: string[] }>(['metrics', 'Flight.mod_flight', '--list'], env);
+    return list.names.includes('sys.cpu_percent') && list.names.includes('sys.mem_free_mb') && list.ips.includes('127.0.0.2') && list;
+  }, 30_000);
+  console.log(`# host metrics of Flight.mod_flight's hosts: ${sys.names.filter((n) => n.startsWith('sys.')).join(' ')}`);
   try {
     const spread = await callMany(200);
     assert.ok(spread['127.0.0.3'] > 40 && spread['127.0.0.2'] > 40, `both instances take calls: ${JSON.stringify(spread)}`);

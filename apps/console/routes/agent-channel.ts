@@ -15,6 +15,8 @@ import { isSmallOrderKey, keyIdOf, sha256Hex } from '../../../adapters/signing/e
 import { keyChainOf } from '../../../adapters/signing/key-chain.ts';
 import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeCommandBody, decodeSignedCommand } from '../../../schemas/agent.ts';
+import { decodeReport, reportTopics } from '../../../schemas/reports.ts';
+import { hostMetricsService } from '../../agent/host-metrics.ts';
 import { findAgent, type AgentsState } from '../../../projections/agents.ts';
 import { topicOfKind, verifyAgentReport } from '../../projector/agent-reports.ts';
 import { ReportRefused } from '../../projector/report-ingest.ts';
@@ -124,6 +126,28 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       await ctx.bus.publish(topicOfKind(report.body.kind), [{ key: ip, value: body }]);
       if ('result' in report.body && report.body.kind === 'result') plane.outputs.wake(ip, report.body.result.commandId);
       return { ok: true };
+    });
+
+    // The host's sys.* metrics (issue 11): only this host's, only sys.* under RESERVED.monitor.
+    app.post<{ Body: Buffer }>('/api/agent/metrics', {
+      config: self,
+      bodyLimit: 256 * 1024,
+      schema: { tags: ['agent channel'], summary: 'The host\'s sys.* metrics (MetricsReport bytes), handed to msec.reports.metrics' },
+    }, async (request) => {
+      const ip = callerIp(request);
+      const body = bodyOf(request);
+      checkBodyDigest(request, body);
+      let report;
+      try {
+        report = decodeReport(reportTopics.metrics, body);
+      } catch (err) {
+        throw new HttpProblem(400, 'invalid', `not a MetricsReport: ${(err as Error).message}`);
+      }
+      const foreign = report.metrics.find((m) => m.service !== hostMetricsService || !m.attr.startsWith('sys.') || m.ip !== ip);
+      if (foreign) throw new HttpProblem(403, 'forbidden', `an agent reports only sys.* of ${hostMetricsService} for its own host (${ip}), not ${foreign.attr.slice(0, 60)} of ${foreign.service.slice(0, 60)} for ${String(foreign.ip).slice(0, 40)}`);
+      if (!ctx.bus) throw new HttpProblem(503, 'unavailable', 'this console has no bus to hand the metrics to');
+      await ctx.bus.publish(reportTopics.metrics, [{ key: hostMetricsService, value: body }]);
+      return { ok: true, metrics: report.metrics.length };
     });
 
     app.put<{ Body: Buffer }>('/api/agent/blobs', {

@@ -12,6 +12,7 @@ import { encodeReportBody, encodeSignedReport, type ReportBody, type ReportKind 
 import { agentRequestHeaders } from '../../../apps/console/agents/agent-auth.ts';
 import { agentConsole, type AgentConsole, type EnrolledAgent } from './agents-harness.ts';
 import { smallOrderKeys } from '../agents/weak-keys.ts';
+import { encodeReport, reportTopics } from '../../../schemas/reports.ts';
 
 let h: AgentConsole;
 let a: EnrolledAgent;
@@ -283,5 +284,28 @@ describe('commands, files and output of one agent are not another\'s', () => {
     // b's own output is shown
     assert.equal((await b.request('POST', '/api/agent/reports', { body: report(b, { output: { commandId, offset: 0, data: Buffer.from('zzz\n') } }) })).statusCode, 200);
     assert.equal(((await h.call({ method: 'GET', url: `/api/agents/${b.ip}/commands/${commandId}` })).json() as { output: string }).output, 'zzz\n');
+  });
+});
+
+describe('host metrics', () => {
+  const metricsOf = (ip: string, over: Record<string, unknown> = {}) => Buffer.from(encodeReport(reportTopics.metrics, {
+    reporter: `agent:${ip}`, reportId: randomBytes(8).toString('hex'), droppedRecords: 0,
+    metrics: [{ service: 'RESERVED.monitor', method: '', side: '', attr: 'sys.cpu_percent', minute: Math.floor(h.now() / 60_000) * 60, value: 12.5, kind: 'set', ip, atMs: h.now(), ...over }],
+  }));
+
+  test("an agent's sys.* for its own host go to msec.reports.metrics", async () => {
+    const before = h.bus.broker.topics.get('msec.reports.metrics')?.length ?? 0;
+    const r = await a.request('POST', '/api/agent/metrics', { body: metricsOf(a.ip) });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(h.bus.broker.topics.get('msec.reports.metrics')!.length, before + 1);
+  });
+
+  test('metrics for another host, another service or not sys.* are refused, and nothing is published', async () => {
+    const before = h.bus.broker.topics.get('msec.reports.metrics')?.length ?? 0;
+    problem(await a.request('POST', '/api/agent/metrics', { body: metricsOf(b.ip) }), 403, /its own host/);
+    problem(await a.request('POST', '/api/agent/metrics', { body: metricsOf(a.ip, { service: 'Flight.mod_flight' }) }), 403);
+    problem(await a.request('POST', '/api/agent/metrics', { body: metricsOf(a.ip, { attr: 'usr.orders' }) }), 403);
+    problem(await a.request('POST', '/api/agent/metrics', { body: Buffer.from('not protobuf \u00ff\u00ff', 'latin1') }), 400);
+    assert.equal(h.bus.broker.topics.get('msec.reports.metrics')?.length ?? 0, before);
   });
 });
