@@ -53,6 +53,7 @@ export class Agent {
   private running = 0;
   private readonly refusalWindow = new Map<string, { at: number; sent: number; held: number }>();
   private routeAgent: RouteAgent | undefined;
+  private lastForcedRefresh = -Infinity;
 
   private constructor(
     readonly options: AgentOptions,
@@ -161,8 +162,10 @@ export class Agent {
   /** Checks a command; runs it only if every check passes, else reports why not. */
   async take(bytes: Uint8Array): Promise<void> {
     let verdict = verifyCommand(bytes, this.state, this.clock());
-    if (!verdict.ok && verdict.reason === 'unknown-key') {
-      // A key rotation this agent has not followed yet: read the chain once and check again.
+    if (!verdict.ok && verdict.reason === 'unknown-key' && this.clock() - this.lastForcedRefresh > 5000) {
+      // A key rotation this agent has not followed yet: read the chain and check again. At most
+      // every 5 s, so forgeries naming made-up keys cannot make it hammer the console.
+      this.lastForcedRefresh = this.clock();
       await this.refreshKeys().catch(() => undefined);
       verdict = verifyCommand(bytes, this.state, this.clock());
     }

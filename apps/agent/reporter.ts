@@ -70,7 +70,16 @@ export class AgentReporter {
     try {
       while (this.queue.length > 0) {
         const next = this.queue[0]!;
-        await this.deliver(next.kind, next.bytes);
+        try {
+          await this.deliver(next.kind, next.bytes);
+        } catch (err) {
+          // The console refused this report for good (a 4xx other than throttling): keeping it
+          // at the head of the queue would hold back every report behind it. Dropped, counted.
+          const status = (err as { status?: number }).status;
+          if (status === undefined || status < 400 || status >= 500 || status === 408 || status === 429) throw err;
+          this.dropped++;
+          this.options.logger.error({ err, kind: next.kind, dropped: this.dropped }, 'the console refused a report for good; it is dropped');
+        }
         this.queue.shift();
         if (this.failing) this.options.logger.info({ queued: this.queue.length }, 'reports go through again');
         this.failing = false;
