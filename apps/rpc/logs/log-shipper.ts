@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { MessageBus } from '../../../adapters/bus/port.ts';
 import { encodeReport, reportTopics, type LogRecord } from '../../../schemas/reports.ts';
 import { rpcLogger } from '../client/logger.ts';
+import { CoalescedFlush } from '../reports/coalesced-flush.ts';
 
 export interface LogShipperOptions {
   bus: MessageBus;
@@ -53,8 +54,7 @@ export class LogShipper {
   private bufferedBytes = 0;
   private droppedUnreported = 0;
   private readonly totals = { kept: 0, dropped: 0, shipped: 0, failedFlushes: 0 };
-  private flushing: Promise<void> | undefined;
-  private again = false;
+  private readonly flusher = new CoalescedFlush(() => this.flushOnce(), () => this.buffer.length > 0 && !this.failing);
   private failing = false;
   private closed = false;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -85,26 +85,12 @@ export class LogShipper {
     this.bufferedBytes += weight(record);
     if (this.buffer.length > this.maxBuffered || this.bufferedBytes > this.maxBufferedBytes) this.dropOldest();
     // While the bus refuses, only the timer (and flush/close) retries: no storm of attempts.
-    if (this.buffer.length >= this.flushEveryRecords && !this.flushing && !this.failing) void this.flush();
+    if (this.buffer.length >= this.flushEveryRecords && !this.flusher.busy && !this.failing) void this.flush();
   }
 
   /** Publishes what is buffered; never rejects. Concurrent calls share one flush (and one more after it). */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.again = true;
-      return this.flushing;
-    }
-    this.flushing = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.flushOnce();
-        } while (this.again && this.buffer.length > 0 && !this.failing);
-      } finally {
-        this.flushing = undefined;
-      }
-    })();
-    return this.flushing;
+    return this.flusher.run();
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,7 @@ import type { CallRecord, CallReporter, MetricPoint } from '../contracts.ts';
 import { rpcLogger } from '../client/logger.ts';
 import { aggregateCalls, reportIp } from './aggregate.ts';
 import { MetricBuffer } from './metric-buffer.ts';
+import { CoalescedFlush } from './coalesced-flush.ts';
 
 export interface BusCallReporterOptions {
   bus: MessageBus;
@@ -64,8 +65,7 @@ export class BusCallReporter implements CallReporter {
   private pendingWeight = 0;
   private droppedUnreported = 0;
   private readonly totals = { dropped: 0, published: 0, failedFlushes: 0, droppedMetrics: 0 };
-  private flushing: Promise<void> | undefined;
-  private again = false;
+  private readonly flusher = new CoalescedFlush(() => this.flushOnce(), () => (this.buffer.length > 0 || this.metrics.size > 0) && !this.failing);
   private failing = false;
   private closed = false;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -92,7 +92,7 @@ export class BusCallReporter implements CallReporter {
     this.buffer.push(call);
     if (this.buffer.length + this.pendingWeight > this.maxBuffered) this.dropOldest();
     // While the bus refuses, only the timer (and flush/close) retries: no storm of attempts.
-    if (this.buffer.length >= this.flushEveryRecords && !this.flushing && !this.failing) void this.flush();
+    if (this.buffer.length >= this.flushEveryRecords && !this.flusher.busy && !this.failing) void this.flush();
   }
 
   metric(point: MetricPoint): void {
@@ -102,21 +102,7 @@ export class BusCallReporter implements CallReporter {
 
   /** Publishes what is buffered; never rejects. Concurrent calls share one flush (and one more after it). */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.again = true;
-      return this.flushing;
-    }
-    this.flushing = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.flushOnce();
-        } while (this.again && (this.buffer.length > 0 || this.metrics.size > 0) && !this.failing);
-      } finally {
-        this.flushing = undefined;
-      }
-    })();
-    return this.flushing;
+    return this.flusher.run();
   }
 
   async close(): Promise<void> {
@@ -181,7 +167,7 @@ export class BusCallReporter implements CallReporter {
   /** Drops the oldest waiting batch, else the oldest tenth of the buffer, so a full buffer costs O(1) per record. */
   private dropOldest(): void {
     // The first batch may be on its way to the bus right now: it is not dropped under the flush's feet.
-    const at = this.flushing ? 1 : 0;
+    const at = this.flusher.busy ? 1 : 0;
     const oldest = this.pending[at];
     if (oldest) {
       this.pending.splice(at, 1);
