@@ -5,6 +5,7 @@ import { connect, connectStoppable, printJson, type Command, type Ctx } from '..
 import { CliError, UsageError } from '../errors.ts';
 import { callGraphDot, callGraphSvg, callGraphText } from '../callgraph-render.ts';
 import type { CallGraph } from '../../../projections/call-graph.ts';
+import type { LogRecordView } from '../../console/routes/logs.ts';
 
 /**
  * `msec logs [SERVICE]`: business log records of a service or of a request (every service it
@@ -12,20 +13,8 @@ import type { CallGraph } from '../../../projections/call-graph.ts';
  * printing new ones. `msec callgraph REQUEST_ID`: the services a request went through.
  */
 
-export interface LogRecordView {
-  id: string;
-  time: string;
-  level: string;
-  service: string;
-  requestId: string;
-  clientIp: string;
-  serverIp: string;
-  rpcName: string;
-  caller: string;
-  coloring: number;
-  message: string;
-  fields: Record<string, string>;
-}
+/** A record as the console answers it (one shape for the API, the CLI and the web UI). */
+export type { LogRecordView } from '../../console/routes/logs.ts';
 
 interface LogsAnswer {
   records: LogRecordView[];
