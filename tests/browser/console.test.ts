@@ -301,8 +301,13 @@ test('console web UI in chromium', { timeout: 180_000 }, async (t) => {
     assert.equal(routeRead.status, 403, 'a route-read token made in the console reads routes only');
     await page.fill('#token-label', 'ci');
     await page.click('#token-submit');
-    await page.locator('#token-value').waitFor();
-    const token = await page.inputValue('#token-value');
+    // The field already shows the route-read token: wait for the new one.
+    // (polled from here: a page-side predicate is eval'd in the page, which the console's CSP refuses)
+    let token = routesToken;
+    for (let i = 0; i < 100 && token === routesToken; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      token = await page.inputValue('#token-value');
+    }
     assert.ok(token.length > 20);
     await page.locator(`${row('user-row', 'name', 'admin')} [data-testid="token"]`, { hasText: 'ci' }).waitFor();
     const res = await fetch(`${server.url}/api/session`, { headers: { authorization: `Bearer ${token}` } });
