@@ -19,5 +19,11 @@ if (files.length === 0) {
   console.error(`no test files found under ${suites.map((s) => `tests/${s}`).join(', ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Two files at a time by default (CI has 2 cores); MSEC_TEST_CONCURRENCY=1 runs them one by one.
+const concurrency = Number(process.env.MSEC_TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`MSEC_TEST_CONCURRENCY must be a whole number of at least 1, not ${process.env.MSEC_TEST_CONCURRENCY}`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -26,15 +26,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { pino } from 'pino';
+import { ARTIFACTS, launchChromium } from './chromium.ts';
 import { up } from '../../apps/console/up.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
 const PASSWORD = 'agents-browser-admin-pw';
 const SERVICE = 'Flight.mod_flight';
 const HOSTILE = '<img src=x onerror="window.__xss=1"><b>bold</b>';
@@ -43,20 +42,13 @@ const row = (testid: string, key: string, value: string) => `[data-testid="${tes
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('host agents in the console web UI, with real agent processes', { timeout: 240_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: run \`bash tests/setup/install-system-deps.sh\` (installs Debian's chromium) and run the browser tests again`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   const home = mkdtempSync(join(tmpdir(), 'msec-agents-browser-'));
   process.env.MSEC_ADMIN_PASSWORD = PASSWORD;
   process.env.MSEC_AGENT_HEARTBEAT_MS = '1000';
   const server = await up({ home, port: 0, logger: pino({ level: 'silent' }) });
   const agents = new Map<string, { child: ChildProcess; log: string[] }>();
   const extra: ChildProcess[] = [];
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  }).catch(async (err) => {
+  const browser = await launchChromium().catch(async (err) => {
     await server.close();
     throw err;
   });

@@ -36,15 +36,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { pino } from 'pino';
+import { ARTIFACTS, launchChromium } from './chromium.ts';
 import { up } from '../../apps/console/up.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
 const PASSWORD = 'browser-test-admin-pw';
 const SERVICE = 'Flight.mod_flight';
 const HOST = '127.0.0.1:7963';
@@ -55,17 +54,10 @@ const V2 = '[LOG]\nLevel=DEBUG\n\n[COLOR]\nFieldName1=uid\nFieldValue1=10086\n';
 const row = (testid: string, key: string, value: string) => `[data-testid="${testid}"][data-${key}="${value}"]`;
 
 test('console web UI in chromium', { timeout: 180_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: run \`bash tests/setup/install-system-deps.sh\` (installs Debian's chromium) and run the browser tests again`);
-  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
   const home = mkdtempSync(join(tmpdir(), 'msec-browser-'));
   process.env.MSEC_ADMIN_PASSWORD = PASSWORD;
   const server = await up({ home, port: 0, logger: pino({ level: 'silent' }) });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
   t.after(async () => {
     await browser.close();
     await server.close();

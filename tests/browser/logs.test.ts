@@ -21,31 +21,25 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { pino } from 'pino';
+import { ARTIFACTS, launchChromium } from './chromium.ts';
 import { up } from '../../apps/console/up.ts';
 import { SqliteMessageBus } from '../../adapters/bus/sqlite.ts';
 import { encodeReport, type CallEdge, type LogRecord } from '../../schemas/reports.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
 const PASSWORD = 'browser-logs-admin-pw';
 const REQUEST = '7770001';
 
 test('Logs page, call graph and log settings in chromium', { timeout: 180_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash tests/setup/install-system-deps.sh\` and run the browser tests again`);
-  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
   const home = mkdtempSync(join(tmpdir(), 'msec-browser-logs-'));
   process.env.MSEC_ADMIN_PASSWORD = PASSWORD;
   const server = await up({ home, port: 0, logger: pino({ level: 'silent' }) });
   const bus = SqliteMessageBus.open(join(home, 'msec.db'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
   t.after(async () => {
     await browser.close();
     await bus.close();

@@ -13,17 +13,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { pino } from 'pino';
+import { ARTIFACTS, launchChromium } from './chromium.ts';
 import { up } from '../../apps/console/up.ts';
 import { SqliteMessageBus } from '../../adapters/bus/sqlite.ts';
 import { encodeReport, type Metric } from '../../schemas/reports.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'tests', 'artifacts');
 const PASSWORD = 'monitor-browser-pw';
 const SERVICE = 'Flight.mod_flight';
 const BLUE = [37, 99, 235];
@@ -33,16 +32,11 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const localDay = (d: Date) => `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
 
 test('Monitor page in chromium: curves drawn, compare-day overlay, per ip, hover, PNG and CSV, live update', { timeout: 240_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash tests/setup/install-system-deps.sh\``);
-  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
   const home = mkdtempSync(join(tmpdir(), 'msec-browser-monitor-'));
   process.env.MSEC_ADMIN_PASSWORD = PASSWORD;
   const server = await up({ home, port: 0, logger: pino({ level: 'silent' }) });
   const bus = SqliteMessageBus.open(join(home, 'msec.db'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
   t.after(async () => {
     await browser.close();
     await bus.close();

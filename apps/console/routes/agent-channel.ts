@@ -36,6 +36,16 @@ const self = { permission: 'agent', serviceOf: () => undefined } as const;
 export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
   const agentsState = (): AgentsState => ctx.reads.agents();
   const callerIp = (request: FastifyRequest) => request.caller!.agentIp!;
+  /** The calling agent's host and the bytes it sent, whose digest its signature covers. */
+  const agentUpload = (request: FastifyRequest) => {
+    const body = bodyOf(request);
+    checkBodyDigest(request, body);
+    return { ip: callerIp(request), body };
+  };
+  const publish = async (what: string, topic: string, key: string, value: Buffer) => {
+    if (!ctx.bus) throw new HttpProblem(503, 'unavailable', `this console has no bus to hand the ${what} to`);
+    await ctx.bus.publish(topic, [{ key, value }]);
+  };
 
   return async (app: FastifyInstance) => {
     app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxPushBytes }, (_request, body, done) => done(null, body));
@@ -106,9 +116,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       bodyLimit: maxReportBytes,
       schema: { tags: ['agent channel'], summary: 'A report signed by the agent (heartbeat, result, refusal, output), body: SignedReport bytes' },
     }, async (request) => {
-      const ip = callerIp(request);
-      const body = bodyOf(request);
-      checkBodyDigest(request, body);
+      const { ip, body } = agentUpload(request);
       let report;
       try {
         report = verifyAgentReport(body, agentsState(), ctx.clock());
@@ -122,8 +130,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
         plane.outputs.add(ip, commandId, offset, data);
         return { ok: true };
       }
-      if (!ctx.bus) throw new HttpProblem(503, 'unavailable', 'this console has no bus to hand the report to');
-      await ctx.bus.publish(topicOfKind(report.body.kind), [{ key: ip, value: body }]);
+      await publish('report', topicOfKind(report.body.kind), ip, body);
       if ('result' in report.body && report.body.kind === 'result') plane.outputs.wake(ip, report.body.result.commandId);
       return { ok: true };
     });
@@ -134,9 +141,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       bodyLimit: 256 * 1024,
       schema: { tags: ['agent channel'], summary: 'The host\'s sys.* metrics (MetricsReport bytes), handed to msec.reports.metrics' },
     }, async (request) => {
-      const ip = callerIp(request);
-      const body = bodyOf(request);
-      checkBodyDigest(request, body);
+      const { ip, body } = agentUpload(request);
       let report;
       try {
         report = decodeReport(reportTopics.metrics, body);
@@ -145,8 +150,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       }
       const foreign = report.metrics.find((m) => m.service !== hostMetricsService || !m.attr.startsWith('sys.') || m.ip !== ip);
       if (foreign) throw new HttpProblem(403, 'forbidden', `an agent reports only sys.* of ${hostMetricsService} for its own host (${ip}), not ${foreign.attr.slice(0, 60)} of ${foreign.service.slice(0, 60)} for ${String(foreign.ip).slice(0, 40)}`);
-      if (!ctx.bus) throw new HttpProblem(503, 'unavailable', 'this console has no bus to hand the metrics to');
-      await ctx.bus.publish(reportTopics.metrics, [{ key: hostMetricsService, value: body }]);
+      await publish('metrics', reportTopics.metrics, hostMetricsService, body);
       return { ok: true, metrics: report.metrics.length };
     });
 
@@ -155,9 +159,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       bodyLimit: maxPushBytes,
       schema: { tags: ['agent channel'], summary: 'What a pull_file or ps command brings back (header X-Msec-Command-Id names the command)' },
     }, async (request) => {
-      const ip = callerIp(request);
-      const body = bodyOf(request);
-      checkBodyDigest(request, body);
+      const { ip, body } = agentUpload(request);
       const commandId = request.headers['x-msec-command-id'];
       const open = findAgent(agentsState(), ip)?.pending.find((p) => p.commandId === commandId && (p.action === 'pull_file' || p.action === 'ps'));
       if (!open) throw new HttpProblem(403, 'forbidden', 'uploads are taken only for an open pull_file or ps command of this agent');
