@@ -113,7 +113,12 @@ async function ingest(ch: ClickHouse, openBus: () => MessageBus, where: string, 
   };
   const group = new ReportIngest({ bus, sinks: [sink as ReportSink<unknown>], logger: silent, groupPrefix: `bench-${randomUUID().slice(0, 8)}.` });
   group.start();
-  while (group.status()[0]!.stored < total) await new Promise((r) => setTimeout(r, 5));
+  // A stall (nothing stored for 60 s) ends the bench with the ingestion's status, not a hang.
+  for (let last = 0, movedAt = performance.now(); group.status()[0]!.stored < total; await new Promise((r) => setTimeout(r, 5))) {
+    const status = group.status()[0]!;
+    if (status.stored !== last) [last, movedAt] = [status.stored, performance.now()];
+    else if (performance.now() - movedAt > 60_000) throw new Error(`metric ingestion stalled at ${status.stored} of ${total} metrics: ${JSON.stringify(status)}; lag ${JSON.stringify(await bus.lag('msec.reports.metrics', status.group))} of ${messages.length} messages (on the mock broker, a partition keeping over 5 MiB loses its oldest messages: fewer BENCH_METRICS_MINUTES)`);
+  }
   const seconds = (performance.now() - started) / 1000;
   await group.stop();
   await bus.close();

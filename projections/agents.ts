@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../domain/events.ts';
 import { agentEventTypes, keyringEventTypes, type AgentEvent, type KeyringEvent } from '../domain/agents/events.ts';
+import { createHash } from 'node:crypto';
 import type { StateProjection } from './projection.ts';
 import { compareText, keyedList } from './sorted-list.ts';
 
@@ -121,7 +122,15 @@ function applyAgentEvent(state: AgentsState, event: RecordedEvent<AgentEvent>): 
     case 'AgentCommandCompleted':
       return update((a) => remember(a, { kind: 'completed', at: event.occurredAt, ...event.data }));
     case 'AgentCommandRefused':
-      return update((a) => remember(a, { kind: 'refused', at: event.occurredAt, ...event.data }));
+      // Only the issued command's own bytes, refused, close it: a forgery naming it (a copy with
+      // a bit flipped, say) is in the audit log but must neither drop the real one from the
+      // queue nor answer for it. A replay refused was run before: its outcome is its result.
+      return update((a) => {
+        const { commandId, reason, signedSha256 } = event.data;
+        const issued = a.pending.find((p) => p.commandId === commandId);
+        if (!issued || reason === 'replayed' || !signedSha256 || signedSha256 !== sha256OfBase64(issued.signed)) return a;
+        return remember(a, { kind: 'refused', at: event.occurredAt, ...event.data });
+      });
     case 'AgentDown':
       return update((a) => ({ ...a, down: true, lastSeenAtMs: event.data.lastSeenAtMs }));
     case 'AgentUp':
@@ -154,4 +163,8 @@ function compareIp(a: string, b: string): number {
   const pb = b.split('.').map(Number);
   for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return (pa[i] ?? 0) - (pb[i] ?? 0);
   return compareText(a, b);
+}
+
+function sha256OfBase64(base64: string): string {
+  return createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex');
 }

@@ -59,7 +59,7 @@ export interface CommandResult {
   outputBytes: number; durationMs: number; timedOut: boolean; data: Uint8Array; dataSha256: string;
 }
 export interface Process { pid: number; ppid: number; user: string; cpuPercent: number; rssBytes: number; state: string; startedAtMs: number; command: string }
-export interface CommandRefused { commandId: string; sequence: number; reason: string; detail: string; similar: number }
+export interface CommandRefused { commandId: string; sequence: number; reason: string; detail: string; similar: number; signedSha256: string }
 export interface OutputChunk { commandId: string; offset: number; data: Uint8Array }
 
 export type ReportKind =

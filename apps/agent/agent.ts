@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { topics, type BusSubscription, type MessageBus } from '../../adapters/bus/port.ts';
-import { SigningKey } from '../../adapters/signing/ed25519.ts';
+import { SigningKey, sha256Hex } from '../../adapters/signing/ed25519.ts';
 import { followKeyChain, pinnedKey } from '../../adapters/signing/key-chain.ts';
 import { decodeKeyChain, decodePayload, encodeProcessList, type CommandAction, type CommandBody, type PayloadOf } from '../../schemas/agent.ts';
 import { ConsoleError, ConsoleLink } from './console-link.ts';
@@ -171,7 +171,7 @@ export class Agent {
     }
     if (!verdict.ok) {
       this.options.logger.warn({ reason: verdict.reason, detail: verdict.detail, commandId: verdict.commandId, sequence: verdict.sequence }, `refused a command: ${verdict.reason}`);
-      await this.reportRefusal(verdict.reason, verdict.detail, verdict.commandId, verdict.sequence);
+      await this.reportRefusal(verdict.reason, verdict.detail, verdict.commandId, verdict.sequence, sha256Hex(bytes));
       return;
     }
     const { body, payload } = verdict;
@@ -240,7 +240,8 @@ export class Agent {
     }
   }
 
-  private async reportRefusal(reason: RefusalReason, detail: string, commandId: string, sequence: number): Promise<void> {
+  /** `signedSha256`: of the refused bytes, so the control plane can tell a forgery naming a real command from that command. */
+  private async reportRefusal(reason: RefusalReason, detail: string, commandId: string, sequence: number, signedSha256: string): Promise<void> {
     const now = this.clock();
     let w = this.refusalWindow.get(reason);
     if (!w || now - w.at >= 60_000) {
@@ -254,7 +255,7 @@ export class Agent {
     w.sent++;
     const similar = w.held;
     w.held = 0;
-    await this.reporter.send({ refused: { commandId, sequence, reason, detail: detail.slice(0, 500), similar } }, true);
+    await this.reporter.send({ refused: { commandId, sequence, reason, detail: detail.slice(0, 500), similar, signedSha256 } }, true);
   }
 
   /** Refusals held back by the rate limit, reported as one (at each heartbeat). */
@@ -265,7 +266,7 @@ export class Agent {
         w.held = 0;
         w.at = this.clock();
         w.sent = 1;
-        await this.reporter.send({ refused: { commandId: '', sequence: 0, reason, detail: 'refusals of this kind not reported one by one', similar: similar - 1 } }, true);
+        await this.reporter.send({ refused: { commandId: '', sequence: 0, reason, detail: 'refusals of this kind not reported one by one', similar: similar - 1, signedSha256: '' } }, true);
       }
     }
   }

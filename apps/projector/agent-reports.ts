@@ -139,7 +139,10 @@ async function take(deps: AgentReportDeps, { ip, agent, body }: VerifiedReport):
       const f = body.refused;
       await deps.record(ip, {
         type: 'RecordCommandRefusal',
-        refusal: { ip, commandId: f.commandId.slice(0, 64), sequence: f.sequence, reason: f.reason.slice(0, 40), detail: f.detail.slice(0, 500), similar: f.similar },
+        refusal: {
+          ip, commandId: f.commandId.slice(0, 64), sequence: f.sequence, reason: f.reason.slice(0, 40), detail: f.detail.slice(0, 500), similar: f.similar,
+          signedSha256: /^[0-9a-f]{64}$/.test(f.signedSha256) ? f.signedSha256 : '',
+        },
       }, id('refused'));
       return;
     }

@@ -16,8 +16,12 @@ export type AgentEvent =
       /** The output kept (base64, at most 256 KiB), its sha256 and size, and how much there was in all. */
       output: string; outputSha256: string; outputKeptBytes: number; outputBytes: number; dataSha256: string;
     } }
-  /** The agent refused a command (forged, replayed, expired, …): nothing of it ran. */
-  | { type: 'AgentCommandRefused'; data: { ip: string; commandId: string; sequence: number; reason: string; detail: string; similar: number } }
+  /**
+   * The agent refused a command (forged, replayed, expired, …): nothing of it ran. `commandId`
+   * is what the refused bytes claim; `signedSha256` (of those bytes) says whether they were the
+   * issued command itself or a forgery naming it.
+   */
+  | { type: 'AgentCommandRefused'; data: { ip: string; commandId: string; sequence: number; reason: string; detail: string; similar: number; signedSha256: string } }
   /** No heartbeat for three intervals: routing marks the host's instances down. */
   | { type: 'AgentDown'; data: { ip: string; lastSeenAtMs: number } }
   | { type: 'AgentUp'; data: { ip: string } }

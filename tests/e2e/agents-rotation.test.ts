@@ -67,16 +67,33 @@ test('key rotation with an agent down, then a man in the middle of the hand-over
   assert.equal(newKeyExec.stdout, 'new key\n');
 
   // A command for 127.0.0.3 waits for it, signed with the new key; started again, it catches up and runs it.
-  const waiting = await (await fetch(`${up.url}/api/agents/127.0.0.3/commands`, { method: 'POST', headers: basic, body: JSON.stringify({ action: 'exec', argv: markArgv('REAL-waited') }) })).json() as { commandId: string };
-  agents.set('127.0.0.3', await startAgent('127.0.0.3', join(home, 'agent-127.0.0.3'), agentEnv));
-  await eventually('127.0.0.3 trusts the new key', () => keys().keys.find((k) => k.keyId === rotated.keyId)?.agents.includes('127.0.0.3'), 15_000);
-  const log3 = join(home, 'agent-127.0.0.3', 'executed.log');
+  const target = '127.0.0.3';
+  const newKey = SigningKey.fromFile(join(home, 'console', 'keys', readdirSync(join(home, 'console', 'keys')).find((f) => f.includes(rotated.keyId))!));
+  const forger = new CommandForger(newKey, target);
+  // The real commands a listener on the hand-over saw: read back from the console's own events.
+  const realSeen = async () => {
+    const events = await (await fetch(`${up!.url}/api/events?after=0&limit=1000`, { headers: basic })).json() as { events: { type: string; data: { ip: string; signed: string } }[] };
+    return events.events.filter((e) => e.type === 'AgentCommandIssued' && e.data.ip === target).map((e) => Buffer.from(e.data.signed, 'base64'));
+  };
+  type Entry = { summary: string };
+  const refusalsOf = () => msecJson<{ entries: Entry[] }>(['audit', '--stream', `host-${target}`, '--type', 'AgentCommandRefused', '--limit', '1000'], env).entries;
+  await fetch(`${up.url}/api/agents/${target}/commands`, { method: 'POST', headers: basic, body: JSON.stringify({ action: 'exec', argv: markArgv('REAL-waited') }) });
+  // Forgeries naming the waiting command reach the agent first (the man in the middle holds the
+  // real one back until their refusals are recorded): they must not cancel it.
+  proxy.held = true;
+  const waitingCopies = await realSeen();
+  proxy.inject(forger.forge('bit-flip-signature', waitingCopies, 'FORGED-naming-waited'), forger.forge('payload-swap', waitingCopies, 'FORGED-naming-waited'));
+  const namingWaited = 2;
+  agents.set(target, await startAgent(target, join(home, `agent-${target}`), agentEnv));
+  await eventually('127.0.0.3 trusts the new key', () => keys().keys.find((k) => k.keyId === rotated.keyId)?.agents.includes(target), 15_000);
+  await eventually('the forgeries naming the waiting command were refused and recorded', () => refusalsOf().length === namingWaited, 15_000);
+  proxy.held = false;
+  const log3 = join(home, `agent-${target}`, 'executed.log');
+  const marks = () => (existsSync(log3) ? readFileSync(log3, 'utf8').trim().split('\n') : []);
   await eventually('the waiting command ran', () => existsSync(log3) && readFileSync(log3, 'utf8').includes('REAL-waited'), 15_000);
-  void waiting;
 
   // A man in the middle of 127.0.0.3's hand-over: a fresh, valid-looking command signed with the
   // retired key, forgeries, and byte-identical replays of what it saw, beside real commands.
-  const target = '127.0.0.3';
   const retiredSigned = (mark: string) => {
     const payload = encodePayload('exec', { argv: markArgv(mark), timeoutMs: 10_000, maxOutputBytes: 1024, cwd: '' });
     const now = Date.now();
@@ -85,13 +102,6 @@ test('key rotation with an agent down, then a man in the middle of the hand-over
       action: 'exec', payloadSha256: sha256Hex(payload), paths: [], fileSha256: [], actor: 'attacker',
     });
     return encodeSignedCommand({ body, signature: oldKey.sign('command', body), payload });
-  };
-  const newKey = SigningKey.fromFile(join(home, 'console', 'keys', readdirSync(join(home, 'console', 'keys')).find((f) => f.includes(rotated.keyId))!));
-  const forger = new CommandForger(newKey, target);
-  // The real commands a listener on the hand-over saw: read back from the console's own events.
-  const realSeen = async () => {
-    const events = await (await fetch(`${up!.url}/api/events?after=0&limit=1000`, { headers: basic })).json() as { events: { type: string; data: { ip: string; signed: string } }[] };
-    return events.events.filter((e) => e.type === 'AgentCommandIssued' && e.data.ip === target).map((e) => Buffer.from(e.data.signed, 'base64'));
   };
   const kinds = ['unsigned', 'foreign-key', 'bit-flip-signature', 'payload-swap', 'truncated', 'garbage', 'expired', 'not-yet-valid', 'wrong-target', 'replayed'] as const;
   let forged = 0;
@@ -103,15 +113,19 @@ test('key rotation with an agent down, then a man in the middle of the hand-over
     const r = await fetch(`${up.url}/api/agents/${target}/commands`, { method: 'POST', headers: basic, body: JSON.stringify({ action: 'exec', argv: markArgv(`REAL-${i}`) }) });
     assert.equal(r.status, 201);
     await eventually('the injected commands were handed over', () => proxy!.pending === 0, 30_000);
+    // Before the next round copies it: a "replay" of a command the agent has not had yet would
+    // be its first delivery, rightly run (and the console's own copy then never sent).
+    await eventually(`REAL-${i} ran`, () => marks().includes(`REAL-${i}`), 30_000);
   }
-  const marks = () => readFileSync(log3, 'utf8').trim().split('\n');
   await eventually('every real command ran', () => marks().filter((m) => /^REAL-\d+$/.test(m)).length === realCount, 30_000);
-  const hostile = realCount * (kinds.length + 1);
-  type Entry = { summary: string };
+  const hostile = realCount * (kinds.length + 1) + namingWaited;
+  let lastSeen: Entry[] = [];
   const refusals = await eventually('every injected command refused and reported', () => {
-    const e = msecJson<{ entries: Entry[] }>(['audit', '--stream', `host-${target}`, '--type', 'AgentCommandRefused', '--limit', '1000'], env).entries;
-    return e.length >= hostile && e;
-  }, 30_000);
+    lastSeen = refusalsOf();
+    return lastSeen.length >= hostile && lastSeen;
+  }, 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}: ${lastSeen.length} of ${hostile} reported (${lastSeen.map((e) => e.summary).join(' | ').slice(0, 3000)})`);
+  });
   const byReason = new Map<string, number>();
   for (const e of refusals) {
     const reason = /refused a command(?: \(#\d+\))?: ([a-z-]+)/.exec(e.summary)?.[1] ?? '?';

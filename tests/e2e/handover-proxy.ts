@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 
 export class HandoverProxy {
   private readonly injected: Buffer[] = [];
+  /** While held, the console's commands are kept from the agent: its polls get injections only. */
+  held = false;
   readonly url: string;
 
   private constructor(private readonly server: Server) {
@@ -30,7 +32,8 @@ export class HandoverProxy {
           const url = isPoll && proxy!.injected.length ? (req.url ?? '').replace(/wait=\d+/, 'wait=0') : req.url ?? '/';
           // The signature covers the URL: an altered one is refused by the console, so a poll with
           // injections pending is answered by the proxy alone.
-          if (isPoll && url !== req.url) {
+          if (isPoll && proxy!.held && !proxy!.injected.length) await new Promise((r) => setTimeout(r, 200));
+          if (isPoll && (url !== req.url || proxy!.held)) {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.end(JSON.stringify({ commands: proxy!.injected.splice(0).map((b) => b.toString('base64')) }));
             return;

@@ -3,6 +3,7 @@
  * waiting for each (pruned by the events' own time once expired, so a replay gives the same
  * state), the latest outcomes, up/down, trusted keys and the keyring.
  */
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DomainEvent } from '../../../domain/events.ts';
@@ -23,7 +24,10 @@ const completed = (sequence: number) => agentEv('AgentCommandCompleted', {
   ip, commandId: `c${sequence}`, sequence, action: 'exec', exitCode: 0, error: '', timedOut: false, durationMs: 1,
   output: Buffer.from('ok').toString('base64'), outputSha256: 'x', outputKeptBytes: 2, outputBytes: 2, dataSha256: '',
 });
-const refused = (sequence: number) => agentEv('AgentCommandRefused', { ip, commandId: `c${sequence}`, sequence, reason: 'expired', detail: 'late', similar: 0 });
+/** The sha256 of what issued(sequence) hands the agent: a refusal of those very bytes. */
+const bytesOf = (sequence: number) => createHash('sha256').update(Buffer.from(`S${sequence}`, 'base64')).digest('hex');
+const refused = (sequence: number, reason = 'expired', signedSha256 = bytesOf(sequence)) =>
+  agentEv('AgentCommandRefused', { ip, commandId: `c${sequence}`, sequence, reason, detail: 'late', similar: 0, signedSha256 });
 const pendingIds = (s: AgentsState, host = ip) => findAgent(s, host)!.pending.map((p) => p.commandId);
 
 describe('agents projection', () => {
@@ -43,6 +47,25 @@ describe('agents projection', () => {
     assert.equal(outcomeOf(state, ip, 'c1')?.kind, 'completed');
     assert.equal(outcomeOf(state, ip, 'c3')?.kind, 'refused');
     assert.equal(outcomeOf(state, ip, 'c2'), null);
+  });
+
+  test('given an issued command, when a forgery naming it is refused, then it still waits and has no outcome', () => {
+    const far = at(1000);
+    const forged = given(token(), enrolled(), issued(1, far), refused(1, 'bad-signature', 'f'.repeat(64)), refused(1, 'digest-mismatch', ''));
+    assert.deepEqual(pendingIds(forged), ['c1']);
+    assert.equal(outcomeOf(forged, ip, 'c1'), null);
+    // its own bytes refused (it expired on the way, say) do close it
+    const own = given(token(), enrolled(), issued(1, far), refused(1, 'bad-signature', 'f'.repeat(64)), refused(1, 'expired'));
+    assert.deepEqual(pendingIds(own), []);
+    const outcome = outcomeOf(own, ip, 'c1');
+    assert.equal(outcome?.kind === 'refused' && outcome.reason, 'expired');
+  });
+
+  test('given a command the agent took, when a byte-identical replay is refused before its result, then the result is its outcome', () => {
+    const far = at(1000);
+    const state = given(token(), enrolled(), issued(1, far), refused(1, 'replayed'), completed(1));
+    assert.equal(outcomeOf(state, ip, 'c1')?.kind, 'completed');
+    assert.deepEqual(pendingIds(state), []);
   });
 
   test('an expired command leaves the queue at the first event of its host after expiry plus grace (event time, not the clock)', () => {

@@ -186,7 +186,7 @@ describe('host agent: results and refusals', () => {
   });
 
   test('a refusal is recorded as reported (each is an audit fact)', () => {
-    const refusal = { ip, commandId: 'c9', sequence: 9, reason: 'bad-signature', detail: 'does not verify', similar: 2 };
+    const refusal = { ip, commandId: 'c9', sequence: 9, reason: 'bad-signature', detail: 'does not verify', similar: 2, signedSha256: 'a'.repeat(64) };
     host.given(open).when({ type: 'RecordCommandRefusal', refusal }).then([{ type: 'AgentCommandRefused', data: refusal }]);
   });
 });

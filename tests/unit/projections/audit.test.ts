@@ -55,7 +55,7 @@ const everyType: [DomainEvent, string][] = [
     "exec #3 sent to 127.0.0.2: sh -c 'echo hi'"],
   [e.agentEv('AgentCommandCompleted', { ip: '127.0.0.2', commandId: 'c1', sequence: 3, action: 'exec', exitCode: 3, error: '', timedOut: false, durationMs: 12, output: Buffer.from(secrets[2]!).toString('base64'), outputSha256: 'x', outputKeptBytes: 3, outputBytes: 3, dataSha256: '' }),
     'exec #3 on 127.0.0.2: exit 3 in 12 ms, 3 bytes of output'],
-  [e.agentEv('AgentCommandRefused', { ip: '127.0.0.2', commandId: 'c9', sequence: 9, reason: 'bad-signature', detail: 'does not verify', similar: 4 }),
+  [e.agentEv('AgentCommandRefused', { ip: '127.0.0.2', commandId: 'c9', sequence: 9, reason: 'bad-signature', detail: 'does not verify', similar: 4, signedSha256: '' }),
     'agent of 127.0.0.2 refused a command (#9): bad-signature (does not verify), and 4 more for the same reason'],
   [e.agentEv('AgentDown', { ip: '127.0.0.2', lastSeenAtMs: Date.parse('2024-05-01T08:30:00Z') }), 'agent of 127.0.0.2 is down (no heartbeat since 2024-05-01T08:30:00.000Z)'],
   [e.agentEv('AgentUp', { ip: '127.0.0.2' }), 'agent of 127.0.0.2 is up again'],

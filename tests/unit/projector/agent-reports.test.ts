@@ -196,7 +196,7 @@ describe('report sinks on a bus', () => {
 
   test('a refusal report replayed records one refusal', async () => {
     const { bus, ingest } = setup();
-    const bytes = report('10.0.0.8', b, { refused: { commandId: 'c-x', sequence: 9, reason: 'bad-signature', detail: 'forged', similar: 0 } });
+    const bytes = report('10.0.0.8', b, { refused: { commandId: 'c-x', sequence: 9, reason: 'bad-signature', detail: 'forged', similar: 0, signedSha256: 'b'.repeat(64) } });
     const before = await refusals('10.0.0.8');
     await bus.publish(agentReportTopics.results, [{ key: '10.0.0.8', value: bytes }, { key: '10.0.0.8', value: bytes }]);
     await eventually('the refusal', async () => (await refusals('10.0.0.8')) === before + 1);
