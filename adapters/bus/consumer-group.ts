@@ -24,6 +24,8 @@ export interface GroupOptions {
   topic: string;
   group: string;
   fromBeginning?: boolean;
+  /** Partitions handled at once (partitioned buses only; default 1). */
+  concurrency?: number;
 }
 
 export type MessageHandler = (batch: ConsumedMessage[]) => Promise<void> | void;

@@ -6,7 +6,8 @@
  *   delay and fetched again from the last resolved offset, so the same messages come back,
  *   while the other partitions go on;
  * - a consumer that kafkajs gives up on (a crash it does not restart) is replaced by a new one
- *   after a delay, until close().
+ *   after a delay, until close();
+ * - with `concurrency` N, the batches of up to N partitions are handled at once.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -25,6 +26,8 @@ export interface KafkaGroupOptions {
   topic: string;
   group: string;
   fromBeginning: boolean;
+  /** Partitions whose batches are handled at once. */
+  concurrency: number;
 }
 
 export type KafkaHandler = (batch: ConsumedMessage[]) => Promise<void> | void;
@@ -41,7 +44,7 @@ class KafkaGroupConsumer {
   private wakeClosed!: () => void;
   private readonly closed = new Promise<void>((resolve) => (this.wakeClosed = resolve));
   private readonly running: Promise<void>;
-  private handling: Promise<unknown> = Promise.resolve();
+  private readonly handling = new Set<Promise<unknown>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly nextDelay = new Map<number, number>();
   private readonly description: string;
@@ -60,7 +63,7 @@ class KafkaGroupConsumer {
       this.resumeTimers.clear();
     }
     await this.running;
-    await this.handling;
+    await Promise.all(this.handling);
     this.markReady();
   }
 
@@ -129,7 +132,7 @@ class KafkaGroupConsumer {
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: Math.max(1, Math.floor(this.options.concurrency)),
       eachBatch: (payload) => this.deliver(payload),
     });
   }
@@ -140,7 +143,9 @@ class KafkaGroupConsumer {
     // The handler may take longer than a session: keep the membership alive meanwhile.
     const beat = setInterval(() => void heartbeat().catch(() => {}), Math.max(300, Math.floor(this.options.settings.sessionTimeoutMs / 4)));
     const handled = (async () => this.handler(messages))();
-    this.handling = handled.catch(() => {});
+    const tracked = handled.catch(() => {});
+    this.handling.add(tracked);
+    void tracked.then(() => this.handling.delete(tracked));
     try {
       await handled;
       resolveOffset(batch.lastOffset());

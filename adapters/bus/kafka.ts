@@ -77,6 +77,7 @@ export class KafkaBus implements MessageBus {
         topic: options.topic,
         group: options.group,
         fromBeginning: options.fromBeginning ?? false,
+        concurrency: options.concurrency ?? 1,
       },
       handler,
     );

@@ -49,12 +49,14 @@ export const topics = {
  * A message bus with consumer groups. At-least-once: a group's offset advances only after
  * its handler's promise resolved, so a crash redelivers the unacknowledged batch.
  * Messages with one key stay in order. A partitioned bus (Kafka) hands a subscription's
- * handler one batch at a time, each batch from one partition.
+ * handler one batch at a time, each batch from one partition; with `concurrency` N, batches of
+ * up to N partitions at once (for handlers that need no order across partitions). A bus with
+ * one partition per topic delivers one batch at a time whatever N.
  */
 export interface MessageBus {
   publish(topic: string, messages: BusMessage[]): Promise<void>;
   subscribe(
-    options: { topic: string; group: string; fromBeginning?: boolean },
+    options: { topic: string; group: string; fromBeginning?: boolean; concurrency?: number },
     handler: (batch: ConsumedMessage[]) => Promise<void> | void,
   ): BusSubscription;
   /**

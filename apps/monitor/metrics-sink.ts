@@ -57,12 +57,18 @@ export function metricsSink(options: MetricsSinkOptions): MetricsSink {
 function firstCopies(accepted: readonly Accepted<MetricItem>[]): MetricItem[] {
   const from = new Map<string, string>();
   const items: MetricItem[] = [];
+  // A message's items come together: each message is looked at once.
+  let message: Accepted<MetricItem>['message'] | undefined;
+  let keep = false;
   for (const a of accepted) {
-    const where = `${a.message.partition ?? 0}:${a.message.offset}`;
-    const first = from.get(a.item.report);
-    if (first === undefined) from.set(a.item.report, where);
-    else if (first !== where) continue;
-    items.push(a.item);
+    if (a.message !== message) {
+      message = a.message;
+      const where = `${message.partition ?? 0}:${message.offset}`;
+      const first = from.get(a.item.report);
+      if (first === undefined) from.set(a.item.report, where);
+      keep = first === undefined || first === where;
+    }
+    if (keep) items.push(a.item);
   }
   return items;
 }

@@ -7,8 +7,10 @@
  * or after both and before the bus offset moved, is therefore harmless: the redelivered batch
  * finds its receipts. One writer per table at a time (one projector per deployment) is assumed.
  *
- * Adds with the same key in one batch are summed before the insert (the engine would sum them
- * anyway); Sets keep one row each.
+ * Adds with the same key in one batch are summed before the insert in the service table (ten
+ * hosts or more a service: far fewer rows); the per-ip table takes them as they come, and the
+ * engine sums them. Sets keep one row each. Inserts are cut at report boundaries; the next one
+ * is built while the server takes the last.
  */
 import { Readable } from 'node:stream';
 import { describeFailure, type ClickHouse } from '../../adapters/views/clickhouse-client.ts';
@@ -22,8 +24,8 @@ export const metricTables = {
 
 export const kinds = { add: 0, set: 1, receipt: 2 } as const;
 
-/** Rows per INSERT request: one block (one part per day), below every server's block limit. */
-const maxRowsPerInsert = 200_000;
+/** Items per INSERT request: one block (one part per day), below every server's block limit. */
+const maxRowsPerInsert = 60_000;
 /** Report ids per receipt lookup (the SQL text stays well under 18.16's 256 KiB limit). */
 const idsPerLookup = 2_000;
 
@@ -63,19 +65,36 @@ export class MetricsStore {
     if (items.length === 0) return;
     const byDay = new Map<number, MetricItem[]>();
     const skipped = new Set<string>();
+    // A report's items come together: its receipt is looked up once per day it touches.
+    let report: string | undefined;
+    let day = Number.NaN;
+    let skip = false;
     for (const item of items) {
-      const day = Math.floor(item.minute / 86_400);
-      if (stored.has(`${item.report}\u0000${day}`)) {
-        skipped.add(`${item.report}\u0000${day}`);
-        continue;
+      const itemDay = Math.floor(item.minute / 86_400);
+      if (item.report !== report || itemDay !== day) {
+        report = item.report;
+        day = itemDay;
+        skip = stored.has(`${report}\u0000${day}`);
+        if (skip) skipped.add(`${report}\u0000${day}`);
       }
-      const list = byDay.get(day);
+      if (skip) continue;
+      const list = byDay.get(itemDay);
       if (list) list.push(item);
-      else byDay.set(day, [item]);
+      else byDay.set(itemDay, [item]);
     }
     this.stats.redelivered += skipped.size;
-    for (const [day, dayItems] of byDay) {
-      for (const chunk of reportChunks(dayItems)) await this.insertDay(which, day, chunk);
+    // One insert at a time; the next is built while the server takes the last.
+    let sending: Promise<void> | undefined;
+    try {
+      for (const [d, dayItems] of byDay) {
+        for (const chunk of reportChunks(dayItems)) {
+          const insert = this.dayInsert(which, d, chunk);
+          await sending;
+          sending = this.send(which, insert);
+        }
+      }
+    } finally {
+      await sending;
     }
   }
 
@@ -86,17 +105,22 @@ export class MetricsStore {
    * escaped, so a field never spans two columns or rows. Adds with the same key are summed here:
    * the key is the line's text up to the value.
    */
-  private async insertDay(which: keyof typeof metricTables, day: number, items: readonly MetricItem[]): Promise<void> {
+  private dayInsert(which: keyof typeof metricTables, day: number, items: readonly MetricItem[]): DayInsert {
     const perIp = which === 'ip';
     const adds = new Map<string, number>();
     const lines: string[] = [];
     const reports = new Set<string>();
+    const names = new Map<string, string>();
     for (const item of items) {
       reports.add(item.report);
-      const name = tsvText(item.name);
+      let name = names.get(item.name);
+      if (name === undefined) names.set(item.name, (name = tsvText(item.name)));
       if (item.kind === 'add') {
-        const key = perIp ? `${item.service}\t${item.ip}\t${name}\t${item.minute}\t0\t0\t0\t` : `${item.service}\t${name}\t${item.minute}\t0\t\t0\t0\t`;
-        adds.set(key, (adds.get(key) ?? 0) + item.value);
+        if (perIp) lines.push(`${item.service}\t${item.ip}\t${name}\t${item.minute}\t0\t0\t0\t${item.value}\n`);
+        else {
+          const key = `${item.service}\t${name}\t${item.minute}\t0\t\t0\t0\t`;
+          adds.set(key, (adds.get(key) ?? 0) + item.value);
+        }
       } else {
         lines.push(perIp
           ? `${item.service}\t${item.ip}\t${name}\t${item.minute}\t${kinds.set}\t${item.at}\t${originOf(item.report)}\t${item.value}\n`
@@ -107,15 +131,19 @@ export class MetricsStore {
     for (const report of reports) {
       lines.push(perIp ? `\t\t${report}\t${day * 86_400}\t${kinds.receipt}\t0\t0\t1\n` : `\t${report}\t${day * 86_400}\t${kinds.receipt}\t\t0\t0\t1\n`);
     }
-    const columns: [string, ...string[]] = perIp
+    return { body: Buffer.from(lines.join('')), rows: lines.length, reports: reports.size };
+  }
+
+  private async send(which: keyof typeof metricTables, insert: DayInsert): Promise<void> {
+    const columns: [string, ...string[]] = which === 'ip'
       ? ['service', 'ip', 'name', 'minute', 'kind', 'at', 'origin', 'value']
       : ['service', 'name', 'minute', 'kind', 'ip', 'at', 'origin', 'value'];
     try {
-      await this.ch.client.insert({ table: this.table(which).text, values: Readable.from([Buffer.from(lines.join(''))], { objectMode: false }), format: 'TabSeparated', columns });
+      await this.ch.client.insert({ table: this.table(which).text, values: Readable.from([insert.body], { objectMode: false }), format: 'TabSeparated', columns });
     } catch (err) {
-      throw describeFailure(err, this.ch.where, `storing ${lines.length} metric rows of ${reports.size} reports in ${metricTables[which]}`);
+      throw describeFailure(err, this.ch.where, `storing ${insert.rows} metric rows of ${insert.reports} reports in ${metricTables[which]}`);
     }
-    this.stats.rows += lines.length;
+    this.stats.rows += insert.rows;
     this.stats.inserts++;
   }
 
@@ -135,6 +163,13 @@ export class MetricsStore {
     }
     return found;
   }
+}
+
+/** One INSERT of a day's rows and the receipts of their reports, built (TabSeparated) and not yet sent. */
+interface DayInsert {
+  body: Buffer;
+  rows: number;
+  reports: number;
 }
 
 /** Splits one day's items into inserts of at most maxRowsPerInsert items, never splitting a report. */

@@ -6,6 +6,10 @@
  * flooding, and skipped, never stalling the group), and hands what it accepted to the sink's
  * store. The group's offset moves only after the store succeeded, so a crash between the two
  * stores the batch again: stores are idempotent by the item ids they are given.
+ *
+ * The batches of several partitions are taken at once, and a sink stores one call at a time:
+ * what arrives while a store runs goes into the next one, together (fewer, larger inserts).
+ * A failed store fails every batch in it; each is delivered again.
  */
 import type { Logger } from 'pino';
 import type { ConsumedMessage, MessageBus, BusSubscription } from '../../adapters/bus/port.ts';
@@ -21,9 +25,18 @@ export class ReportRefused extends Error {
 
 export interface Accepted<T> {
   /** Unique per message and item, the same on every redelivery: `<partition>-<offset>-<index>`. */
-  id: string;
-  item: T;
-  message: ConsumedMessage;
+  readonly id: string;
+  readonly item: T;
+  readonly message: ConsumedMessage;
+}
+
+/** An accepted item; its id is made only when a sink asks (a metrics batch has hundreds of thousands). */
+class AcceptedItem<T> implements Accepted<T> {
+  constructor(readonly item: T, readonly message: ConsumedMessage, private readonly index: number) {}
+
+  get id(): string {
+    return `${this.message.partition ?? 0}-${this.message.offset}-${this.index}`;
+  }
 }
 
 export interface ReportSink<T> {
@@ -55,12 +68,33 @@ export interface ReportIngestOptions {
   logger: Logger;
   /** Prefix of the consumer groups (default `msec.ingest.`). */
   groupPrefix?: string;
+  /** Partitions taken at once per sink (default 8). */
+  partitionsAtOnce?: number;
+  /** Items per store call at most, when batches are stored together (default 250 000). */
+  maxItemsPerStore?: number;
+}
+
+interface Waiting {
+  accepted: Accepted<unknown>[];
+  done: (err?: unknown) => void;
+}
+
+interface Running {
+  sink: ReportSink<unknown>;
+  group: string;
+  refusals: Refusals<string>;
+  stored: number;
+  error?: string;
+  subscription?: BusSubscription;
+  /** Accepted batches waiting for the sink's next store call, and the loop making those calls. */
+  queue: Waiting[];
+  storing?: Promise<void>;
 }
 
 export const ingestGroup = (sink: { name: string }, prefix = 'msec.ingest.') => `${prefix}${sink.name}`;
 
 export class ReportIngest {
-  private readonly running: { sink: ReportSink<unknown>; group: string; refusals: Refusals<string>; stored: number; error?: string; subscription?: BusSubscription }[];
+  private readonly running: Running[];
 
   constructor(private readonly options: ReportIngestOptions) {
     this.running = options.sinks.map((sink) => {
@@ -70,13 +104,16 @@ export class ReportIngest {
         outcome: 'it is skipped',
         advice: new Proxy(sink.advice, { get: (advice, reason: string) => advice[reason] ?? 'check who can produce to this topic (Kafka ACLs)' }),
       });
-      return { sink, group, refusals, stored: 0 };
+      return { sink, group, refusals, stored: 0, queue: [] };
     });
   }
 
   start(): void {
     for (const r of this.running) {
-      r.subscription = this.options.bus.subscribe({ topic: r.sink.topic, group: r.group, fromBeginning: true }, (batch) => this.take(r, batch));
+      r.subscription = this.options.bus.subscribe(
+        { topic: r.sink.topic, group: r.group, fromBeginning: true, concurrency: this.options.partitionsAtOnce ?? 8 },
+        (batch) => this.take(r, batch),
+      );
     }
   }
 
@@ -97,12 +134,12 @@ export class ReportIngest {
     }));
   }
 
-  private async take(r: (typeof this.running)[number], batch: ConsumedMessage[]): Promise<void> {
+  private async take(r: Running, batch: ConsumedMessage[]): Promise<void> {
     const accepted: Accepted<unknown>[] = [];
     for (const message of batch) {
       try {
         const items = await r.sink.accept(message);
-        items.forEach((item, i) => accepted.push({ id: `${message.partition ?? 0}-${message.offset}-${i}`, item, message }));
+        items.forEach((item, i) => accepted.push(new AcceptedItem(item, message, i)));
       } catch (err) {
         const reason = err instanceof ReportRefused ? err.reason : 'malformed';
         r.refusals.refuse(message, reason, (err as Error).message ?? String(err));
@@ -110,18 +147,39 @@ export class ReportIngest {
     }
     r.refusals.looked(batch);
     if (accepted.length === 0) return;
-    try {
-      await r.sink.store(accepted);
-    } catch (err) {
-      const message = (err as Error).message ?? String(err);
-      if (r.error === undefined) {
-        this.options.logger.warn({ err, sink: r.sink.name }, `report ingestion ${r.sink.name} cannot store a batch: ${message}; it is delivered again until it can`);
+    await new Promise<void>((resolve, reject) => {
+      r.queue.push({ accepted, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      r.storing ??= this.storeQueued(r);
+    });
+  }
+
+  /** Stores what waits, one sink call at a time, batches that arrived together in one call. */
+  private async storeQueued(r: Running): Promise<void> {
+    // The other partitions of the same fetch are handed over in the same turn: let them join.
+    await new Promise((resolve) => setImmediate(resolve));
+    const max = this.options.maxItemsPerStore ?? 250_000;
+    while (r.queue.length > 0) {
+      let items = 0;
+      let n = 0;
+      while (n < r.queue.length && (n === 0 || items + r.queue[n]!.accepted.length <= max)) items += r.queue[n++]!.accepted.length;
+      const taken = r.queue.splice(0, n);
+      const accepted = taken.length === 1 ? taken[0]!.accepted : taken.flatMap((w) => w.accepted);
+      try {
+        await r.sink.store(accepted);
+      } catch (err) {
+        const message = (err as Error).message ?? String(err);
+        if (r.error === undefined) {
+          this.options.logger.warn({ err, sink: r.sink.name }, `report ingestion ${r.sink.name} cannot store a batch: ${message}; it is delivered again until it can`);
+        }
+        r.error = message;
+        for (const w of taken) w.done(err ?? new Error(`the ${r.sink.name} store failed`));
+        continue;
       }
-      r.error = message;
-      throw err;
+      if (r.error !== undefined) this.options.logger.info({ sink: r.sink.name }, `report ingestion ${r.sink.name} stores again`);
+      r.error = undefined;
+      r.stored += accepted.length;
+      for (const w of taken) w.done();
     }
-    if (r.error !== undefined) this.options.logger.info({ sink: r.sink.name }, `report ingestion ${r.sink.name} stores again`);
-    r.error = undefined;
-    r.stored += accepted.length;
+    r.storing = undefined;
   }
 }

@@ -148,6 +148,40 @@ describe('KafkaBus on a cluster without CreateTopics', () => {
   });
 });
 
+describe('KafkaBus: partitions handled at once', () => {
+  test('with concurrency 4, batches of several partitions are in the handler at once; each key in order, nothing lost', async () => {
+    const bus = mockBus(mock);
+    const topic = unique('msec.test.concurrent.');
+    await mock.createTopic(topic, 6);
+    const keys = Array.from({ length: 12 }, (_, i) => `host-${i}`);
+    await bus.publish(topic, keys.flatMap((key) => [0, 1, 2, 3].map((i) => ({ key, value: Buffer.from(`${key}:${i}`) }))));
+    const received: ConsumedMessage[] = [];
+    let inHandler = 0;
+    let most = 0;
+    const group = unique('g-');
+    const subscription = bus.subscribe({ topic, group, fromBeginning: true, concurrency: 4 }, async (batch) => {
+      most = Math.max(most, ++inHandler);
+      await delay(150);
+      received.push(...batch);
+      inHandler--;
+    });
+    try {
+      await waitUntil('every message was handled', () => received.length >= keys.length * 4, 20_000);
+      await waitUntil('every offset committed', async () => {
+        const { committed, end } = await bus.lag(topic, group);
+        return committed === end;
+      }, 20_000);
+    } finally {
+      await subscription.close();
+      await bus.close();
+    }
+    assert.ok(most > 1 && most <= 4, `${most} batches at once`);
+    for (const key of keys) {
+      assert.deepEqual(received.filter((m) => m.key === key).map((m) => Buffer.from(m.value).toString()), [0, 1, 2, 3].map((i) => `${key}:${i}`));
+    }
+  });
+});
+
 describe('KafkaBus through broker outages', () => {
   let bus: KafkaBus;
   before(() => {

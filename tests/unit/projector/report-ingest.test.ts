@@ -1,8 +1,9 @@
-/** Report ingestion over a bus: refuses what a sink will not take without stalling, stores at least once. */
+/** Report ingestion over a bus: refuses what a sink will not take without stalling, stores at least once, several partitions' batches in one store. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { MemoryBroker, MemoryMessageBus } from '../../../adapters/bus/memory.ts';
+import type { ConsumedMessage, MessageBus } from '../../../adapters/bus/port.ts';
 import { ReportIngest, ReportRefused, type Accepted, type ReportSink } from '../../../apps/projector/report-ingest.ts';
 
 const logger = pino({ level: 'silent' });
@@ -66,4 +67,62 @@ test('a store that fails has the batch delivered again; ids are the same each ti
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(again.status()[0]!.stored, 0);
   await again.stop();
+});
+
+/** A bus that hands the test its handler, to deliver batches of several partitions at once as Kafka does. */
+function handBus(): { bus: MessageBus; deliver: (partition: number, values: string[]) => Promise<void> } {
+  let handler: ((batch: ConsumedMessage[]) => Promise<void> | void) | undefined;
+  const bus = {
+    publish: async () => {},
+    subscribe: (_options: unknown, h: typeof handler) => {
+      handler = h;
+      return { close: async () => {} };
+    },
+    lag: async () => ({ committed: 0, end: 0 }),
+    close: async () => {},
+  } as unknown as MessageBus;
+  const deliver = async (partition: number, values: string[]) => handler!(values.map((v, offset) => ({
+    topic: 'msec.reports.test', partition, offset, key: 'k', value: Buffer.from(v), headers: {}, timestamp: 0,
+  })));
+  return { bus, deliver };
+}
+
+test('given a store under way, when other partitions hand over batches, then they are stored together in the next call', async () => {
+  const { bus, deliver } = handBus();
+  const calls: string[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let failNext = false;
+  const sink: ReportSink<number> = {
+    name: 'numbers', topic: 'msec.reports.test', advice: {},
+    accept: (m) => [Number(Buffer.from(m.value).toString())],
+    async store(items) {
+      calls.push(items.map((i) => i.id));
+      if (calls.length === 1) await gate;
+      if (failNext) throw new Error('view store down');
+    },
+  };
+  const ingest = new ReportIngest({ bus, sinks: [sink as ReportSink<unknown>], logger });
+  ingest.start();
+  const first = deliver(0, ['1']);
+  await eventually('the first store runs', () => calls.length === 1);
+  const second = deliver(1, ['2', '3']);
+  const third = deliver(2, ['4']);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(calls.length, 1, 'nothing else is stored while the first store runs');
+  release();
+  await Promise.all([first, second, third]);
+  // (no order across partitions; each batch's items keep theirs)
+  assert.deepEqual(calls.map((c) => [...c].sort()), [['0-0-0'], ['1-0-0', '1-1-0', '2-0-0']]);
+  assert.ok(calls[1]!.indexOf('1-0-0') < calls[1]!.indexOf('1-1-0'));
+  assert.equal(ingest.status()[0]!.stored, 4);
+
+  // When the store of batches taken together fails, each of them fails (and is delivered again).
+  failNext = true;
+  const results = await Promise.allSettled([deliver(3, ['5']), deliver(4, ['6'])]);
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual([...calls.at(-1)!].sort(), ['3-0-0', '4-0-0']);
+  assert.equal(ingest.status()[0]!.stored, 4);
+  assert.equal(ingest.status()[0]!.error, 'view store down');
+  await ingest.stop();
 });
