@@ -64,7 +64,8 @@ export const expiryGraceMs = 60_000;
 export const agentsProjection: StateProjection<AgentsState> = {
   kind: 'state',
   name: 'agents',
-  version: 1,
+  // 2: a refusal closes a command only when it carries the command's own bytes' sha256.
+  version: 2,
   handles: [...agentEventTypes, ...keyringEventTypes],
   initialState: () => ({ agents: [], keys: [] }),
   apply: (state, event) => (event.type === 'SigningKeyIntroduced'
@@ -97,10 +98,11 @@ function applyAgentEvent(state: AgentsState, event: RecordedEvent<AgentEvent>): 
   const existing = agentList.find(state.agents, ip);
   const update = (change: (a: AgentRecord) => AgentRecord): AgentsState =>
     existing ? { ...state, agents: agentList.with(state.agents, change(withoutExpired(existing, now))) } : state;
+  // A completion is the agent's word that the command ran: it replaces any refusal recorded for it.
   const remember = (a: AgentRecord, outcome: CommandOutcome): AgentRecord => ({
     ...a,
     pending: a.pending.filter((p) => p.commandId !== outcome.commandId),
-    results: [...a.results, outcome].slice(-keptResults),
+    results: [...(outcome.kind === 'completed' ? a.results.filter((r) => r.commandId !== outcome.commandId) : a.results), outcome].slice(-keptResults),
   });
   switch (event.type) {
     case 'AgentTokenIssued':

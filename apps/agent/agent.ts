@@ -19,10 +19,11 @@ import { HostLoadMeter } from './host-load.ts';
 import { HostMetrics, hostMetricsService } from './host-metrics.ts';
 import { encodeReport, reportTopics, type MetricsReport } from '../../schemas/reports.ts';
 import { listProcesses } from './processes.ts';
+import { RefusalLimiter } from './refusal-limiter.ts';
 import { AgentReporter } from './reporter.ts';
 import { RouteAgent } from './route-agent.ts';
-import { AgentStateFile, keptIds, type AgentStateData } from './state-file.ts';
-import { verifyCommand, type RefusalReason } from './verify-command.ts';
+import { AgentStateFile, keptDigests, keptIds, type AgentStateData } from './state-file.ts';
+import { takenDigest, verifyCommand, type RefusalReason } from './verify-command.ts';
 
 export const agentVersion: string = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
@@ -51,7 +52,7 @@ export class Agent {
   private commandSub: BusSubscription | undefined;
   private loops: Promise<void>[] = [];
   private running = 0;
-  private readonly refusalWindow = new Map<string, { at: number; sent: number; held: number }>();
+  private readonly refusals: RefusalLimiter;
   private routeAgent: RouteAgent | undefined;
   private lastForcedRefresh = -Infinity;
 
@@ -64,6 +65,7 @@ export class Agent {
     private readonly reporter: AgentReporter,
   ) {
     this.clock = options.clock ?? Date.now;
+    this.refusals = new RefusalLimiter(options.refusalsPerMinute ?? 10, keptDigests);
   }
 
   /** Enrols when needed, then runs until stop(). */
@@ -178,6 +180,7 @@ export class Agent {
     // Remembered before it runs: a replay, also after a crash or restart, is refused.
     this.state.lastSequence = body.sequence;
     this.state.seenIds = [...this.state.seenIds, body.commandId].slice(-keptIds);
+    this.state.seenDigests = [...(this.state.seenDigests ?? []), takenDigest(bytes)].slice(-keptDigests);
     this.stateFile.save(this.state);
     this.options.logger.info({ commandId: body.commandId, sequence: body.sequence, action: body.action, actor: body.actor }, `running ${body.action} #${body.sequence} for ${body.actor}`);
     this.running++;
@@ -242,32 +245,15 @@ export class Agent {
 
   /** `signedSha256`: of the refused bytes, so the control plane can tell a forgery naming a real command from that command. */
   private async reportRefusal(reason: RefusalReason, detail: string, commandId: string, sequence: number, signedSha256: string): Promise<void> {
-    const now = this.clock();
-    let w = this.refusalWindow.get(reason);
-    if (!w || now - w.at >= 60_000) {
-      w = { at: now, sent: 0, held: w?.held ?? 0 };
-      this.refusalWindow.set(reason, w);
-    }
-    if (w.sent >= (this.options.refusalsPerMinute ?? 10)) {
-      w.held++;
-      return;
-    }
-    w.sent++;
-    const similar = w.held;
-    w.held = 0;
-    await this.reporter.send({ refused: { commandId, sequence, reason, detail: detail.slice(0, 500), similar, signedSha256 } }, true);
+    const decision = this.refusals.take(reason, signedSha256, this.clock());
+    if (!decision.report) return;
+    await this.reporter.send({ refused: { commandId, sequence, reason, detail: detail.slice(0, 500), similar: decision.similar, signedSha256 } }, true);
   }
 
-  /** Refusals held back by the rate limit, reported as one (at each heartbeat). */
+  /** Refusals held back by the rate limit, reported as one per reason (at each heartbeat). */
   private async flushHeldRefusals(): Promise<void> {
-    for (const [reason, w] of this.refusalWindow) {
-      if (w.held > 0 && this.clock() - w.at >= 60_000) {
-        const similar = w.held;
-        w.held = 0;
-        w.at = this.clock();
-        w.sent = 1;
-        await this.reporter.send({ refused: { commandId: '', sequence: 0, reason, detail: 'refusals of this kind not reported one by one', similar: similar - 1, signedSha256: '' } }, true);
-      }
+    for (const { reason, similar } of this.refusals.due(this.clock())) {
+      await this.reporter.send({ refused: { commandId: '', sequence: 0, reason, detail: 'refusals of this kind not reported one by one', similar, signedSha256: '' } }, true);
     }
   }
 

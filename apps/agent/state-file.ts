@@ -26,11 +26,18 @@ export interface AgentStateData {
   lastSequence: number;
   /** Ids of the latest accepted commands (a replayed id is refused even with a new sequence). */
   seenIds: string[];
+  /**
+   * sha256 (first 32 hex digits) of the bytes of the latest accepted commands: those exact bytes
+   * again are a replay whatever else is wrong with them by now (expired, a retired key), and are
+   * reported so; a report of any other reason would close a command that ran or runs.
+   */
+  seenDigests?: string[];
   /** Sequence of the last report sent (reports are numbered for the projector's replay check). */
   reportSequence: number;
 }
 
 export const keptIds = 5000;
+export const keptDigests = 1000;
 
 export class AgentStateFile {
   readonly dir: string;

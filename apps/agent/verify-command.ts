@@ -2,7 +2,8 @@
  * The agent's check of a command, before anything of it runs or touches disk (fail closed):
  * it decodes, is signed by the current control-plane key, its payload is the one the signature
  * binds, it is for this host, within its validity (a small clock skew allowed), and newer than
- * anything seen (by sequence and by id). The first failing check is the reason.
+ * anything seen (by sequence and by id). The first failing check is the reason, but bytes
+ * identical to a command taken before are a replay first of all.
  */
 import { sha256Hex, verifySignature } from '../../adapters/signing/ed25519.ts';
 import { decodeCommandBody, decodeSignedCommand, type CommandBody } from '../../schemas/agent.ts';
@@ -18,7 +19,10 @@ export type Verdict =
   | { ok: true; body: CommandBody; payload: Uint8Array }
   | { ok: false; reason: RefusalReason; detail: string; commandId: string; sequence: number };
 
-export function verifyCommand(bytes: Uint8Array, state: Pick<AgentStateData, 'ip' | 'current' | 'retired' | 'lastSequence' | 'seenIds'>, nowMs: number): Verdict {
+/** How a command's bytes are remembered once taken (AgentStateData.seenDigests). */
+export const takenDigest = (bytes: Uint8Array) => sha256Hex(bytes).slice(0, 32);
+
+export function verifyCommand(bytes: Uint8Array, state: Pick<AgentStateData, 'ip' | 'current' | 'retired' | 'lastSequence' | 'seenIds' | 'seenDigests'>, nowMs: number): Verdict {
   let signed;
   try {
     signed = decodeSignedCommand(bytes);
@@ -33,6 +37,7 @@ export function verifyCommand(bytes: Uint8Array, state: Pick<AgentStateData, 'ip
   }
   const claim = { commandId: String(body.commandId ?? '').slice(0, 64), sequence: Number(body.sequence) || 0 };
   const no = (reason: RefusalReason, detail: string): Verdict => ({ ok: false, reason, detail, ...claim });
+  if (state.seenDigests?.includes(takenDigest(bytes))) return no('replayed', `these exact bytes were taken before (sequence ${claim.sequence})`);
   if (!signed.signature || signed.signature.length === 0) return no('unsigned', 'the command carries no signature');
   if (body.keyId !== state.current.keyId) {
     if (state.retired.includes(body.keyId)) return no('retired-key', `signed by ${body.keyId}, a key the control plane replaced`);

@@ -13,6 +13,7 @@
  * is built while the server takes the last.
  */
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { describeFailure, type ClickHouse } from '../../adapters/views/clickhouse-client.ts';
 import { joinSql, sql, sqlIdentifier, type SqlFragment } from '../../adapters/views/clickhouse-sql.ts';
 import type { MetricItem } from './metric-report-checks.ts';
@@ -83,14 +84,17 @@ export class MetricsStore {
       else byDay.set(itemDay, [item]);
     }
     this.stats.redelivered += skipped.size;
-    // One insert at a time; the next is built while the server takes the last.
+    // One insert at a time; the next is built once the last one's body is on its way, while the
+    // server takes it.
     let sending: Promise<void> | undefined;
     try {
       for (const [d, dayItems] of byDay) {
         for (const chunk of reportChunks(dayItems)) {
           const insert = this.dayInsert(which, d, chunk);
           await sending;
-          sending = this.send(which, insert);
+          const sent = this.send(which, insert);
+          sending = sent.done;
+          await sent.handedOver;
         }
       }
     } finally {
@@ -134,17 +138,23 @@ export class MetricsStore {
     return { body: Buffer.from(lines.join('')), rows: lines.length, reports: reports.size };
   }
 
-  private async send(which: keyof typeof metricTables, insert: DayInsert): Promise<void> {
+  /** Sends one insert: `handedOver` once its body is read out (or the request ended), `done` once the server took it. */
+  private send(which: keyof typeof metricTables, insert: DayInsert): { done: Promise<void>; handedOver: Promise<unknown> } {
     const columns: [string, ...string[]] = which === 'ip'
       ? ['service', 'ip', 'name', 'minute', 'kind', 'at', 'origin', 'value']
       : ['service', 'name', 'minute', 'kind', 'ip', 'at', 'origin', 'value'];
-    try {
-      await this.ch.client.insert({ table: this.table(which).text, values: Readable.from([insert.body], { objectMode: false }), format: 'TabSeparated', columns });
-    } catch (err) {
-      throw describeFailure(err, this.ch.where, `storing ${insert.rows} metric rows of ${insert.reports} reports in ${metricTables[which]}`);
-    }
-    this.stats.rows += insert.rows;
-    this.stats.inserts++;
+    const values = Readable.from([insert.body], { objectMode: false });
+    const done = (async () => {
+      try {
+        await this.ch.client.insert({ table: this.table(which).text, values, format: 'TabSeparated', columns });
+      } catch (err) {
+        throw describeFailure(err, this.ch.where, `storing ${insert.rows} metric rows of ${insert.reports} reports in ${metricTables[which]}`);
+      }
+      this.stats.rows += insert.rows;
+      this.stats.inserts++;
+    })();
+    const handedOver = Promise.race([finished(values).catch(() => undefined), done.catch(() => undefined)]);
+    return { done, handedOver };
   }
 
   /** `report\0day` of the receipts each table holds among `reports`, in one query for both tables. */

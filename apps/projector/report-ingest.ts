@@ -9,7 +9,8 @@
  *
  * The batches of several partitions are taken at once, and a sink stores one call at a time:
  * what arrives while a store runs goes into the next one, together (fewer, larger inserts).
- * A failed store fails every batch in it; each is delivered again.
+ * When a store of several batches fails, each is stored alone: a batch the store cannot take
+ * fails (and is delivered again) without holding back the others.
  */
 import type { Logger } from 'pino';
 import type { ConsumedMessage, MessageBus, BusSubscription } from '../../adapters/bus/port.ts';
@@ -155,31 +156,48 @@ export class ReportIngest {
 
   /** Stores what waits, one sink call at a time, batches that arrived together in one call. */
   private async storeQueued(r: Running): Promise<void> {
-    // The other partitions of the same fetch are handed over in the same turn: let them join.
-    await new Promise((resolve) => setImmediate(resolve));
-    const max = this.options.maxItemsPerStore ?? 250_000;
-    while (r.queue.length > 0) {
-      let items = 0;
-      let n = 0;
-      while (n < r.queue.length && (n === 0 || items + r.queue[n]!.accepted.length <= max)) items += r.queue[n++]!.accepted.length;
-      const taken = r.queue.splice(0, n);
-      const accepted = taken.length === 1 ? taken[0]!.accepted : taken.flatMap((w) => w.accepted);
-      try {
-        await r.sink.store(accepted);
-      } catch (err) {
-        const message = (err as Error).message ?? String(err);
-        if (r.error === undefined) {
-          this.options.logger.warn({ err, sink: r.sink.name }, `report ingestion ${r.sink.name} cannot store a batch: ${message}; it is delivered again until it can`);
+    try {
+      // The other partitions of the same fetch are handed over in the same turn: let them join.
+      await new Promise((resolve) => setImmediate(resolve));
+      const max = this.options.maxItemsPerStore ?? 250_000;
+      while (r.queue.length > 0) {
+        let items = 0;
+        let n = 0;
+        while (n < r.queue.length && (n === 0 || items + r.queue[n]!.accepted.length <= max)) items += r.queue[n++]!.accepted.length;
+        const taken = r.queue.splice(0, n);
+        const failure = await this.storeTogether(r, taken.length === 1 ? taken[0]!.accepted : taken.flatMap((w) => w.accepted));
+        if (failure === undefined) {
+          for (const w of taken) w.done();
+        } else if (taken.length === 1) {
+          taken[0]!.done(failure);
+        } else {
+          // One batch the store cannot take must not hold back the others: each alone again.
+          for (const w of taken) w.done(await this.storeTogether(r, w.accepted));
         }
-        r.error = message;
-        for (const w of taken) w.done(err ?? new Error(`the ${r.sink.name} store failed`));
-        continue;
       }
-      if (r.error !== undefined) this.options.logger.info({ sink: r.sink.name }, `report ingestion ${r.sink.name} stores again`);
-      r.error = undefined;
-      r.stored += accepted.length;
-      for (const w of taken) w.done();
+    } catch (err) {
+      // Never left half-way: whatever still waits fails, and is delivered again.
+      for (const w of r.queue.splice(0)) w.done(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      r.storing = undefined;
     }
-    r.storing = undefined;
+  }
+
+  /** One sink call; undefined when it stored, else the failure (logged once while it lasts). */
+  private async storeTogether(r: Running, accepted: Accepted<unknown>[]): Promise<Error | undefined> {
+    try {
+      await r.sink.store(accepted);
+    } catch (err) {
+      const failure = err instanceof Error ? err : new Error(`the ${r.sink.name} store failed: ${String(err)}`);
+      if (r.error === undefined) {
+        this.options.logger.warn({ err: failure, sink: r.sink.name }, `report ingestion ${r.sink.name} cannot store a batch: ${failure.message}; it is delivered again until it can`);
+      }
+      r.error = failure.message;
+      return failure;
+    }
+    if (r.error !== undefined) this.options.logger.info({ sink: r.sink.name }, `report ingestion ${r.sink.name} stores again`);
+    r.error = undefined;
+    r.stored += accepted.length;
+    return undefined;
   }
 }

@@ -77,7 +77,8 @@ test('key rotation with an agent down, then a man in the middle of the hand-over
   };
   type Entry = { summary: string };
   const refusalsOf = () => msecJson<{ entries: Entry[] }>(['audit', '--stream', `host-${target}`, '--type', 'AgentCommandRefused', '--limit', '1000'], env).entries;
-  await fetch(`${up.url}/api/agents/${target}/commands`, { method: 'POST', headers: basic, body: JSON.stringify({ action: 'exec', argv: markArgv('REAL-waited') }) });
+  const waited = await (await fetch(`${up.url}/api/agents/${target}/commands`, { method: 'POST', headers: basic, body: JSON.stringify({ action: 'exec', argv: markArgv('REAL-waited') }) })).json() as { commandId: string };
+  const statusOf = async (id: string) => (await (await fetch(`${up!.url}/api/agents/${target}/commands/${id}`, { headers: basic })).json() as { status: string }).status;
   // Forgeries naming the waiting command reach the agent first (the man in the middle holds the
   // real one back until their refusals are recorded): they must not cancel it.
   proxy.held = true;
@@ -87,10 +88,19 @@ test('key rotation with an agent down, then a man in the middle of the hand-over
   agents.set(target, await startAgent(target, join(home, `agent-${target}`), agentEnv));
   await eventually('127.0.0.3 trusts the new key', () => keys().keys.find((k) => k.keyId === rotated.keyId)?.agents.includes(target), 15_000);
   await eventually('the forgeries naming the waiting command were refused and recorded', () => refusalsOf().length === namingWaited, 15_000);
+  // The agents view has read those refusals too (its checkpoint is past them): the command still waits, with no outcome.
+  const refusedAt = Math.max(...(await (await fetch(`${up.url}/api/events?after=0&limit=1000`, { headers: basic })).json() as { events: { type: string; position: number }[] })
+    .events.filter((e) => e.type === 'AgentCommandRefused').map((e) => e.position));
+  await eventually('the agents view read the refusals', async () => {
+    const p = await (await fetch(`${up!.url}/api/projections`, { headers: basic })).json() as { projections: { name: string; checkpoint: number }[] };
+    return p.projections.find((x) => x.name === 'agents')!.checkpoint >= refusedAt;
+  }, 15_000);
+  assert.equal(await statusOf(waited.commandId), 'waiting', 'forgeries naming a command neither cancel it nor answer for it');
   proxy.held = false;
   const log3 = join(home, `agent-${target}`, 'executed.log');
   const marks = () => (existsSync(log3) ? readFileSync(log3, 'utf8').trim().split('\n') : []);
   await eventually('the waiting command ran', () => existsSync(log3) && readFileSync(log3, 'utf8').includes('REAL-waited'), 15_000);
+  await eventually('its outcome is its result', async () => (await statusOf(waited.commandId)) === 'completed', 15_000);
 
   // A man in the middle of 127.0.0.3's hand-over: a fresh, valid-looking command signed with the
   // retired key, forgeries, and byte-identical replays of what it saw, beside real commands.
@@ -137,4 +147,14 @@ test('key rotation with an agent down, then a man in the middle of the hand-over
   assert.equal(marks().filter((m) => m.startsWith('REAL-')).length, realCount + 1, 'each real command ran once (and the one that waited)');
   assert.equal(byReason.get('retired-key'), realCount, 'commands signed with the retired key are refused as such');
   assert.equal(refusals.length, hostile);
+
+  // The control plane's own command refused (held back by the man in the middle across another
+  // rotation, it arrives signed by a retired key): that refusal is its outcome, and it runs not.
+  proxy.held = true;
+  const late = await (await fetch(`${up.url}/api/agents/${target}/commands`, { method: 'POST', headers: basic, body: JSON.stringify({ action: 'exec', argv: markArgv('REAL-late') }) })).json() as { commandId: string };
+  const again = JSON.parse(ok(['keys', 'rotate', '--json', '--reason', 'second rotation']).stdout) as { keyId: string };
+  await eventually('127.0.0.3 follows the second rotation', () => keys().keys.find((k) => k.keyId === again.keyId)?.agents.includes(target), 15_000);
+  proxy.held = false;
+  await eventually('the late command is refused, and that is its outcome', async () => (await statusOf(late.commandId)) === 'refused', 15_000);
+  assert.ok(!marks().includes('REAL-late'));
 });

@@ -44,8 +44,10 @@ export class HandoverProxy {
           answer.headers.forEach((v, k) => {
             if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
           });
-          if (isPoll && answer.ok && proxy!.injected.length) {
+          if (isPoll && answer.ok && (proxy!.injected.length || proxy!.held)) {
             const page = JSON.parse(bytes.toString('utf8')) as { commands: string[] };
+            // Held: a poll that was already waiting at the console loses the real commands (the agent asks again).
+            if (proxy!.held) page.commands = [];
             page.commands.push(...proxy!.injected.splice(0).map((b) => b.toString('base64')));
             res.writeHead(200, out);
             res.end(JSON.stringify(page));

@@ -61,6 +61,12 @@ describe('agents projection', () => {
     assert.equal(outcome?.kind === 'refused' && outcome.reason, 'expired');
   });
 
+  test('given a refusal of a command\'s own bytes (a copy delivered late), when the command completes, then the completion is its outcome', () => {
+    const state = given(token(), enrolled(), issued(1, at(1000)), refused(1, 'expired'), completed(1));
+    assert.equal(outcomeOf(state, ip, 'c1')?.kind, 'completed');
+    assert.equal(findAgent(state, ip)!.results.filter((r) => r.commandId === 'c1').length, 1);
+  });
+
   test('given a command the agent took, when a byte-identical replay is refused before its result, then the result is its outcome', () => {
     const far = at(1000);
     const state = given(token(), enrolled(), issued(1, far), refused(1, 'replayed'), completed(1));

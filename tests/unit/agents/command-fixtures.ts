@@ -19,7 +19,7 @@ export const agentIp = '10.0.0.7';
 export const issuedAt = Date.parse('2024-05-01T08:00:00.000Z');
 export const ttlMs = 5 * 60_000;
 
-export type VerifyState = Pick<AgentStateData, 'ip' | 'current' | 'retired' | 'lastSequence' | 'seenIds'>;
+export type VerifyState = Pick<AgentStateData, 'ip' | 'current' | 'retired' | 'lastSequence' | 'seenIds' | 'seenDigests'>;
 
 export function trusting(key: SigningKey, o: Partial<VerifyState> = {}): VerifyState {
   return { ip: agentIp, current: { keyId: key.keyId, publicKey: key.publicKeyRaw.toString('base64') }, retired: [], lastSequence: 0, seenIds: [], ...o };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SigningKey, sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import { encodeCommandBody, encodePayload, encodeSignedCommand } from '../../../schemas/agent.ts';
-import { clockSkewMs, verifyCommand, type RefusalReason, type Verdict } from '../../../apps/agent/verify-command.ts';
+import { clockSkewMs, takenDigest, verifyCommand, type RefusalReason, type Verdict } from '../../../apps/agent/verify-command.ts';
 import { agentIp, commandPieces, execPayload, issuedAt, signedCommand, trusting, ttlMs, type VerifyState } from './command-fixtures.ts';
 
 const key = SigningKey.generate();
@@ -194,6 +194,15 @@ describe('verifyCommand: target, replays, payload', () => {
   test('a replay by id, even with a new sequence', () => {
     const id = '01900000-0000-7000-8000-000000000001';
     refusedFor(signedCommand(key, { body: { sequence: 7 } }), 'replayed', trusting(key, { lastSequence: 3, seenIds: [id] }));
+  });
+
+  test('given bytes taken before, when they come again expired or signed by a key retired since, then they are a replay', () => {
+    const real = signedCommand(key);
+    const taken = trusting(key, { lastSequence: 1, seenIds: ['01900000-0000-7000-8000-000000000001'], seenDigests: [takenDigest(real)] });
+    refusedFor(real, 'replayed', taken, issuedAt + ttlMs + clockSkewMs + 1);
+    refusedFor(real, 'replayed', { ...taken, current: { keyId: 'new0000000000000', publicKey: 'AAAA' }, retired: [key.keyId] });
+    // without the digest, the same bytes get the reason of their first failing check (a close of the command)
+    refusedFor(real, 'expired', { ...taken, seenDigests: [] }, issuedAt + ttlMs + clockSkewMs + 1);
   });
 
   test('a payload that is not the one the signature binds', () => {

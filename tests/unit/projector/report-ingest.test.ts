@@ -92,14 +92,14 @@ test('given a store under way, when other partitions hand over batches, then the
   const calls: string[][] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  let failNext = false;
+  let failWith: (ids: number[]) => boolean = () => false;
   const sink: ReportSink<number> = {
     name: 'numbers', topic: 'msec.reports.test', advice: {},
     accept: (m) => [Number(Buffer.from(m.value).toString())],
     async store(items) {
       calls.push(items.map((i) => i.id));
       if (calls.length === 1) await gate;
-      if (failNext) throw new Error('view store down');
+      if (failWith(items.map((i) => i.item))) throw new Error('view store down');
     },
   };
   const ingest = new ReportIngest({ bus, sinks: [sink as ReportSink<unknown>], logger });
@@ -117,12 +117,21 @@ test('given a store under way, when other partitions hand over batches, then the
   assert.ok(calls[1]!.indexOf('1-0-0') < calls[1]!.indexOf('1-1-0'));
   assert.equal(ingest.status()[0]!.stored, 4);
 
-  // When the store of batches taken together fails, each of them fails (and is delivered again).
-  failNext = true;
+  // When the store of batches taken together fails, each is stored alone: the one the store
+  // cannot take fails (and is delivered again), the other is stored.
+  failWith = (items) => items.includes(6);
+  const before = calls.length;
   const results = await Promise.allSettled([deliver(3, ['5']), deliver(4, ['6'])]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
-  assert.deepEqual([...calls.at(-1)!].sort(), ['3-0-0', '4-0-0']);
-  assert.equal(ingest.status()[0]!.stored, 4);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected']);
+  assert.deepEqual(calls.slice(before).map((c) => [...c].sort()), [['3-0-0', '4-0-0'], ['3-0-0'], ['4-0-0']]);
+  assert.equal(ingest.status()[0]!.stored, 5);
   assert.equal(ingest.status()[0]!.error, 'view store down');
+
+  // A store that throws something other than an Error still fails its batch, and the next flows.
+  failWith = (items) => (items.includes(7) ? (() => { throw undefined; })() : false);
+  await assert.rejects(deliver(5, ['7']));
+  await deliver(6, ['8']);
+  assert.equal(ingest.status()[0]!.stored, 6);
+  assert.equal(ingest.status()[0]!.error, undefined);
   await ingest.stop();
 });
