@@ -94,23 +94,31 @@ export class ClickHouseLogStore {
   }
 
   /** In inserts of at most `insertRows` rows (ClickHouse's advice: 10 000 to 100 000 rows a request). */
+  // Each insert holds one day (one partition): ClickHouse refuses an insert spanning over 100
+  // partitions, and reports may carry times anywhere in the retention.
   async insertRecords(rows: readonly LogWrite[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += insertRows) {
-      const chunk = rows.slice(i, i + insertRows);
-      await this.ch.insert(this.logs.text, chunk.map(logRow), `storing ${chunk.length} log records`);
+    for (const day of byDay(rows, (r) => r.record.timeMs)) {
+      for (let i = 0; i < day.length; i += insertRows) {
+        const chunk = day.slice(i, i + insertRows);
+        await this.ch.insert(this.logs.text, chunk.map(logRow), `storing ${chunk.length} log records`);
+      }
     }
   }
 
   async insertDrops(rows: readonly DropWrite[]): Promise<void> {
-    await this.ch.insert(this.drops.text, rows.map((d) => ({ time_ms: d.atMs, reporter: d.reporter, dropped: d.dropped, ingest_id: d.id })),
-      'storing the log drops reported');
+    for (const day of byDay(rows, (d) => d.atMs)) {
+      await this.ch.insert(this.drops.text, day.map((d) => ({ time_ms: d.atMs, reporter: d.reporter, dropped: d.dropped, ingest_id: d.id })),
+        'storing the log drops reported');
+    }
   }
 
   async insertEdges(rows: readonly EdgeWrite[]): Promise<void> {
-    await this.ch.insert(this.edges.text, rows.map(({ id, reporter, edge: e }) => ({
-      request_id: e.requestId, at_ms: e.atMs, side: e.side, caller: e.caller, callee: e.callee, method: e.method, err: e.err,
-      latency_ms: e.latencyMs, instance: e.instance, reporter, ingest_id: id,
-    })), `storing ${rows.length} call edges`);
+    for (const day of byDay(rows, (r) => r.edge.atMs)) {
+      await this.ch.insert(this.edges.text, day.map(({ id, reporter, edge: e }) => ({
+        request_id: e.requestId, at_ms: e.atMs, side: e.side, caller: e.caller, callee: e.callee, method: e.method, err: e.err,
+        latency_ms: e.latencyMs, instance: e.instance, reporter, ingest_id: id,
+      })), `storing ${day.length} call edges`);
+    }
   }
 
   /** The records a checked query selects: the newest `limit`, answered oldest first. */
@@ -152,7 +160,8 @@ export class ClickHouseLogStore {
     const [row] = await this.ch.select<{ dropped: string | number }>(
       sql`SELECT sum(dropped) AS dropped FROM (SELECT dropped FROM ${this.drops} WHERE reporter = ${reporter} AND ${joinSql(timeRange('time', sinceMs, untilMs), ' AND ')} LIMIT 1 BY ingest_id)`,
       `reading the log drops of ${reporter}`);
-    return row ? int64(row.dropped) : 0;
+    // A sum past 2^53 (forged counts) is shown as the largest exact count, never a failed query.
+    return row ? Math.min(Number(row.dropped), Number.MAX_SAFE_INTEGER) : 0;
   }
 
   /** The call edges of a request, both sides, in the order they ended. */
@@ -222,4 +231,16 @@ function storedRecord(r: RecordRow): StoredLogRecord {
     serverIp: r.server_ip, rpcName: r.rpc_name, caller: r.caller, coloring: Number(r.coloring), message: r.message,
     fieldNames: r.field_names, fieldValues: r.field_values, reporter: r.reporter,
   };
+}
+
+/** Rows grouped by UTC day of `ms`, in the order days first appear (one group when all share a day). */
+function byDay<T>(rows: readonly T[], ms: (row: T) => number): T[][] {
+  const days = new Map<number, T[]>();
+  for (const row of rows) {
+    const day = Math.floor(ms(row) / 86_400_000);
+    const list = days.get(day);
+    if (list) list.push(row);
+    else days.set(day, [row]);
+  }
+  return [...days.values()];
 }

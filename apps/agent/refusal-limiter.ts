@@ -1,15 +1,16 @@
 /**
  * How an agent reports the commands it refuses without letting a flood of forgeries flood the
  * bus: per reason, the first `perMinute` refusals of a minute are reported one by one and the
- * rest only counted, into one report once the minute is over. Genuinely signed bytes (refused
- * as late, early, misdelivered or replayed: their signature and payload verified) are reported
- * the first time each whatever the rate, so a flood cannot hide the refusal of a real command,
- * which is what closes it in the control plane; the same bytes again are limited as any other.
+ * rest only counted, into one report once the minute is over. The control plane's own command
+ * for this host refused as late or early (its signature, payload and target verified) is
+ * reported the first time whatever the rate, so a flood cannot hide the refusal that closes a
+ * real command; the same bytes again are limited as any other (and so are replays and other
+ * hosts' commands, which close nothing).
  */
 import type { RefusalReason } from './verify-command.ts';
 
-/** Reasons given only after the signature and payload verified: the bytes are the control plane's own. */
-const signedReasons: ReadonlySet<RefusalReason> = new Set(['wrong-target', 'not-yet-valid', 'expired', 'replayed']);
+/** Reasons given only after the signature, payload and target verified, which close the command they refuse. */
+const signedReasons: ReadonlySet<RefusalReason> = new Set(['not-yet-valid', 'expired']);
 
 export type RefusalDecision = { report: false } | { report: true; similar: number };
 

@@ -14,6 +14,9 @@ export const routeAgentResults = { ok: 0, malformed: -1, unknownService: -2, noI
 const maxNameBytes = 256;
 const typeCode: Record<string, number> = { udp: 1, tcp: 2, both: 3 };
 const maxWatched = 1000;
+/** How long a name the console does not know is answered as unknown without asking again. */
+const unknownForMs = 30_000;
+const maxUnknown = 10_000;
 
 interface Instance { ip: string; port: number; protocol: string; weight: number; down?: boolean }
 interface Table { version: number; instances: Instance[] }
@@ -29,6 +32,8 @@ export interface RouteAgentOptions {
 
 export class RouteAgent {
   private readonly tables = new Map<string, { table: Table | null; fetching?: Promise<void>; watching: boolean }>();
+  /** Names the console does not know, until when (anyone can send names: only real services are watched). */
+  private readonly unknown = new Map<string, number>();
   private closed = false;
 
   private constructor(private readonly socket: Socket, private readonly options: RouteAgentOptions, readonly port: number) {}
@@ -94,6 +99,11 @@ export class RouteAgent {
 
   /** The service's table (null: no such service), undefined when the console cannot be asked and nothing is cached. */
   private async table(name: string): Promise<Table | null | undefined> {
+    const unknownUntil = this.unknown.get(name);
+    if (unknownUntil !== undefined) {
+      if (Date.now() < unknownUntil) return null;
+      this.unknown.delete(name);
+    }
     let entry = this.tables.get(name);
     if (!entry) {
       if (this.tables.size >= maxWatched) return undefined;
@@ -105,6 +115,10 @@ export class RouteAgent {
       } catch {
         this.tables.delete(name);
         return undefined;
+      }
+      if (entry.table === null) {
+        this.forget(name);
+        return null;
       }
       if (!entry.watching) void this.watch(name);
     } else if (entry.fetching) {
@@ -131,6 +145,12 @@ export class RouteAgent {
     }
   }
 
+  private forget(name: string): void {
+    this.tables.delete(name);
+    if (this.unknown.size >= maxUnknown) this.unknown.clear();
+    this.unknown.set(name, Date.now() + unknownForMs);
+  }
+
   /** Keeps a looked-up table fresh: long-polls the console for its next change. */
   private async watch(name: string): Promise<void> {
     const entry = this.tables.get(name);
@@ -141,6 +161,8 @@ export class RouteAgent {
       try {
         await this.fetch(name, 25);
         delay = 500;
+        // The service is gone: no more watching (a lookup asks again, at most every 30 s).
+        if (entry.table === null) return this.forget(name);
       } catch {
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 10_000);

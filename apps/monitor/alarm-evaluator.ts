@@ -51,6 +51,9 @@ export interface EvaluatorStatus {
   lastError?: string;
 }
 
+/** Ips outside a service's hosts a per-host rule judges at most. */
+const maxOtherIps = 100;
+
 export class AlarmEvaluator {
   private timer: NodeJS.Timeout | undefined;
   private lastMinute: number | undefined;
@@ -138,9 +141,13 @@ export class AlarmEvaluator {
     let checks = 0;
     for (const rule of rules) {
       const c = command(rule.service);
+      // The service's hosts, and (at most maxOtherIps) other ips that reported the name: anyone
+      // who can write to the bus can name ips, so they cannot make a rule judge without end.
+      const hosts = this.options.hostsOf(rule.service);
+      const others = [...(ipsWithData.get(`${rule.service}\u0000${rule.name}`) ?? [])].filter((ip) => !hosts.includes(ip)).sort().slice(0, maxOtherIps);
       const ips = rule.scope === 'service' ? [''] : [...new Set([
-        ...(ipsWithData.get(`${rule.service}\u0000${rule.name}`) ?? []),
-        ...this.options.hostsOf(rule.service),
+        ...hosts,
+        ...others,
         ...this.options.openAlarms(rule.service).filter((a) => a.name === rule.name && a.ip).map((a) => a.ip),
       ])];
       for (const ip of ips) {
@@ -160,14 +167,25 @@ export class AlarmEvaluator {
 
     let events = 0;
     let services = 0;
+    const failed: { service: string; err: unknown }[] = [];
     for (const [service, c] of commands) {
       // Nothing can change for a service with nothing firing and nothing open.
       if (c.findings.length === 0 && this.options.openAlarms(service).length === 0) continue;
       services++;
-      const outcome = await executeCommand(this.options.store, streams.alarms(service), alarmsDecider, c, {
-        commandId: `alarms:${service}:${minute}`, actor: 'alarm-evaluator', reason: '', at: this.options.clock(),
-      });
-      events += outcome.eventTypes.length;
+      try {
+        const outcome = await executeCommand(this.options.store, streams.alarms(service), alarmsDecider, c, {
+          commandId: `alarms:${service}:${minute}`, actor: 'alarm-evaluator', reason: '', at: this.options.clock(),
+        });
+        events += outcome.eventTypes.length;
+      } catch (err) {
+        failed.push({ service, err });
+      }
+    }
+    // One service's failure does not hold back the others; when every one failed (the store is
+    // away, say) the minute is judged again (idempotent per service and minute).
+    if (failed.length > 0 && failed.length === services) throw failed[0]!.err;
+    for (const { service, err } of failed) {
+      this.options.logger.error({ err, service, minute }, `the alarms of ${service} for minute ${minute} could not be recorded: ${(err as Error)?.message ?? String(err)}; the other services' were`);
     }
     return { minute, rules: rules.length, checks, services, events, ms: performance.now() - started };
   }

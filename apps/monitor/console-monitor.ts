@@ -14,6 +14,7 @@ import { MetricQueries } from './metrics-queries.ts';
 import type { MonitorSettings } from './settings.ts';
 import { WebhookDeliverer, type DelivererStatus } from './webhook-deliverer.ts';
 import { WebhookSigner } from './webhook-signing.ts';
+import { WebhookTargets } from './webhook-targets.ts';
 
 export interface ConsoleAddress {
   /** Addresses the console answers on (its listen host, or all of the machine's). */
@@ -28,6 +29,8 @@ export interface ConsoleMonitor {
   settings: MonitorSettings;
   evaluator?: AlarmEvaluator;
   deliverer: WebhookDeliverer;
+  /** Addresses alarm webhooks may reach (MSEC_WEBHOOK_ALLOW). */
+  targets: WebhookTargets;
   consoleAddress(): ConsoleAddress | undefined;
   setConsoleAddress(address: ConsoleAddress): void;
   status(): { evaluator?: EvaluatorStatus; webhooks: DelivererStatus; signingKey: string; views: boolean };
@@ -60,8 +63,9 @@ export async function startConsoleMonitor(options: ConsoleMonitorOptions): Promi
     hostsOf: (service) => reads.hostIps(service),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
   });
+  const targets = WebhookTargets.fromEnv();
   const deliverer = new WebhookDeliverer({
-    store: backends.store, checkpoints: backends.checkpoints, signer, logger, clock,
+    store: backends.store, checkpoints: backends.checkpoints, signer, logger, clock, targets,
     webhooks: (service) => webhooksOf(reads.monitoring(), service),
     caughtUp: (position) => options.projections.waitFor(position, 10_000),
     consoleAddress: () => address,
@@ -73,7 +77,7 @@ export async function startConsoleMonitor(options: ConsoleMonitorOptions): Promi
   return {
     ...(queries ? { queries } : {}),
     ...(evaluator ? { evaluator } : {}),
-    signer, settings, deliverer,
+    signer, settings, deliverer, targets,
     consoleAddress: () => address,
     setConsoleAddress: (a) => (address = a),
     status: () => ({ ...(evaluator ? { evaluator: evaluator.status() } : {}), webhooks: deliverer.status(), signingKey: signer.keyId, views: !!queries }),

@@ -73,6 +73,8 @@ export function acceptMetricsReport(message: ConsumedMessage, limits: MetricRepo
   if (typeof report.reporter !== 'string' || report.reporter.length > 128 || controls.test(report.reporter)) refuse('bad-field', 'reporter is longer than 128 characters or holds control characters');
   const reportId = report.reportId ?? '';
   if (reportId !== '' && !reportIdPattern.test(reportId)) refuse('bad-field', `report id ${JSON.stringify(reportId.slice(0, 80))} is not a plain id (letters, digits, . _ : -, at most 64)`);
+  // `bus:` names the reports that came without an id (by their bus position): never a reporter's own.
+  if (reportId.startsWith('bus:')) refuse('bad-field', 'report ids starting with bus: are the ingestion\'s own');
   if (report.metrics.length > maxMetricsPerReport) refuse('too-large', `a report of ${report.metrics.length} metrics`);
   const key = reportId || `bus:${message.topic}:${message.partition ?? 0}:${message.offset}`;
   const now = limits.now();

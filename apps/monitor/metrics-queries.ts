@@ -92,18 +92,17 @@ export class MetricQueries {
       q.names !== undefined ? (q.names.length ? sql`name IN (${list(q.names)})` : sql`0`) : placeholder,
     ], ' AND ');
     const sysFilter = sql`${filter} AND service = ${hostMetricsService} AND name LIKE 'sys.%'`;
-    const withHosts = q.service !== hostMetricsService;
+    // A service shows the sys.* of its catalog hosts only: an ip named in a query, or in a metric
+    // anyone may report for the service, does not open another host's figures.
+    const catalog = this.hostsOf(q.service);
+    const withHosts = q.service !== hostMetricsService && catalog.length > 0;
     let rows: { name: string; ip?: string; minute: number; value: number }[];
     if (q.ip !== undefined) {
       const own = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE service = ${q.service} AND ip = ${q.ip} AND ${filter} GROUP BY name, minute, kind, ip`;
       const sys = sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE ip = ${q.ip} AND ${sysFilter} GROUP BY name, minute, kind, ip`;
-      rows = await this.sum(withHosts ? sql`${own} UNION ALL ${sys}` : own, false, `reading the curves of ${q.service} at ${q.ip}`);
+      rows = await this.sum(withHosts && catalog.includes(q.ip) ? sql`${own} UNION ALL ${sys}` : own, false, `reading the curves of ${q.service} at ${q.ip}`);
     } else {
-      // The service's ips (those that reported in the range, and its catalog hosts) are found
-      // inside the query, so a curve is one round trip.
-      const reported = sql`SELECT DISTINCT ip FROM ${this.perIp} WHERE service = ${q.service} AND minute >= ${q.from} AND minute < ${q.to} AND kind < ${kinds.receipt}`;
-      const catalog = this.hostsOf(q.service);
-      const hosts = catalog.length ? sql`(ip IN (${reported}) OR ip IN (${list(catalog)}))` : sql`ip IN (${reported})`;
+      const hosts = catalog.length ? sql`ip IN (${list(catalog)})` : sql`0`;
       const own = q.byIp
         ? sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.perIp} WHERE service = ${q.service} AND ${filter} GROUP BY name, minute, kind, ip`
         : sql`SELECT name, minute, kind, ip, sum(value) AS total, argMin(value, at) AS first FROM ${this.service} WHERE service = ${q.service} AND ${filter} GROUP BY name, minute, kind, ip`;

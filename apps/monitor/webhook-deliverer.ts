@@ -14,6 +14,7 @@ import type { AlarmRaisedData, AlarmResolvedData } from '../../domain/monitoring
 import { webhookReachesConsole } from '../../domain/monitoring/webhook-url.ts';
 import type { WebhookRecord } from '../../projections/monitoring.ts';
 import { postJson } from './webhook-post.ts';
+import { WebhookTargets } from './webhook-targets.ts';
 import type { WebhookSigner } from './webhook-signing.ts';
 
 export interface WebhookDelivererOptions {
@@ -33,6 +34,8 @@ export interface WebhookDelivererOptions {
   timeoutMs?: number;
   /** Checkpoint name (default `alarm-webhooks`). */
   name?: string;
+  /** Addresses webhooks may reach (default: public ones, and MSEC_WEBHOOK_ALLOW). */
+  targets?: WebhookTargets;
 }
 
 export interface DelivererStatus {
@@ -69,7 +72,10 @@ export class WebhookDeliverer {
   private readonly delays: readonly number[];
   private readonly name: string;
 
+  private readonly targets: WebhookTargets;
+
   constructor(private readonly options: WebhookDelivererOptions) {
+    this.targets = options.targets ?? WebhookTargets.fromEnv();
     this.clock = options.clock ?? Date.now;
     this.delays = options.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
     this.name = options.name ?? 'alarm-webhooks';
@@ -133,7 +139,7 @@ export class WebhookDeliverer {
         'x-msec-delivery': d.delivery, 'x-msec-timestamp': String(timestamp), 'x-msec-signature': this.options.signer.sign(timestamp, d.delivery, d.body),
       }, {
         timeoutMs: this.options.timeoutMs ?? 5_000,
-        refuseAddress: (resolved) => address !== undefined && webhookReachesConsole(d.url, address, resolved),
+        refuseAddress: (resolved) => (address !== undefined && webhookReachesConsole(d.url, address, resolved) ? 'the console itself' : this.targets.refusal(resolved)),
       });
       if (status >= 200 && status < 300) {
         this.counts.delivered++;

@@ -1,9 +1,11 @@
 /**
- * One POST of a webhook delivery: plain node http(s), no redirects followed, a time limit, the
- * answer's body read and dropped (at most 64 KiB), and the address the host resolves to checked
- * so a name that points back at the console is refused at connect time too.
+ * One POST of a webhook delivery: plain node http(s), no redirects followed, one time limit for
+ * the whole exchange, the answer's body read and dropped (at most 64 KiB), and every address
+ * the host resolves to checked (the console itself, private networks: webhook-targets.ts) at
+ * connect time, so DNS cannot point a checked name elsewhere.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -18,10 +20,22 @@ export class WebhookRefused extends Error {
   }
 }
 
-export function postJson(urlText: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; refuseAddress: (resolved: string) => boolean }): Promise<PostOutcome> {
+export function postJson(urlText: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; refuseAddress: (resolved: string) => string | undefined }): Promise<PostOutcome> {
   const url = new URL(urlText);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // An address written in the URL is never looked up: checked here.
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  const refused = isIP(literal) ? options.refuseAddress(literal) : undefined;
+  if (refused) return Promise.reject(new WebhookRefused(refused));
   return new Promise((resolve, reject) => {
+    // One deadline for the whole exchange: a receiver answering a byte at a time cannot hold a slot.
+    const deadline = setTimeout(() => req.destroy(new Error(`no whole answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const settle = <T>(f: (v: T) => void) => (v: T) => {
+      clearTimeout(deadline);
+      f(v);
+    };
+    resolve = settle(resolve);
+    reject = settle(reject);
     const req = request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'msec-alarms/1', ...headers },
@@ -31,8 +45,10 @@ export function postJson(urlText: string, body: string, headers: Record<string, 
         dnsLookup(hostname, opts, (err, address: string | LookupAddress[], family?: number) => {
           if (err) return callback(err, address as string, family as number);
           const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
-          const bad = addresses.find(options.refuseAddress);
-          if (bad) return callback(new WebhookRefused(`${hostname} resolves to ${bad}, the console itself: refused`), '', 4);
+          for (const a of addresses) {
+            const why = options.refuseAddress(a);
+            if (why) return callback(new WebhookRefused(`${hostname} resolves to ${a}: ${why}`), '', 4);
+          }
           // eslint-disable-next-line @typescript-eslint/no-explicit-any
           (callback as any)(null, address, family);
         });

@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { AgentCommand } from '../../domain/agents/index.ts';
+import { DomainError } from '../../domain/decider.ts';
 import { topics } from '../../adapters/bus/port.ts';
 import { sha256Hex, verifySignature } from '../../adapters/signing/ed25519.ts';
 import { decodeReportBody, decodeSignedReport, type ReportBody, type ReportKindName } from '../../schemas/agent.ts';
@@ -34,6 +35,8 @@ export interface VerifiedReport {
   ip: string;
   agent: AgentRecord;
   body: ReportBody & { kind: ReportKindName };
+  /** Of the signed body: two different reports never share a record id, whatever their sequence. */
+  digest: string;
 }
 
 const advice: Record<string, string> = {
@@ -69,7 +72,7 @@ export function verifyAgentReport(bytes: Uint8Array, agents: AgentsState, nowMs:
   if (body.agent !== signed.agent) throw new ReportRefused('mismatch', `signed for ${body.agent.slice(0, 64)}, sent as ${agent.ip}`);
   const maxAgeMs = body.kind === 'heartbeat' || body.kind === 'output' ? reportSkewMs : lateReportMs;
   if (body.atMs > nowMs + reportSkewMs || body.atMs < nowMs - maxAgeMs) throw new ReportRefused('stale', `made at ${timeText(body.atMs)}`);
-  return { ip: agent.ip, agent, body };
+  return { ip: agent.ip, agent, body, digest: sha256Hex(signed.body).slice(0, 16) };
 }
 
 /** A signed time as text; one outside what a Date holds must not throw. */
@@ -85,10 +88,12 @@ export interface AgentReportDeps {
   record: (ip: string, command: AgentCommand, id: string) => Promise<unknown>;
   clock?: () => number;
   logger: Logger;
+  refusalBudget?: RefusalBudget;
 }
 
-export function agentReportSinks(deps: AgentReportDeps): ReportSink<VerifiedReport>[] {
-  const clock = deps.clock ?? Date.now;
+export function agentReportSinks(given: AgentReportDeps): ReportSink<VerifiedReport>[] {
+  const clock = given.clock ?? Date.now;
+  const deps = { ...given, refusalBudget: given.refusalBudget ?? new RefusalBudget(), now: clock };
   const sink = (name: string, topic: string, kinds: readonly ReportKindName[]): ReportSink<VerifiedReport> => ({
     name, topic, advice,
     accept(message) {
@@ -97,7 +102,16 @@ export function agentReportSinks(deps: AgentReportDeps): ReportSink<VerifiedRepo
       return [report];
     },
     async store(items: Accepted<VerifiedReport>[]) {
-      for (const { item } of items) await take(deps, item);
+      for (const { item } of items) {
+        try {
+          await take(deps, item);
+        } catch (err) {
+          // A report the host's stream refuses (a rule of the domain) is skipped, never retried
+          // for ever: it would hold back every other host's reports behind it.
+          if (!(err instanceof DomainError)) throw err;
+          deps.logger.warn({ err, ip: item.ip, kind: item.body.kind, sequence: item.body.sequence }, `a ${item.body.kind} report of ${item.ip} was not recorded: ${err.message}`);
+        }
+      }
     },
   });
   return [
@@ -106,19 +120,41 @@ export function agentReportSinks(deps: AgentReportDeps): ReportSink<VerifiedRepo
   ];
 }
 
-async function take(deps: AgentReportDeps, { ip, agent, body }: VerifiedReport): Promise<void> {
-  const id = (what: string) => `agent-report:${ip}:${agent.agentKeyId}:${body.sequence}:${what}`;
+/** Only a key of the control plane's keyring can be one an agent trusts (a made-up id would be written to the host's stream). */
+function isKnownKey(deps: AgentReportDeps, keyId: string): boolean {
+  return /^[0-9a-f]{16}$/.test(keyId) && deps.agents().keys.some((k) => k.keyId === keyId);
+}
+
+/** Refusal events per host and minute at most (the agent itself reports 10 a reason and minute). */
+export class RefusalBudget {
+  private readonly used = new Map<string, { minute: number; n: number }>();
+  constructor(private readonly perMinute = 120) {}
+
+  take(ip: string, atMs: number): boolean {
+    const minute = Math.floor(atMs / 60_000);
+    const u = this.used.get(ip);
+    if (!u || u.minute !== minute) {
+      if (this.used.size > 100_000) this.used.clear();
+      this.used.set(ip, { minute, n: 1 });
+      return true;
+    }
+    return ++u.n <= this.perMinute;
+  }
+}
+
+async function take(deps: AgentReportDeps & { refusalBudget: RefusalBudget; now: () => number }, { ip, agent, body, digest }: VerifiedReport): Promise<void> {
+  const id = (what: string) => `agent-report:${ip}:${agent.agentKeyId}:${body.sequence}:${digest}:${what}`;
   switch (body.kind) {
     case 'heartbeat': {
       if (!('heartbeat' in body)) return;
       if (!deps.live.beat(ip, body.sequence, body.heartbeat)) return;
       if (agent.down) await deps.record(ip, { type: 'MarkAgentUp', ip }, id('up'));
       const keyId = body.heartbeat.trustedKeyId;
-      if (keyId && keyId !== agent.trustedKeyId) await deps.record(ip, { type: 'RecordTrustedKey', ip, keyId }, id('key'));
+      if (keyId && keyId !== agent.trustedKeyId && isKnownKey(deps, keyId)) await deps.record(ip, { type: 'RecordTrustedKey', ip, keyId }, id('key'));
       return;
     }
     case 'key':
-      if ('key' in body && body.key.keyId !== agent.trustedKeyId) await deps.record(ip, { type: 'RecordTrustedKey', ip, keyId: body.key.keyId }, id('key'));
+      if ('key' in body && body.key.keyId !== agent.trustedKeyId && isKnownKey(deps, body.key.keyId)) await deps.record(ip, { type: 'RecordTrustedKey', ip, keyId: body.key.keyId }, id('key'));
       return;
     case 'result': {
       if (!('result' in body)) return;
@@ -136,6 +172,8 @@ async function take(deps: AgentReportDeps, { ip, agent, body }: VerifiedReport):
     }
     case 'refused': {
       if (!('refused' in body)) return;
+      // The agent limits what it reports; a compromised one may not, and every refusal is an event.
+      if (!deps.refusalBudget.take(ip, deps.now())) return;
       const f = body.refused;
       await deps.record(ip, {
         type: 'RecordCommandRefusal',

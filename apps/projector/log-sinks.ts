@@ -80,7 +80,9 @@ export function logsSink(o: LogSinkOptions, retention = new Retention(o)): Repor
       const window: CheckWindow = { now: clock(), retentionDays: retention.days };
       const report = checked(() => checkLogsReport(decoded('msec.reports.logs', message), window));
       const items: LogItem[] = report.records.map((record) => ({ kind: 'record', id: '', reporter: report.reporter, record }));
-      if (report.droppedRecords > 0) items.push({ kind: 'drops', reporter: report.reporter, atMs: Math.min(message.timestamp || window.now, window.now), dropped: report.droppedRecords });
+      // The bus timestamp is the producer's to choose: kept within the retention, never ahead.
+      const oldest = window.now - (retention.days - 1) * 86_400_000;
+      if (report.droppedRecords > 0) items.push({ kind: 'drops', reporter: report.reporter, atMs: Math.max(oldest, Math.min(message.timestamp || window.now, window.now)), dropped: report.droppedRecords });
       return items;
     },
     async store(items: Accepted<LogItem>[]) {

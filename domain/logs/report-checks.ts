@@ -22,6 +22,8 @@ export const reportLimits = {
   maxMessageBytes: 4 * 1024 * 1024,
   recordsPerReport: 1000,
   edgesPerReport: 5000,
+  /** Records one report may say were dropped (the SDK's queue holds 20 000; sums stay exact). */
+  maxDroppedPerReport: 1_000_000_000,
   /** Characters of a record's message (the SDK cuts at 8 KiB). */
   maxMessage: 16 * 1024,
   maxName: 128,
@@ -119,7 +121,9 @@ export function checkLogRecord(r: LogRecord, w: CheckWindow, at = 'a record'): L
 export function checkLogsReport(report: LogsReport, w: CheckWindow): LogsReport {
   checkReporter(report.reporter);
   if (report.records.length > reportLimits.recordsPerReport) fail('oversized', `${report.records.length} records in one report; at most ${reportLimits.recordsPerReport}`);
-  if (!Number.isSafeInteger(report.droppedRecords) || report.droppedRecords < 0) fail('bad-count', `dropped records ${String(report.droppedRecords)} is not a count`);
+  if (!Number.isSafeInteger(report.droppedRecords) || report.droppedRecords < 0 || report.droppedRecords > reportLimits.maxDroppedPerReport) {
+    fail('bad-count', `dropped records ${String(report.droppedRecords)} is not a count of at most ${reportLimits.maxDroppedPerReport}`);
+  }
   // Most reports come through unchanged: copy only when a record's caller had to be defused.
   let records = report.records;
   report.records.forEach((r, i) => {

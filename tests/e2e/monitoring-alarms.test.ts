@@ -56,6 +56,8 @@ test('msec metric add above a max rule: raised within the next minute, delivered
 
   let now = Math.floor(Date.now() / 60_000) * 60_000 + 5_000; // 5 s into a minute
   process.env.MSEC_ADMIN_PASSWORD = PASSWORD;
+  // The receiver listens on loopback: a private network, which an admin allows.
+  process.env.MSEC_WEBHOOK_ALLOW = '127.0.0.0/8';
   const running = await up({
     home, port: 0, logger: pino({ level: 'silent' }), clock: () => now,
     monitoring: { pollMs: 50, retryDelaysMs: [300, 300, 300] },
@@ -77,6 +79,9 @@ test('msec metric add above a max rule: raised within the next minute, delivered
     const refused = await msec(['alarm', 'webhook', SERVICE, `${running.url}/api/services`], env);
     assert.equal(refused.code, 1, 'a webhook that is the console itself is refused');
     assert.match(refused.stderr, /is this console/);
+    const inside = await msec(['alarm', 'webhook', SERVICE, 'http://10.0.0.5:2113/admin/shutdown'], env);
+    assert.equal(inside.code, 1, 'a webhook into a private network not allowed is refused');
+    assert.match(inside.stderr, /private address.*MSEC_WEBHOOK_ALLOW/);
     const malformed = await msec(['alarm', 'webhook', SERVICE, 'gopher://alerts/x'], env);
     assert.equal(malformed.code, 1);
     assert.match(malformed.stderr, /must be http:\/\/ or https:\/\//);

@@ -71,12 +71,16 @@ export class AgentRequestVerifier {
     const seen = `${ip}\n${nonce}`;
     if (this.nonces.has(seen)) throw new HttpProblem(401, 'unauthenticated', 'this request was seen before (replayed nonce)');
     this.nonces.set(seen, now);
-    if (this.nonces.size > 50_000) this.forget(now);
+    this.forget(now);
     return ip;
   }
 
+  /** Nonces past the skew window cannot come back (their time is refused): dropped from the oldest, stopping at the first fresh one. */
   private forget(now: number): void {
-    for (const [k, at] of this.nonces) if (now - at > 2 * skewMs) this.nonces.delete(k);
+    for (const [k, at] of this.nonces) {
+      if (now - at <= 2 * skewMs) break;
+      this.nonces.delete(k);
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeCommandBody, decodeSignedCommand } from '../../../schemas/agent.ts';
 import { decodeReport, reportTopics } from '../../../schemas/reports.ts';
 import { hostMetricsService } from '../../agent/host-metrics.ts';
+import { clockSkewMs } from '../../agent/verify-command.ts';
 import { findAgent, type AgentsState } from '../../../projections/agents.ts';
 import { topicOfKind, verifyAgentReport } from '../../projector/agent-reports.ts';
 import { ReportRefused } from '../../projector/report-ingest.ts';
@@ -34,6 +35,8 @@ const maxReportBytes = 1024 * 1024;
 const self = { permission: 'agent', serviceOf: () => undefined } as const;
 
 export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
+  /** `ip\ncommandId` of the uploads taken (one per command). */
+  const uploaded = new Set<string>();
   const agentsState = (): AgentsState => ctx.reads.agents();
   const callerIp = (request: FastifyRequest) => request.caller!.agentIp!;
   /** The calling agent's host and the bytes it sent, whose digest its signature covers. */
@@ -127,7 +130,8 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       if (report.ip !== ip) throw new HttpProblem(403, 'forbidden', `an agent reports for its own host only (${ip}, not ${report.ip})`);
       if ('output' in report.body && report.body.kind === 'output') {
         const { commandId, offset, data } = report.body.output;
-        plane.outputs.add(ip, commandId, offset, data);
+        // Kept only for an exec of this host still running: ids of an agent's choosing hold no memory.
+        if (findAgent(agentsState(), ip)?.pending.some((p) => p.commandId === commandId && p.action === 'exec')) plane.outputs.add(ip, commandId, offset, data);
         return { ok: true };
       }
       await publish('report', topicOfKind(report.body.kind), ip, body);
@@ -162,8 +166,18 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       const { ip, body } = agentUpload(request);
       const commandId = request.headers['x-msec-command-id'];
       const open = findAgent(agentsState(), ip)?.pending.find((p) => p.commandId === commandId && (p.action === 'pull_file' || p.action === 'ps'));
-      if (!open) throw new HttpProblem(403, 'forbidden', 'uploads are taken only for an open pull_file or ps command of this agent');
-      return plane.blobs.put(body);
+      if (!open || open.expiresAtMs + clockSkewMs < ctx.clock()) throw new HttpProblem(403, 'forbidden', 'uploads are taken only for an open pull_file or ps command of this agent, before it expires');
+      // One upload per command: an agent cannot fill the console's disk under one open command.
+      const key = `${ip}\n${open.commandId}`;
+      if (uploaded.has(key)) throw new HttpProblem(409, 'conflict', `command ${open.commandId} has its upload already`);
+      if (uploaded.size >= 100_000) uploaded.clear();
+      uploaded.add(key);
+      try {
+        return await plane.blobs.put(body);
+      } catch (err) {
+        uploaded.delete(key);
+        throw err;
+      }
     });
 
     app.get<{ Params: { sha256: string } }>('/api/agent/blobs/:sha256', {

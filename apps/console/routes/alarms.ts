@@ -3,6 +3,7 @@
  * commands on stream `alarm-rules-<service>`; alarms come from the evaluator. "Did an alarm of
  * this service fire since T?" is asked by releases in progress.
  */
+import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { scopesAllowing, firstLevelOf } from '../../../domain/access/roles.ts';
 import { alarmRulesDecider } from '../../../domain/monitoring/alarm-rules.ts';
@@ -81,6 +82,10 @@ export function alarmRoutes(ctx: ConsoleContext) {
       if (address && webhookReachesConsole(url, address)) {
         throw new HttpProblem(400, 'invalid', `${url} is this console (port ${address.port}): a webhook must be another program that receives alarms`);
       }
+      // An address in the URL is checked now; a name, on every address it resolves to when called.
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      const refused = isIP(host) && ctx.monitor ? ctx.monitor.targets.refusal(host) : undefined;
+      if (refused) throw new HttpProblem(400, 'invalid', `${url}: ${refused}`);
       const outcome = await rulesCommand(service, { type: 'SetAlarmWebhook', service, url }, request);
       return commandAnswer(ctx, reply, outcome, 201, { url, signingKey: signingKey(ctx) });
     });

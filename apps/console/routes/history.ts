@@ -1,5 +1,6 @@
 /** The audit trail, the raw event log, and projection status / replay. */
 import type { FastifyInstance } from 'fastify';
+import { callerMay } from '../authorize.ts';
 import { schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
@@ -38,6 +39,7 @@ export function historyRoutes(ctx: ConsoleContext) {
       },
     }, async (request) => {
       const { after = 0, limit = 100, wait = 0 } = request.query;
+      const mayExec = !!request.caller && callerMay(request.caller, 'agents.exec');
       const read = async () => {
         const events = await ctx.store.readAll(after, limit);
         return events.length ? events : undefined;
@@ -47,7 +49,7 @@ export function historyRoutes(ctx: ConsoleContext) {
         head: await ctx.store.headPosition(),
         events: events.map((e) => ({
           position: e.position, id: e.id, type: e.type, stream: e.stream, revision: e.revision, occurredAt: e.occurredAt,
-          actor: e.actor, reason: e.reason, correlationId: e.correlationId, data: redact(e.data as Record<string, unknown>),
+          actor: e.actor, reason: e.reason, correlationId: e.correlationId, data: redact(e.type, e.data as Record<string, unknown>, mayExec),
         })),
       };
     });
@@ -84,9 +86,15 @@ function serviceOfStream(stream: string | undefined): string | undefined {
   return stream?.startsWith('service-') ? stream.slice('service-'.length) : undefined;
 }
 
-/** Secrets never leave through the event API, even as hashes. */
-function redact(data: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Secrets never leave through the event API, even as hashes; what commands ran on hosts and
+ * printed (argv, output, the signed command) only to those who may run them (agents.exec).
+ */
+function redact(type: string, data: Record<string, unknown>, mayExec: boolean): Record<string, unknown> {
   const out = { ...data };
   for (const k of ['passwordHash', 'tokenHash']) if (k in out) out[k] = '(redacted)';
+  if (!mayExec && (type === 'AgentCommandIssued' || type === 'AgentCommandCompleted')) {
+    for (const k of ['summary', 'output', 'signed', 'error']) if (k in out) out[k] = '(redacted: needs agents.exec)';
+  }
   return out;
 }

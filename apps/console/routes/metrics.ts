@@ -3,6 +3,7 @@
  * curves (a day, against another day, N days, per ip), latency percentiles from the buckets, and
  * reporting a value from scripts (`msec metric add|set`).
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { clickHouseErrorCode } from '../../../adapters/views/clickhouse-client.ts';
 import { parseIpv4, parseSecondLevelName } from '../../../domain/services/names.ts';
@@ -150,9 +151,12 @@ export function metricRoutes(ctx: ConsoleContext) {
       const minute = Math.floor(at / 60_000) * 60;
       const ipText = checkIp(request.body.ip) ?? '';
       if (!ctx.bus) throw new HttpProblem(503, 'unavailable', 'this console has no bus to report on');
-      // A retried request (same Idempotency-Key) is the same report: the views store it once.
+      // A retried request (same Idempotency-Key, user and service) is the same report: the views
+      // store it once. The id binds all three, so one key cannot stand for another's report.
       const key = request.headers['idempotency-key'];
-      const reportId = typeof key === 'string' && /^[0-9a-fA-F-]{36}$/.test(key) ? `api-${key.toLowerCase()}` : `api-${uuidv7(at)}`;
+      const reportId = typeof key === 'string' && /^[0-9a-fA-F-]{36}$/.test(key)
+        ? `api-${createHash('sha256').update(`${request.caller!.user}\u0000${service}\u0000${key.toLowerCase()}`).digest('hex').slice(0, 40)}`
+        : `api-${uuidv7(at)}`;
       await ctx.bus.publish('msec.reports.metrics', [{
         key: service,
         value: encodeReport('msec.reports.metrics', {

@@ -22,6 +22,9 @@ import { encodeReport, type Metric } from '../../../schemas/reports.ts';
 const silent = pino({ level: 'silent' });
 const S = 'Flight.mod_flight';
 
+// The receivers of these tests listen on loopback: a private network an admin allows.
+process.env.MSEC_WEBHOOK_ALLOW = '127.0.0.0/8';
+
 async function consoleWithViews(target: Target) {
   const database = target.database();
   await migrate(target.ch, database);
@@ -168,6 +171,9 @@ export function metricApiContract(label: string, target: () => Target) {
           ['ftp://alerts/x', /http:\/\/ or https:\/\//], ['alerts.example.com/x', /not a URL/], ['http://u:p@alerts/x', /user name or password/],
           ['http://127.0.0.1:8080/api/users', /is this console/], ['http://localhost:8080/', /is this console/], ['http://[::1]:8080/', /is this console/],
           ['http://2130706433:8080/', /is this console/], [`http://a/${'x'.repeat(2050)}`, /url/],
+          // inside the network, and not allowed (MSEC_WEBHOOK_ALLOW is 127.0.0.0/8 here)
+          ['http://169.254.169.254/latest/meta-data', /private address/], ['http://10.0.0.5:2113/admin/shutdown', /private address/],
+          ['http://[::ffff:a9fe:a9fe]/', /private address/], ['http://0x0a000005/', /private address/],
         ] as const) {
           const r = await c.json('POST', `/api/services/${S}/alarm-webhooks`, { url });
           assert.equal(r.status, 400, `${url}: ${JSON.stringify(r.body)}`);

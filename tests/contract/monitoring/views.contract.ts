@@ -88,19 +88,24 @@ export function metricViewsContract(label: string, target: () => Target) {
       }
     });
 
-    it('host metrics (sys.* of RESERVED.monitor, as agents report them) show in every service on that ip', async () => {
-      const r = await running(target(), { hosts: ['10.0.0.3'] });
+    it('host metrics (sys.* of RESERVED.monitor, as agents report them) show in every service on that ip, for its catalog hosts only', async () => {
+      const r = await running(target(), { hosts: ['10.0.0.1', '10.0.0.3'] });
       try {
-        await publishReport(r.bus, [userMetric(m0, 'usr.orders', 1, '10.0.0.1')]);
-        await publishReport(r.bus, [hostMetric(m0, 'sys.cpu.busy_percent', 30, '10.0.0.1'), hostMetric(m0, 'sys.cpu.busy_percent', 50, '10.0.0.3'), hostMetric(m0, 'sys.cpu.busy_percent', 90, '10.0.0.9')]);
-        await r.stored(4);
+        // 10.0.0.7 reported a metric of the service (anyone may name an ip) but is not its host
+        await publishReport(r.bus, [userMetric(m0, 'usr.orders', 1, '10.0.0.1'), userMetric(m0, 'usr.orders', 1, '10.0.0.7')]);
+        await publishReport(r.bus, [
+          hostMetric(m0, 'sys.cpu.busy_percent', 30, '10.0.0.1'), hostMetric(m0, 'sys.cpu.busy_percent', 50, '10.0.0.3'),
+          hostMetric(m0, 'sys.cpu.busy_percent', 70, '10.0.0.7'), hostMetric(m0, 'sys.cpu.busy_percent', 90, '10.0.0.9'),
+        ]);
+        await r.stored(6);
         const names = await r.queries.names(FLIGHT, m0, m0 + 180);
         assert.deepEqual(names, ['sys.cpu.busy_percent', 'usr.orders']);
-        assert.deepEqual(await r.queries.ips(FLIGHT, m0, m0 + 180), ['10.0.0.1', '10.0.0.3'], 'ips that reported and hosts of the catalog');
+        assert.deepEqual(await r.queries.ips(FLIGHT, m0, m0 + 180), ['10.0.0.1', '10.0.0.3', '10.0.0.7'], 'ips that reported and hosts of the catalog');
         assert.deepEqual((await curve(r.queries, 'sys.cpu.busy_percent', { ip: '10.0.0.1' }))[0]!.values, [30, null, null]);
-        assert.deepEqual((await curve(r.queries, 'sys.cpu.busy_percent'))[0]!.values, [80, null, null], 'summed over the service\'s ips, 10.0.0.9 not among them');
+        assert.deepEqual(await curve(r.queries, 'sys.cpu.busy_percent', { ip: '10.0.0.7' }), [], 'not a host of the service: its figures stay closed');
+        assert.deepEqual((await curve(r.queries, 'sys.cpu.busy_percent'))[0]!.values, [80, null, null], 'summed over the service\'s hosts, 10.0.0.7 and 10.0.0.9 not among them');
         assert.deepEqual((await curve(r.queries, 'sys.cpu.busy_percent', { byIp: true })).map((c) => c.ip), ['10.0.0.1', '10.0.0.3']);
-        assert.deepEqual((await r.queries.curves({ service: 'RESERVED.monitor', from: m0, to: m0 + 60, byIp: true })).map((c) => c.ip), ['10.0.0.1', '10.0.0.3', '10.0.0.9']);
+        assert.deepEqual((await r.queries.curves({ service: 'RESERVED.monitor', from: m0, to: m0 + 60, byIp: true })).map((c) => c.ip), ['10.0.0.1', '10.0.0.3', '10.0.0.7', '10.0.0.9']);
       } finally {
         await r.stop();
       }

@@ -25,15 +25,17 @@ describe('RefusalLimiter', () => {
     assert.equal(flood.length, 1 + 10);
     assert.equal(limiter.take('expired', sha(999), t0).report, true, 'a genuinely signed command refused for the first time');
     assert.equal(limiter.take('expired', sha(999), t0).report, false, 'the same bytes again are limited like anything else');
-    // a forgery's reason (its signature did not verify) is never exempt
-    for (let i = 0; i < 10; i++) limiter.take('bad-signature', sha(i), t0);
-    assert.equal(limiter.take('bad-signature', sha(1000), t0).report, false);
+    // a forgery's reason (its signature did not verify) is never exempt, nor another host's command, nor a replay
+    for (const reason of ['bad-signature', 'wrong-target', 'replayed'] as const) {
+      for (let i = 0; i < 10; i++) limiter.take(reason, sha(i), t0);
+      assert.equal(limiter.take(reason, sha(1000), t0).report, false, reason);
+    }
   });
 
   test('the remembered genuine refusals are bounded (oldest forgotten first)', () => {
     const limiter = new RefusalLimiter(0, 3);
-    for (let i = 0; i < 4; i++) assert.equal(limiter.take('replayed', sha(i), t0).report, true);
-    assert.equal(limiter.take('replayed', sha(3), t0).report, false);
-    assert.equal(limiter.take('replayed', sha(0), t0).report, true, 'forgotten, so reported again');
+    for (let i = 0; i < 4; i++) assert.equal(limiter.take('expired', sha(i), t0).report, true);
+    assert.equal(limiter.take('expired', sha(3), t0).report, false);
+    assert.equal(limiter.take('expired', sha(0), t0).report, true, 'forgotten, so reported again');
   });
 });

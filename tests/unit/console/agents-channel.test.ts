@@ -272,6 +272,19 @@ describe('commands, files and output of one agent are not another\'s', () => {
     const taken = await b.request('PUT', '/api/agent/blobs', { body: bytes, headers: { 'x-msec-command-id': commandId } });
     assert.equal(taken.statusCode, 200, taken.body);
     assert.equal((taken.json() as { sha256: string }).sha256, sha256Hex(bytes));
+    // one upload per command: a compromised agent cannot fill the disk under one open command
+    const before = h.blobFiles().length;
+    problem(await b.request('PUT', '/api/agent/blobs', { body: Buffer.from('more and more'), headers: { 'x-msec-command-id': commandId } }), 409, /has its upload already/);
+    assert.equal(h.blobFiles().length, before);
+  });
+
+  test('output chunks naming no running exec of the agent are not kept (ids of its choosing hold no memory)', async () => {
+    const pull = await h.call({ method: 'POST', url: `/api/agents/${b.ip}/commands`, payload: { action: 'pull_file', path: 'etc/other.conf' } });
+    const { commandId } = pull.json() as { commandId: string };
+    assert.equal((await b.request('POST', '/api/agent/reports', { body: report(b, { output: { commandId, offset: 0, data: Buffer.from('junk') } }) })).statusCode, 200);
+    const status = await h.call({ method: 'GET', url: `/api/agents/${b.ip}/commands/${commandId}` });
+    assert.equal(status.statusCode, 200, status.body);
+    assert.equal((status.json() as { status: string; output: string }).output, '', 'not an exec: nothing kept');
   });
 
   test('an agent cannot put output into another agent\'s command', async () => {
@@ -284,6 +297,24 @@ describe('commands, files and output of one agent are not another\'s', () => {
     // b's own output is shown
     assert.equal((await b.request('POST', '/api/agent/reports', { body: report(b, { output: { commandId, offset: 0, data: Buffer.from('zzz\n') } }) })).statusCode, 200);
     assert.equal(((await h.call({ method: 'GET', url: `/api/agents/${b.ip}/commands/${commandId}` })).json() as { output: string }).output, 'zzz\n');
+  });
+});
+
+describe('what ran on hosts, through the event API', () => {
+  test('argv and output of commands are shown to those who may run commands, not to viewers', async () => {
+    const issued = await h.call({ method: 'POST', url: `/api/agents/${b.ip}/commands`, payload: { action: 'exec', argv: ['cat', '/etc/secret-looking'] } });
+    assert.equal(issued.statusCode, 201, issued.body);
+    const viewer = await h.user('vic', 'viewer');
+    const of = async (headers?: Record<string, string>) => {
+      const r = await h.call({ method: 'GET', url: '/api/events?after=0&limit=1000', ...(headers ? { headers } : {}) });
+      assert.equal(r.statusCode, 200, r.body);
+      return (r.json() as { events: { type: string; data: Record<string, unknown> }[] }).events.filter((e) => e.type === 'AgentCommandIssued').at(-1)!.data;
+    };
+    const seen = await of(viewer);
+    assert.equal(seen.summary, '(redacted: needs agents.exec)');
+    assert.equal(seen.signed, '(redacted: needs agents.exec)');
+    assert.equal(seen.ip, b.ip, 'the rest of the event is there');
+    assert.match(String((await of()).summary), /secret-looking/, 'an admin sees it');
   });
 });
 

@@ -13,6 +13,7 @@ import { MemoryCheckpointStore } from '../../../adapters/checkpoints/memory.ts';
 import { MemoryEventStore } from '../../../adapters/eventstore/memory.ts';
 import { WebhookDeliverer } from '../../../apps/monitor/webhook-deliverer.ts';
 import { checkWebhookSignature, WebhookSigner } from '../../../apps/monitor/webhook-signing.ts';
+import { WebhookTargets } from '../../../apps/monitor/webhook-targets.ts';
 import { eventIdFor } from '../../../domain/event-ids.ts';
 import type { NewEvent } from '../../../domain/events.ts';
 import type { WebhookRecord } from '../../../projections/monitoring.ts';
@@ -57,7 +58,9 @@ const eventually = async (what: string, check: () => boolean, ms = 5000) => {
 
 function deliverer(store: MemoryEventStore, checkpoints: MemoryCheckpointStore, webhooks: WebhookRecord[], signer: WebhookSigner, over: Partial<ConstructorParameters<typeof WebhookDeliverer>[0]> = {}) {
   return new WebhookDeliverer({
-    store, checkpoints, signer, logger: silent, webhooks: () => webhooks, consoleAddress: () => undefined, retryDelaysMs: [30, 30], timeoutMs: 2000, ...over,
+    store, checkpoints, signer, logger: silent, webhooks: () => webhooks, consoleAddress: () => undefined, retryDelaysMs: [30, 30], timeoutMs: 2000,
+    // the receivers of these tests listen on loopback, a private address an admin has to allow
+    targets: WebhookTargets.allowing('127.0.0.0/8'), ...over,
   });
 }
 
@@ -116,6 +119,53 @@ test('never to the console itself: a URL whose name resolves to the console is r
   } finally {
     await d.stop();
     consoleSide.server.close();
+  }
+});
+
+test('never to a private address an admin did not allow: refused before connecting, by address and by what a name resolves to', async () => {
+  const inside = await receiver();
+  const store = new MemoryEventStore();
+  const d = deliverer(store, new MemoryCheckpointStore(), [
+    { url: `http://127.0.0.1:${inside.port}/admin`, since: 0, addedAt: '' },
+    { url: `http://localhost:${inside.port}/admin`, since: 0, addedAt: '' },
+  ], WebhookSigner.generate(), { targets: WebhookTargets.allowing('') });
+  await d.start();
+  try {
+    await raise(store);
+    await eventually('both given up', () => d.status().givenUp === 2);
+    assert.equal(inside.got.length, 0, 'nothing reached the private receiver');
+    assert.match(d.status().lastError!, /private address.*MSEC_WEBHOOK_ALLOW/);
+  } finally {
+    await d.stop();
+    inside.server.close();
+  }
+});
+
+test('a receiver answering a byte at a time is cut at the time limit: it holds no delivery slot', async () => {
+  const sockets = new Set<import('node:net').Socket>();
+  const trickle = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('.'), 50);
+    res.on('close', () => clearInterval(timer));
+  });
+  trickle.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => trickle.listen(0, '127.0.0.1', r));
+  const store = new MemoryEventStore();
+  const url = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}/slow`;
+  const d = deliverer(store, new MemoryCheckpointStore(), [{ url, since: 0, addedAt: '' }], WebhookSigner.generate(), { timeoutMs: 300, retryDelaysMs: [] });
+  await d.start();
+  try {
+    const started = Date.now();
+    await raise(store);
+    await eventually('given up at the time limit', () => d.status().givenUp === 1, 3000);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    assert.match(d.status().lastError!, /no whole answer within 300 ms/);
+    assert.equal(d.status().inFlight, 0);
+  } finally {
+    await d.stop();
+    for (const s of sockets) s.destroy();
+    trickle.close();
   }
 });
 

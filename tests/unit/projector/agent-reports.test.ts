@@ -263,4 +263,29 @@ describe('report sinks on a bus', () => {
     }
     await ingest.stop();
   });
+
+  test('given a compromised agent signing two different reports with one sequence, then both are recorded and other hosts\' reports still flow', async () => {
+    const { bus } = setup();
+    const before = await refusals('10.0.0.8');
+    const one = report('10.0.0.8', b, { refused: { commandId: 'c-y', sequence: 9, reason: 'bad-signature', detail: 'one', similar: 0, signedSha256: '' } }, { seq: 777 });
+    const two = report('10.0.0.8', b, { refused: { commandId: 'c-y', sequence: 9, reason: 'bad-signature', detail: 'two', similar: 0, signedSha256: '' } }, { seq: 777 });
+    const { commandId, sequence: seq } = await issue('10.0.0.7', 3);
+    const done = await completions('10.0.0.7');
+    await bus.publish(agentReportTopics.results, [{ key: 'k', value: one }, { key: 'k', value: two }, { key: 'k', value: report('10.0.0.7', a, result(commandId, seq)) }]);
+    await eventually('the other host\'s result', async () => (await completions('10.0.0.7')) === done + 1);
+    assert.equal(await refusals('10.0.0.8'), before + 2);
+  });
+
+  test('given a compromised agent, then made-up key ids are not written and its refusals are recorded at most 120 a minute', async () => {
+    const { bus, ingest } = setup();
+    const before = await refusals('10.0.0.8');
+    const keyEvents = async () => (await store.readStream(streams.host('10.0.0.8'), 0)).filter((e) => e.type === 'AgentKeyTrusted').length;
+    const keysBefore = await keyEvents();
+    const flood = Array.from({ length: 150 }, (_, i) => ({ key: 'k', value: report('10.0.0.8', b, { refused: { commandId: `f-${i}`, sequence: i, reason: 'bad-signature', detail: 'x', similar: 0, signedSha256: '' } }) }));
+    await bus.publish(agentReportTopics.results, [...flood, { key: 'k', value: report('10.0.0.8', b, { key: { keyId: 'x'.repeat(1000) } }) }]);
+    await bus.publish(agentReportTopics.heartbeat, [{ key: 'k', value: report('10.0.0.8', b, heartbeat('0123456789abcdef')) }]);
+    await eventually('all looked at', () => ingest.status().find((s) => s.name === 'agent-results')!.stored >= 151 && ingest.status().find((s) => s.name === 'agent-heartbeats')!.stored >= 1);
+    assert.equal(await refusals('10.0.0.8'), before + 120);
+    assert.equal(await keyEvents(), keysBefore, 'neither a huge nor an unknown key id is recorded');
+  });
 });
