@@ -226,7 +226,10 @@ export class Agent {
         const p = payload as PayloadOf['push_file'];
         if (!body.fileSha256.includes(p.sha256) || !body.paths.includes(p.path)) return failed('the file or path is not the one the signature binds');
         const res = await this.link.request('GET', `/api/agent/blobs/${p.sha256}`, { timeoutMs: 120_000 });
-        return writePushedFile(root, p, Buffer.from(await res.arrayBuffer()));
+        // Read up to the size the signature binds, never more (whoever answers cannot fill memory).
+        const content = await readAtMost(res, p.size);
+        if (content === undefined) return failed(`the file served is larger than the ${p.size} bytes signed for`);
+        return writePushedFile(root, p, content);
       }
       case 'pull_file': {
         const p = payload as PayloadOf['pull_file'];
@@ -333,3 +336,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A response's body, or undefined once it passes `max` bytes (it is cancelled there). */
+async function readAtMost(res: Response, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  if (!res.body) return Buffer.alloc(0);
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > max) {
+      await res.body.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}

@@ -4,7 +4,7 @@
  * checked before it is written, read a file back, list processes.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { sha256Hex } from '../../adapters/signing/ed25519.ts';
 import type { ExecPayload, PullFilePayload, PushFilePayload } from '../../schemas/agent.ts';
@@ -176,10 +176,31 @@ export function writePushedFile(root: string, p: PushFilePayload, content: Buffe
 export function readPulledFile(root: string, p: PullFilePayload): Outcome {
   const started = performance.now();
   const source = insideRoot(root, p.path);
-  const st = lstatSync(source);
-  if (!st.isFile()) return failed(`${p.path} is not a regular file`, started);
-  if (st.size > p.maxBytes) return failed(`${p.path} is ${st.size} bytes, above the ${p.maxBytes} asked for`, started);
-  const data = readFileSync(source);
+  // Opened without following a symlink, and judged by what was opened: a link swapped in after
+  // the path was checked is refused, not read.
+  let fd: number;
+  try {
+    fd = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return failed(`${p.path} is a symbolic link`, started);
+    throw err;
+  }
+  let data: Buffer;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return failed(`${p.path} is not a regular file`, started);
+    if (st.size > p.maxBytes) return failed(`${p.path} is ${st.size} bytes, above the ${p.maxBytes} asked for`, started);
+    data = Buffer.alloc(st.size);
+    let read = 0;
+    while (read < data.length) {
+      const n = readSync(fd, data, read, data.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    data = data.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
   return { exitCode: 0, error: '', output: Buffer.alloc(0), outputBytes: 0, durationMs: Math.round(performance.now() - started), timedOut: false, data };
 }
 

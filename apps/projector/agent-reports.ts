@@ -125,20 +125,31 @@ function isKnownKey(deps: AgentReportDeps, keyId: string): boolean {
   return /^[0-9a-f]{16}$/.test(keyId) && deps.agents().keys.some((k) => k.keyId === keyId);
 }
 
-/** Refusal events per host and minute at most (the agent itself reports 10 a reason and minute). */
+/**
+ * Refusal events per host and minute at most (MSEC_AGENT_REFUSAL_EVENTS_PER_MINUTE, default 120;
+ * the agent itself reports 10 a reason and minute). What is over is counted into the next one
+ * recorded (its `similar`), so the audit's counts stay whole.
+ */
 export class RefusalBudget {
-  private readonly used = new Map<string, { minute: number; n: number }>();
-  constructor(private readonly perMinute = 120) {}
+  private readonly used = new Map<string, { minute: number; n: number; held: number }>();
+  constructor(private readonly perMinute = Number(process.env.MSEC_AGENT_REFUSAL_EVENTS_PER_MINUTE) || 120) {}
 
-  take(ip: string, atMs: number): boolean {
+  /** undefined: not recorded (counted); else how many were held back before this one. */
+  take(ip: string, atMs: number): number | undefined {
     const minute = Math.floor(atMs / 60_000);
-    const u = this.used.get(ip);
+    let u = this.used.get(ip);
     if (!u || u.minute !== minute) {
       if (this.used.size > 100_000) this.used.clear();
-      this.used.set(ip, { minute, n: 1 });
-      return true;
+      u = { minute, n: 0, held: u?.held ?? 0 };
+      this.used.set(ip, u);
     }
-    return ++u.n <= this.perMinute;
+    if (++u.n > this.perMinute) {
+      u.held++;
+      return undefined;
+    }
+    const held = u.held;
+    u.held = 0;
+    return held;
   }
 }
 
@@ -173,12 +184,13 @@ async function take(deps: AgentReportDeps & { refusalBudget: RefusalBudget; now:
     case 'refused': {
       if (!('refused' in body)) return;
       // The agent limits what it reports; a compromised one may not, and every refusal is an event.
-      if (!deps.refusalBudget.take(ip, deps.now())) return;
+      const held = deps.refusalBudget.take(ip, deps.now());
+      if (held === undefined) return;
       const f = body.refused;
       await deps.record(ip, {
         type: 'RecordCommandRefusal',
         refusal: {
-          ip, commandId: f.commandId.slice(0, 64), sequence: f.sequence, reason: f.reason.slice(0, 40), detail: f.detail.slice(0, 500), similar: f.similar,
+          ip, commandId: f.commandId.slice(0, 64), sequence: f.sequence, reason: f.reason.slice(0, 40), detail: f.detail.slice(0, 500), similar: f.similar + held,
           signedSha256: /^[0-9a-f]{64}$/.test(f.signedSha256) ? f.signedSha256 : '',
         },
       }, id('refused'));

@@ -49,6 +49,8 @@ test('Monitor page in chromium: curves drawn, compare-day overlay, per ip, hover
     return { status: res.status, json: await res.json() as Record<string, unknown> };
   };
   assert.equal((await api('POST', '/api/services', { name: SERVICE })).status, 201);
+  // its hosts (a service shows the sys.* of its catalog hosts)
+  for (const ip of ['10.0.0.1', '10.0.0.2']) assert.equal((await api('POST', `/api/services/${SERVICE}/hosts`, { ip, port: 7963 })).status, 201);
 
   // Today: usr.orders on two ips over the last 30 minutes, a gauge, frm latency buckets; yesterday: usr.orders at the same minutes; host cpu.
   const now = Date.now();

@@ -46,7 +46,7 @@ const basic = { authorization: `Basic ${Buffer.from(`admin:${password}`).toStrin
 
 test('agents on Kafka: commands from msec.commands, and a hostile command channel changes nothing', { timeout: 600_000 }, async () => {
   const bus = mockBusUrl(mock);
-  up = await startUp(join(home, 'console'), { MSEC_BUS: bus, MSEC_AGENT_HEARTBEAT_MS: '1000', MSEC_ADMIN_PASSWORD: password });
+  up = await startUp(join(home, 'console'), { MSEC_BUS: bus, MSEC_AGENT_HEARTBEAT_MS: '1000', MSEC_ADMIN_PASSWORD: password, MSEC_AGENT_REFUSAL_EVENTS_PER_MINUTE: '1000000' });
   const env = { MSEC_CONSOLE: up.url, MSEC_USER: 'admin', MSEC_PASSWORD: password, MSEC_CONFIG_DIR: join(home, 'cli') };
   const agentEnv = { MSEC_CONSOLE: up.url, MSEC_BUS: bus, MSEC_AGENT_REFUSALS_PER_MINUTE: '1000000' };
   const ok = (args: string[]) => {

@@ -35,7 +35,7 @@ const password = 'rotation-admin-pass';
 const basic = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`, 'content-type': 'application/json' };
 
 test('key rotation with an agent down, then a man in the middle of the hand-over', { timeout: 300_000 }, async () => {
-  up = await startUp(join(home, 'console'), { MSEC_AGENT_HEARTBEAT_MS: '1000', MSEC_ADMIN_PASSWORD: password });
+  up = await startUp(join(home, 'console'), { MSEC_AGENT_HEARTBEAT_MS: '1000', MSEC_ADMIN_PASSWORD: password, MSEC_AGENT_REFUSAL_EVENTS_PER_MINUTE: '1000000' });
   const env = { MSEC_CONSOLE: up.url, MSEC_USER: 'admin', MSEC_PASSWORD: password, MSEC_CONFIG_DIR: join(home, 'cli') };
   const ok = (args: string[]) => {
     const r = msec(args, env);
