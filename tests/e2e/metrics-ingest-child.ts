@@ -37,7 +37,9 @@ sink.store = async (items) => {
   stored += items.length;
   if (process.env.CHILD_PAUSE === '1') {
     process.stdout.write('stored-and-paused\n');
-    await new Promise(() => {}); // the offset of this batch is never committed
+    // The offset of this batch is never committed; a timer keeps the process alive (an empty
+    // event loop would end it before the parent's SIGKILL arrives).
+    await new Promise(() => setInterval(() => {}, 60_000));
   }
   if (resultAfter && stored >= resultAfter) {
     const [curve] = await new MetricQueries(ch, database).curves({ service: 'Flight.mod_flight', from: minute, to: minute + 120, names: ['usr.orders'] });
