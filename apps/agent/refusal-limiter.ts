@@ -7,6 +7,7 @@
  * real command; the same bytes again are limited as any other (and so are replays and other
  * hosts' commands, which close nothing).
  */
+import { PerMinuteBudget } from '../../domain/per-minute-budget.ts';
 import type { RefusalReason } from './verify-command.ts';
 
 /** Reasons given only after the signature, payload and target verified, which close the command they refuse. */
@@ -15,10 +16,12 @@ const signedReasons: ReadonlySet<RefusalReason> = new Set(['not-yet-valid', 'exp
 export type RefusalDecision = { report: false } | { report: true; similar: number };
 
 export class RefusalLimiter {
-  private readonly windows = new Map<string, { at: number; sent: number; held: number }>();
+  private readonly budget: PerMinuteBudget;
   private readonly reportedSigned = new Set<string>();
 
-  constructor(private readonly perMinute = 10, private readonly keptSigned = 1000) {}
+  constructor(perMinute = 10, private readonly keptSigned = 1000) {
+    this.budget = new PerMinuteBudget(perMinute);
+  }
 
   /** Whether to report this refusal now, and how many of its reason were held back before it. */
   take(reason: RefusalReason, signedSha256: string, now: number): RefusalDecision {
@@ -27,32 +30,12 @@ export class RefusalLimiter {
       if (this.reportedSigned.size > this.keptSigned) this.reportedSigned.delete(this.reportedSigned.values().next().value!);
       return { report: true, similar: 0 };
     }
-    let w = this.windows.get(reason);
-    if (!w || now - w.at >= 60_000) {
-      w = { at: now, sent: 0, held: w?.held ?? 0 };
-      this.windows.set(reason, w);
-    }
-    if (w.sent >= this.perMinute) {
-      w.held++;
-      return { report: false };
-    }
-    w.sent++;
-    const similar = w.held;
-    w.held = 0;
-    return { report: true, similar };
+    const held = this.budget.take(reason, now);
+    return held === undefined ? { report: false } : { report: true, similar: held };
   }
 
   /** The reasons whose held refusals are due (their minute is over): one report each, for `similar` + 1 refusals. */
   due(now: number): { reason: string; similar: number }[] {
-    const out: { reason: string; similar: number }[] = [];
-    for (const [reason, w] of this.windows) {
-      if (w.held > 0 && now - w.at >= 60_000) {
-        out.push({ reason, similar: w.held - 1 });
-        w.held = 0;
-        w.at = now;
-        w.sent = 1;
-      }
-    }
-    return out;
+    return this.budget.due(now).map(({ key, held }) => ({ reason: key, similar: held - 1 }));
   }
 }

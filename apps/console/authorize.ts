@@ -6,6 +6,7 @@
  * (AccessRefused on stream "access-refusals", at most a few per user and minute, the rest
  * counted).
  */
+import { PerMinuteBudget } from '../../domain/per-minute-budget.ts';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { allows, type Permission } from '../../domain/access/roles.ts';
@@ -40,32 +41,23 @@ export function callerMay(caller: Caller, permission: RouteAccess, service?: str
 }
 
 export class RefusalLog {
-  private readonly recent = new Map<string, { windowStart: number; recorded: number; suppressed: number }>();
+  private readonly budget: PerMinuteBudget;
 
   constructor(
     private readonly store: EventStore,
     private readonly logger: Logger,
     private readonly clock: () => number,
     /** Refusals recorded one by one per user and minute; the rest are counted into the next one. */
-    private readonly perMinute = 10,
-  ) {}
+    perMinute = 10,
+  ) {
+    this.budget = new PerMinuteBudget(perMinute);
+  }
 
   async record(caller: Caller, permission: string, service: string, method: string, route: string): Promise<void> {
     const now = this.clock();
-    let slot = this.recent.get(caller.user);
-    if (!slot || now - slot.windowStart >= 60_000) {
-      slot = { windowStart: now, recorded: 0, suppressed: slot?.suppressed ?? 0 };
-      this.recent.set(caller.user, slot);
-      if (this.recent.size > 10_000) this.prune(now);
-    }
     this.logger.warn({ user: caller.user, permission, service, method, route }, 'request refused: missing permission');
-    if (slot.recorded >= this.perMinute) {
-      slot.suppressed++;
-      return;
-    }
-    slot.recorded++;
-    const suppressed = slot.suppressed;
-    slot.suppressed = 0;
+    const suppressed = this.budget.take(caller.user, now);
+    if (suppressed === undefined) return;
     const commandId = uuidv7(now);
     try {
       await this.store.append(streams.accessRefusals, 'any', [{
@@ -75,13 +67,9 @@ export class RefusalLog {
         correlationId: commandId, causationId: commandId,
       }]);
     } catch (err) {
-      slot.suppressed += suppressed + 1;
+      this.budget.hold(caller.user, suppressed + 1, now);
       this.logger.error({ err }, 'could not record a refused request in the audit');
     }
-  }
-
-  private prune(now: number): void {
-    for (const [user, slot] of this.recent) if (now - slot.windowStart >= 60_000 && slot.suppressed === 0) this.recent.delete(user);
   }
 }
 

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { AgentCommand } from '../../domain/agents/index.ts';
 import { DomainError } from '../../domain/decider.ts';
+import { PerMinuteBudget } from '../../domain/per-minute-budget.ts';
 import { topics } from '../../adapters/bus/port.ts';
 import { sha256Hex, verifySignature } from '../../adapters/signing/ed25519.ts';
 import { decodeReportBody, decodeSignedReport, type ReportBody, type ReportKindName } from '../../schemas/agent.ts';
@@ -88,12 +89,12 @@ export interface AgentReportDeps {
   record: (ip: string, command: AgentCommand, id: string) => Promise<unknown>;
   clock?: () => number;
   logger: Logger;
-  refusalBudget?: RefusalBudget;
+  refusalBudget?: PerMinuteBudget;
 }
 
 export function agentReportSinks(given: AgentReportDeps): ReportSink<VerifiedReport>[] {
   const clock = given.clock ?? Date.now;
-  const deps = { ...given, refusalBudget: given.refusalBudget ?? new RefusalBudget(), now: clock };
+  const deps = { ...given, refusalBudget: given.refusalBudget ?? refusalEventBudget(), now: clock };
   const sink = (name: string, topic: string, kinds: readonly ReportKindName[]): ReportSink<VerifiedReport> => ({
     name, topic, advice,
     accept(message) {
@@ -130,30 +131,9 @@ function isKnownKey(deps: AgentReportDeps, keyId: string): boolean {
  * the agent itself reports 10 a reason and minute). What is over is counted into the next one
  * recorded (its `similar`), so the audit's counts stay whole.
  */
-export class RefusalBudget {
-  private readonly used = new Map<string, { minute: number; n: number; held: number }>();
-  constructor(private readonly perMinute = Number(process.env.MSEC_AGENT_REFUSAL_EVENTS_PER_MINUTE) || 120) {}
+export const refusalEventBudget = () => new PerMinuteBudget(Number(process.env.MSEC_AGENT_REFUSAL_EVENTS_PER_MINUTE) || 120, 100_000);
 
-  /** undefined: not recorded (counted); else how many were held back before this one. */
-  take(ip: string, atMs: number): number | undefined {
-    const minute = Math.floor(atMs / 60_000);
-    let u = this.used.get(ip);
-    if (!u || u.minute !== minute) {
-      if (this.used.size > 100_000) this.used.clear();
-      u = { minute, n: 0, held: u?.held ?? 0 };
-      this.used.set(ip, u);
-    }
-    if (++u.n > this.perMinute) {
-      u.held++;
-      return undefined;
-    }
-    const held = u.held;
-    u.held = 0;
-    return held;
-  }
-}
-
-async function take(deps: AgentReportDeps & { refusalBudget: RefusalBudget; now: () => number }, { ip, agent, body, digest }: VerifiedReport): Promise<void> {
+async function take(deps: AgentReportDeps & { refusalBudget: PerMinuteBudget; now: () => number }, { ip, agent, body, digest }: VerifiedReport): Promise<void> {
   const id = (what: string) => `agent-report:${ip}:${agent.agentKeyId}:${body.sequence}:${digest}:${what}`;
   switch (body.kind) {
     case 'heartbeat': {
