@@ -11,7 +11,8 @@
  * msec.events messages are the relay's: bench/bus-authenticity.ts), logs (ingestion, request
  * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), metrics (monitoring
  * views: ingest, curve query, alarm evaluation: bench/metrics.ts), agents (command latency
- * through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts).
+ * through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts), release
+ * (time to release to 2, 8 and 32 agent processes, beside unpack-start-wait without msec: bench/release.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,6 +146,7 @@ const suites: Record<string, () => Promise<void>> = {
   logs: async () => (await import('./logs.ts')).benchLogs(),
   agents: async () => (await import('./agents.ts')).benchAgents(),
   metrics: async () => (await import('./metrics.ts')).benchMetrics(),
+  release: async () => (await import('./release.ts')).benchRelease(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();

@@ -15,6 +15,10 @@ export const streams = {
   logs: (service: string) => `logs-${service}`,
   /** A second-level service's alarm rules and webhooks. */
   alarmRules: (service: string) => `alarm-rules-${service}`,
+  /** A second-level service's artifacts, library files, and the plan running on it. */
+  releases: (service: string) => `releases-${service}`,
+  /** One release plan. */
+  release: (planId: string) => `release-${planId}`,
   /** A second-level service's alarms, raised and resolved. */
   alarms: (service: string) => `alarms-${service}`,
 } as const;

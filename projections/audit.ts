@@ -168,6 +168,43 @@ export function summarize(event: DomainEvent): string {
       return `alarm ${d.alarmType} resolved on ${d.service}${d.ip ? ` at ${d.ip}` : ''}: "${oneLine(d.name, 120)}" = ${d.value} at ${minuteText(d.minute)}`
         + (d.reason === 'rule-changed' ? ' (its check was removed)' : ' (back to normal)');
     }
+    case 'ArtifactAdded':
+      return `artifact ${event.data.tag} of ${event.data.service} added: ${event.data.size} bytes, sha256 ${event.data.sha256.slice(0, 12)}…${memo(event.data.memo)}`;
+    case 'ArtifactDeleted':
+      return `artifact ${event.data.tag} of ${event.data.service} deleted`;
+    case 'LibraryFileAdded':
+      return `library file ${event.data.name} of ${event.data.service} uploaded: ${event.data.size} bytes, sha256 ${event.data.sha256.slice(0, 12)}…${memo(event.data.memo)}`;
+    case 'LibraryFileDeleted':
+      return `library file ${event.data.name} of ${event.data.service} deleted`;
+    case 'ReleaseRunClaimed':
+      return `release plan ${event.data.planId} holds ${event.data.service}`;
+    case 'ReleaseRunEnded':
+      return `release plan ${event.data.planId} no longer holds ${event.data.service}`;
+    case 'ReleasePlanCreated': {
+      const d = event.data;
+      const versions = [d.configTag && `config ${d.configTag}`, d.idlTag && `IDL ${d.idlTag}`, d.artifactTag && `artifact ${d.artifactTag}`, d.libraries.length && `${d.libraries.length} library file(s)`].filter(Boolean).join(', ');
+      return `release plan ${d.planId} of ${d.service} created: ${d.releaseType.replace('_', ' ')} (${versions}) to ${d.hosts.map((h) => h.ip).join(', ')}${memo(d.memo)}`;
+    }
+    case 'ReleaseStarted':
+      return `release plan ${event.data.planId} started`;
+    case 'ReleasePaused':
+      return event.data.why === 'canary' ? `release plan ${event.data.planId} paused after a healthy canary: resume to go on` : `release plan ${event.data.planId} paused`;
+    case 'ReleaseResumed':
+      return `release plan ${event.data.planId} resumed`;
+    case 'ReleaseCancelled':
+      return `release plan ${event.data.planId} cancelled`;
+    case 'ReleaseHostDispatched':
+      return `release plan ${event.data.planId}: ${event.data.operation} sent to ${event.data.ip}`;
+    case 'ReleaseHostStepped':
+      return `release plan ${event.data.planId}: ${event.data.ip} ${event.data.step}${event.data.ok ? '' : ' FAILED'}: ${oneLine(event.data.detail, 160)}`;
+    case 'ReleaseHostSucceeded':
+      return `release plan ${event.data.planId}: ${event.data.operation} done on ${event.data.ip}`;
+    case 'ReleaseHostFailed':
+      return `release plan ${event.data.planId}: ${event.data.operation} failed on ${event.data.ip}: ${oneLine(event.data.error, 200)}`;
+    case 'ReleaseRollbackStarted':
+      return `release plan ${event.data.planId} rolling back ${event.data.ips.join(', ')}: ${oneLine(event.data.reason, 200)}`;
+    case 'ReleaseFinished':
+      return `release plan ${event.data.planId} ended: ${event.data.outcome.replace('_', ' ')} (${oneLine(event.data.detail, 200)})`;
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.
@@ -202,3 +239,4 @@ export function oneLine(text: string, max: number): string {
   const line = (text ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+

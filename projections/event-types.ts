@@ -55,6 +55,23 @@ const everyType: Record<DomainEventType, true> = {
   AlarmWebhookRemoved: true,
   AlarmRaised: true,
   AlarmResolved: true,
+  ArtifactAdded: true,
+  ArtifactDeleted: true,
+  LibraryFileAdded: true,
+  LibraryFileDeleted: true,
+  ReleaseRunClaimed: true,
+  ReleaseRunEnded: true,
+  ReleasePlanCreated: true,
+  ReleaseStarted: true,
+  ReleasePaused: true,
+  ReleaseResumed: true,
+  ReleaseCancelled: true,
+  ReleaseHostDispatched: true,
+  ReleaseHostStepped: true,
+  ReleaseHostSucceeded: true,
+  ReleaseHostFailed: true,
+  ReleaseRollbackStarted: true,
+  ReleaseFinished: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

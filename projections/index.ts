@@ -6,6 +6,7 @@ import { usersProjection } from './users.ts';
 import { agentsProjection } from './agents.ts';
 import { logSettingsProjection } from './log-settings.ts';
 import { monitoringProjection } from './monitoring.ts';
+import { releasesProjection } from './releases.ts';
 
 /** The projections the projector runs by default, in the order their status is listed. */
 export const defaultProjections: readonly Projection[] = [
@@ -15,5 +16,6 @@ export const defaultProjections: readonly Projection[] = [
   agentsProjection as Projection,
   logSettingsProjection as Projection,
   monitoringProjection as Projection,
+  releasesProjection as Projection,
   auditProjection,
 ];

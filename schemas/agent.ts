@@ -11,8 +11,8 @@ const root = protobuf.loadSync(`${here}agent.proto`);
 const type = (name: string) => root.lookupType(`msec.agent.${name}`);
 const toObject: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true, bytes: Buffer, oneofs: true };
 
-export type CommandAction = 'exec' | 'push_file' | 'pull_file' | 'ps';
-export const commandActions: readonly CommandAction[] = ['exec', 'push_file', 'pull_file', 'ps'];
+export type CommandAction = 'exec' | 'push_file' | 'pull_file' | 'ps' | 'release';
+export const commandActions: readonly CommandAction[] = ['exec', 'push_file', 'pull_file', 'ps', 'release'];
 
 export interface CommandBody {
   commandId: string;
@@ -38,13 +38,28 @@ export interface ExecPayload { argv: string[]; timeoutMs: number; maxOutputBytes
 export interface PushFilePayload { path: string; sha256: string; size: number; mode: number }
 export interface PullFilePayload { path: string; maxBytes: number }
 export type PsPayload = Record<string, never>;
+export type ReleaseOperation = 'install' | 'rollback' | 'uninstall';
+export type ReleaseType = 'complete' | 'only_config' | 'only_artifact' | 'only_library';
+export interface ReleaseFile { name: string; sha256: string; size: number }
+export interface ReleasePayload {
+  planId: string; service: string; operation: ReleaseOperation; releaseType: ReleaseType | '';
+  artifact?: ReleaseFile | null; config?: ReleaseFile | null; libraries: ReleaseFile[];
+  port: number; healthTimeoutMs: number; stopTimeoutMs: number; versionsJson: string;
+}
+export type ReleaseStepName = 'pushed' | 'backed-up' | 'stopped' | 'installed' | 'started' | 'healthy' | 'restored' | 'removed';
+export interface ReleaseStep { step: ReleaseStepName; ok: boolean; detail: string; atMs: number; durationMs: number }
+export interface InstalledService {
+  service: string; planId: string; versionsJson: string; artifactSha256: string; configSha256: string;
+  state: 'running' | 'starting' | 'backoff' | 'stopped'; pid: number; restarts: number; port: number; sinceMs: number;
+}
 export interface PayloadOf {
   exec: ExecPayload;
   push_file: PushFilePayload;
   pull_file: PullFilePayload;
   ps: PsPayload;
+  release: ReleasePayload;
 }
-const payloadTypes: Record<CommandAction, string> = { exec: 'ExecPayload', push_file: 'PushFilePayload', pull_file: 'PullFilePayload', ps: 'PsPayload' };
+const payloadTypes: Record<CommandAction, string> = { exec: 'ExecPayload', push_file: 'PushFilePayload', pull_file: 'PullFilePayload', ps: 'PsPayload', release: 'ReleasePayload' };
 
 export interface KeySuccession { previousKeyId: string; keyId: string; publicKey: Uint8Array; atMs: number }
 export interface KeyStatement { succession: Uint8Array; signature: Uint8Array }
@@ -53,6 +68,8 @@ export interface Heartbeat {
   agentVersion: string; intervalMs: number; cpuPercent: number; memTotalBytes: number; memFreeBytes: number;
   diskTotalBytes: number; diskFreeBytes: number; load1: number; load5: number; load15: number; processes: number;
   trustedKeyId: string; cpus: number; hostname: string;
+  /** Absent in heartbeats of agents older than releases. */
+  services?: InstalledService[];
 }
 export interface CommandResult {
   commandId: string; sequence: number; action: string; exitCode: number; error: string; output: Uint8Array;
@@ -101,6 +118,8 @@ export const encodeSignedCommand = (c: SignedCommand) => encode('SignedCommand',
 export const decodeSignedCommand = (bytes: Uint8Array) => decode<SignedCommand>('SignedCommand', bytes);
 export const encodePayload = <A extends CommandAction>(action: A, p: PayloadOf[A]) => encode(payloadTypes[action], p);
 export const decodePayload = <A extends CommandAction>(action: A, bytes: Uint8Array) => decode<PayloadOf[A]>(payloadTypes[action], bytes);
+export const encodeReleaseOutcome = (steps: ReleaseStep[]) => encode('ReleaseOutcome', { steps });
+export const decodeReleaseOutcome = (bytes: Uint8Array) => decode<{ steps: ReleaseStep[] }>('ReleaseOutcome', bytes).steps;
 export const encodeKeySuccession = (s: KeySuccession) => encode('KeySuccession', s);
 export const decodeKeySuccession = (bytes: Uint8Array) => decode<KeySuccession>('KeySuccession', bytes);
 export const encodeKeyChain = (statements: KeyStatement[]) => encode('KeyChain', { statements });

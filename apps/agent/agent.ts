@@ -3,8 +3,9 @@
  * commands"). It enrols once with a one-time token (its own Ed25519 key, made here, never
  * sent), then takes signed commands — from the console's long-poll, or from msec.commands on
  * Kafka — and runs one only after checking it (verify-command.ts); every refusal is reported.
- * It reports a heartbeat with the host's load every interval, the results of commands, and
- * serves MSEC's local route lookup over UDP (route-agent.ts).
+ * It reports a heartbeat with the host's load (and the services it runs) every interval, the
+ * results of commands, serves MSEC's local route lookup over UDP (route-agent.ts), and installs
+ * and supervises services for release plans (releases/release-host.ts).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ import { HostMetrics, hostMetricsService } from './host-metrics.ts';
 import { encodeReport, reportTopics, type MetricsReport } from '../../schemas/reports.ts';
 import { listProcesses } from './processes.ts';
 import { RefusalLimiter } from './refusal-limiter.ts';
+import { ReleaseHost } from './releases/release-host.ts';
+import { releaseCommandProblem } from './releases/release-payload.ts';
 import { AgentReporter } from './reporter.ts';
 import { RouteAgent } from './route-agent.ts';
 import { AgentStateFile, keptDigests, keptIds, type AgentStateData } from './state-file.ts';
@@ -55,6 +58,7 @@ export class Agent {
   private readonly refusals: RefusalLimiter;
   private routeAgent: RouteAgent | undefined;
   private lastForcedRefresh = -Infinity;
+  private readonly releases: ReleaseHost;
 
   private constructor(
     readonly options: AgentOptions,
@@ -66,6 +70,10 @@ export class Agent {
   ) {
     this.clock = options.clock ?? Date.now;
     this.refusals = new RefusalLimiter(options.refusalsPerMinute ?? 10, keptDigests);
+    this.releases = new ReleaseHost({
+      root: options.root, ip: options.ip, logger: options.logger, fetchBlob: (sha256, size) => this.fetchBlob(sha256, size),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
   }
 
   /** Enrols when needed, then runs until stop(). */
@@ -123,10 +131,15 @@ export class Agent {
     await this.commandSub?.close();
     await this.routeAgent?.close();
     await Promise.allSettled(this.loops);
+    await this.releases.stop();
     await this.reporter.flush();
   }
 
   private async run(): Promise<void> {
+    // Before any command: services still running are adopted, and a release cut short by the
+    // previous agent's end is repaired and its command reported failed (it is not run again).
+    const interrupted = await this.releases.start();
+    if (interrupted) await this.reporter.send({ result: interrupted }, true);
     await this.refreshKeys().catch((err) => this.options.logger.warn({ err }, 'cannot read the key chain from the console yet; trying again at the next heartbeat'));
     if (this.options.bus) {
       // Every agent reads the topic; the key (the target ip) says whose a command is.
@@ -215,26 +228,29 @@ export class Agent {
       case 'exec': {
         const p = payload as PayloadOf['exec'];
         if (!p.argv.length) return failed('no program to run');
-        const pending: Promise<void>[] = [];
-        const outcome = await runExec(root, p, (offset, data) => {
-          pending.push(this.reporter.send({ output: { commandId: body.commandId, offset, data } }, false));
-        });
-        await Promise.allSettled(pending);
+        const output = this.outputOf(body.commandId);
+        const outcome = await runExec(root, p, output.send);
+        await output.sent();
         return outcome;
       }
       case 'push_file': {
         const p = payload as PayloadOf['push_file'];
         if (!body.fileSha256.includes(p.sha256) || !body.paths.includes(p.path)) return failed('the file or path is not the one the signature binds');
-        const res = await this.link.request('GET', `/api/agent/blobs/${p.sha256}`, { timeoutMs: 120_000 });
-        // Read up to the size the signature binds, never more (whoever answers cannot fill memory).
-        const content = await readAtMost(res, p.size);
-        if (content === undefined) return failed(`the file served is larger than the ${p.size} bytes signed for`);
-        return writePushedFile(root, p, content);
+        return writePushedFile(root, p, await this.fetchBlob(p.sha256, p.size));
       }
       case 'pull_file': {
         const p = payload as PayloadOf['pull_file'];
         if (!body.paths.includes(p.path)) return failed('the path is not the one the signature binds');
         return readPulledFile(root, p);
+      }
+      case 'release': {
+        const p = payload as PayloadOf['release'];
+        const problem = releaseCommandProblem(body, p);
+        if (problem) return failed(problem);
+        const output = this.outputOf(body.commandId);
+        const outcome = await this.releases.run({ commandId: body.commandId, sequence: body.sequence, action: body.action }, p, output.send);
+        await output.sent();
+        return outcome;
       }
       case 'ps': {
         const started = performance.now();
@@ -244,6 +260,23 @@ export class Agent {
       default:
         return failed(`unknown action ${String(action)}`);
     }
+  }
+
+  /** Output of a running command, streamed to the console as it comes (best effort), so it shows live. */
+  private outputOf(commandId: string): { send: (offset: number, data: Buffer) => void; sent: () => Promise<unknown> } {
+    const pending: Promise<void>[] = [];
+    return {
+      send: (offset, data) => pending.push(this.reporter.send({ output: { commandId, offset, data } }, false)),
+      sent: () => Promise.allSettled(pending),
+    };
+  }
+
+  /** A file from the console by digest, read up to the size the signature binds, never more (whoever answers cannot fill memory). */
+  private async fetchBlob(sha256: string, size: number): Promise<Buffer> {
+    const res = await this.link.request('GET', `/api/agent/blobs/${sha256}`, { timeoutMs: 120_000 });
+    const content = await readAtMost(res, size);
+    if (content === undefined) throw new Error(`the file served is larger than the ${size} bytes signed for`);
+    return content;
   }
 
   /** `signedSha256`: of the refused bytes, so the control plane can tell a forgery naming a real command from that command. */
@@ -273,7 +306,7 @@ export class Agent {
         metricsDue = this.clock() + metricsEvery;
         await this.sendHostMetrics(hostMetrics.report(load)).catch((err) => this.options.logger.debug({ err }, 'host metrics were not delivered'));
       }
-      await this.reporter.send({ heartbeat: { agentVersion, intervalMs: interval, trustedKeyId: this.state.current.keyId, ...load } }, false);
+      await this.reporter.send({ heartbeat: { agentVersion, intervalMs: interval, trustedKeyId: this.state.current.keyId, ...load, services: this.releases.installed() } }, false);
       await this.reporter.flush();
       await this.refreshKeys().catch(() => undefined);
       await this.flushHeldRefusals().catch(() => undefined);

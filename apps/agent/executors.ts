@@ -29,11 +29,13 @@ export class PathOutsideRoot extends Error {
 /** The absolute path of `path` under `root`, refusing anything that leaves it (also through symlinks). */
 export function insideRoot(root: string, path: string, options: { createParents?: boolean } = {}): string {
   if (path === '' || isAbsolute(path) || path.split(/[\\/]/).includes('..') || path.includes('\0')) throw new PathOutsideRoot(path);
-  const realRoot = realpathSync(root);
+  // The kernel's resolution (realpath(3)), not node's JS one: that resolves `..` after a link on
+  // the path text, so `e -> d/l/..` with `d/l -> ..` would look inside the root and not be.
+  const realRoot = realpathSync.native(root);
   const full = join(realRoot, path);
   const parent = dirname(full);
   if (options.createParents) makeParents(realRoot, relative(realRoot, parent), path);
-  const realParent = realpathSync(parent);
+  const realParent = realpathSync.native(parent);
   const rel = relative(realRoot, realParent);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new PathOutsideRoot(path);
   const target = join(realParent, full.slice(parent.length + 1));
@@ -62,14 +64,14 @@ function makeParents(realRoot: string, rel: string, path: string): void {
       continue;
     }
     if (st.isSymbolicLink()) {
-      const real = relative(realRoot, realpathSync(at));
+      const real = relative(realRoot, realpathSync.native(at));
       if (real.startsWith('..') || isAbsolute(real)) throw new PathOutsideRoot(path);
     }
   }
 }
 
-/** Environment for commands: the agent's own, minus its secrets. */
-function commandEnv(): NodeJS.ProcessEnv {
+/** Environment for commands and supervised services: the agent's own, minus its secrets. */
+export function commandEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (/^MSEC_(AGENT_TOKEN|TOKEN|PASSWORD|KAFKA_PASSWORD|ZK_AUTH|BUS_KEY)/.test(k)) delete env[k];
   return env;
@@ -84,7 +86,7 @@ export function runExec(root: string, p: ExecPayload, onOutput: (offset: number,
   return new Promise((resolve) => {
     let cwd: string;
     try {
-      cwd = p.cwd ? insideRoot(root, p.cwd) : realpathSync(root);
+      cwd = p.cwd ? insideRoot(root, p.cwd) : realpathSync.native(root);
     } catch (err) {
       resolve({ exitCode: -1, error: (err as Error).message, output: Buffer.alloc(0), outputBytes: 0, durationMs: 0, timedOut: false });
       return;
@@ -151,13 +153,18 @@ export function runExec(root: string, p: ExecPayload, onOutput: (offset: number,
   });
 }
 
+/** Why fetched content is not the file signed for (its digest and size), or undefined when it is. */
+export function contentMismatch(content: Buffer, sha256: string, size: number): string | undefined {
+  const digest = sha256Hex(content);
+  if (digest === sha256 && content.length === size) return undefined;
+  return `the fetched file does not match the signed digest (sha256 ${digest.slice(0, 12)}…, ${content.length} bytes)`;
+}
+
 /** Writes `content` (already fetched) after checking its digest and size; atomic. */
 export function writePushedFile(root: string, p: PushFilePayload, content: Buffer): Outcome {
   const started = performance.now();
-  const digest = sha256Hex(content);
-  if (digest !== p.sha256 || content.length !== p.size) {
-    return failed(`the fetched file does not match the signed digest (sha256 ${digest.slice(0, 12)}…, ${content.length} bytes): nothing was written`, started);
-  }
+  const mismatch = contentMismatch(content, p.sha256, p.size);
+  if (mismatch) return failed(`${mismatch}: nothing was written`, started);
   const target = insideRoot(root, p.path, { createParents: true });
   const temp = `${target}.msec-${process.pid}.tmp`;
   // Whatever sits at the temporary name (a symlink someone planted, a crash's leftover) goes

@@ -11,6 +11,7 @@ import { resetPasswordCommands } from './verbs/reset-password.ts';
 import { userCommands } from './verbs/user.ts';
 import { tokenCommands } from './verbs/token.ts';
 import { agentCommands } from './verbs/agents.ts';
+import { releaseCommands } from './verbs/releases.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
 import { logsCommands } from './verbs/logs.ts';
@@ -38,5 +39,6 @@ export const commands: readonly Command[] = [
   ...userCommands,
   ...tokenCommands,
   ...agentCommands,
+  ...releaseCommands,
   ...resetPasswordCommands,
 ];

@@ -14,6 +14,7 @@ import type { ClickHouseLogStore } from '../../adapters/views/clickhouse-logs.ts
 import type { LogSettingsView } from '../../projections/log-settings.ts';
 import { HttpProblem } from './problems.ts';
 import type { ConsoleMonitor } from '../monitor/console-monitor.ts';
+import type { PlanRunner } from './releases/plan-runner.ts';
 
 export interface ConsoleContext {
   store: EventStore;
@@ -42,6 +43,8 @@ export interface ConsoleContext {
   components?: () => Promise<Record<string, unknown>>;
   /** Business logs and call edges (absent when the views are in SQLite: the routes answer 503). */
   logs?: ClickHouseLogStore;
+  /** Carries out release plans (absent: plans are created and shown, and carried out by another console). */
+  releases?: PlanRunner;
   /** The log-settings projection (level, coloring rules, custom fields per service). */
   logSettings?: () => LogSettingsView;
 }

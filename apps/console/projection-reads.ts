@@ -6,6 +6,7 @@ import { serviceList } from '../../projections/catalog-state.ts';
 import { findTokenByHash, findUser, grantsOf, isSessionEnded, listUsers, userCount, type UsersState } from '../../projections/users.ts';
 import type { UserDirectory } from './auth.ts';
 import type { AgentsState } from '../../projections/agents.ts';
+import type { ReleasesState } from '../../projections/releases.ts';
 import type { AuditFilter, ConsoleReads } from './reads.ts';
 
 export interface ReadModelSource {
@@ -30,6 +31,7 @@ export function projectionReads(source: ReadModelSource): ConsoleReads & UserDir
     hostIps: (service) => [...new Set((serviceList.find(catalog().services, service)?.hosts ?? []).map((h) => h.ip))],
     users: () => listUsers(users()),
     agents: () => source.state<AgentsState>('agents'),
+    releases: () => source.state<ReleasesState>('releases'),
     userCount: () => userCount(users()),
     findUser: (name) => orUndefined(findUser(users(), name)),
     findByTokenHash: (hash) => {

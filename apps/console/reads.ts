@@ -2,6 +2,7 @@
 import type { RowFilter } from '../../adapters/views/port.ts';
 import type { AgentsState } from '../../projections/agents.ts';
 import type { MonitoringState } from '../../projections/monitoring.ts';
+import type { ReleasesState } from '../../projections/releases.ts';
 
 export type VersionKind = 'config' | 'idl';
 
@@ -35,6 +36,8 @@ export interface ConsoleReads {
   userCount(): number;
   /** Alarm rules, webhooks and alarms (the monitoring projection). */
   monitoring(): MonitoringState;
+  /** Artifacts, library files and release plans (the releases projection). */
+  releases(): ReleasesState;
   /** IPs of a second-level service's hosts in the catalog ([] when unknown). */
   hostIps(service: string): string[];
 }

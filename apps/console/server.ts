@@ -20,6 +20,7 @@ import { agentChannelRoutes, agentPublicPaths } from './routes/agent-channel.ts'
 import { logRoutes } from './routes/logs.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { releaseRoutes } from './routes/releases.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
@@ -98,6 +99,7 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   if (ctx.agents) {
     await app.register(agentRoutes(ctx, ctx.agents));
     await app.register(agentChannelRoutes(ctx, ctx.agents));
+    await app.register(releaseRoutes(ctx, ctx.agents, ctx.releases));
   }
   await app.register(logRoutes(ctx));
   await app.register(metricRoutes(ctx));

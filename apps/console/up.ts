@@ -35,6 +35,7 @@ import { logSettingsProjection, type LogSettingsView } from '../../projections/l
 import { startConsoleMonitor, type ConsoleMonitorOptions } from '../monitor/console-monitor.ts';
 import { monitorSettings } from '../monitor/settings.ts';
 import { consoleAddress } from '../monitor/console-address.ts';
+import { PlanRunner } from './releases/plan-runner.ts';
 
 export interface UpOptions {
   home: string;
@@ -155,6 +156,8 @@ export async function up(options: UpOptions): Promise<Running> {
     ...(backends.clickhouse ? { logs: new ClickHouseLogStore(backends.clickhouse.client, backends.clickhouse.database) } : {}),
     logSettings: () => source.state<LogSettingsView>(logSettingsProjection.name),
   };
+  const agentPlane = ctx.agents!;
+  ctx.releases = new PlanRunner({ store, reads, keys: agentPlane.keys, blobs: agentPlane.blobs, logger, clock });
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';
   stops.push(() => app.close());
@@ -164,6 +167,8 @@ export async function up(options: UpOptions): Promise<Running> {
     await app.listen({ port: options.port ?? 8080, host });
     ({ adminPassword } = await bootstrap(ctx, process.env.MSEC_ADMIN_PASSWORD || undefined));
     await ctx.agents!.keys.ensure();
+    ctx.releases.start();
+    stops.push(() => ctx.releases!.stop());
   } catch (e) {
     await closeAll();
     throw e;

@@ -2,7 +2,7 @@
  * One download's whole work, from IDL text to .tar.gz bytes: what the console runs in a
  * worker thread (isolated.ts), so a slow IDL never holds its event loop.
  */
-import { callerStubs, devPackage, devPackageRoot, msecRoot, stubsRoot, tarGz, tsxVersion } from './index.ts';
+import { callerStubs, devPackage, devPackageRoot, esbuildVersion, msecRoot, stubsRoot, tarGz, tsxVersion } from './index.ts';
 
 export interface GenerationJob {
   kind: 'dev-package' | 'stubs';
@@ -18,7 +18,7 @@ export function runGeneration(job: GenerationJob): GenerationResult {
   try {
     const { service, idlTag, idlText } = job;
     const tarball = job.kind === 'dev-package'
-      ? tarGz(devPackage({ service, idlTag, idlText, msecRoot, tsxVersion }), { root: devPackageRoot(service, idlTag) })
+      ? tarGz(devPackage({ service, idlTag, idlText, msecRoot, tsxVersion, esbuildVersion }), { root: devPackageRoot(service, idlTag) })
       : tarGz(callerStubs({ service, idlTag, idlText }), { root: stubsRoot(service, idlTag) });
     return { ok: true, tarball };
   } catch (error) {

@@ -1,9 +1,10 @@
 /** Dev packages and caller stubs generated from an IDL version, and the tarball they download as. */
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { defaultTsxVersion } from './project.ts';
+import { defaultEsbuildVersion, defaultTsxVersion, devPackage as generateDevPackage, type DevPackageInput, type GeneratedFiles } from './project.ts';
 
-export { devPackage, protoFileName, type DevPackageInput, type GeneratedFiles } from './project.ts';
+export { protoFileName, type DevPackageInput, type GeneratedFiles } from './project.ts';
+export { artifactFile, artifactScriptPath } from './artifact.ts';
 export { callerStubs, type CallerStubsInput } from './stubs.ts';
 export { tar, tarGz, type TarFiles, type TarOptions } from './tar.ts';
 
@@ -19,6 +20,24 @@ export const tsxVersion: string = (() => {
     return defaultTsxVersion;
   }
 })();
+
+/**
+ * The esbuild msec itself has (`node_modules/esbuild`, tsx's), as a caret range: a generated
+ * project's `npm run artifact` bundles with the same one, and npm installs it once.
+ */
+export const esbuildVersion: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(`${msecRoot}/node_modules/esbuild/package.json`, 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' && /^\d+\.\d+\.\d+$/.test(pkg.version) ? `^${pkg.version}` : defaultEsbuildVersion;
+  } catch {
+    return defaultEsbuildVersion;
+  }
+})();
+
+/** Every file of a dev package (project.ts); esbuild's version is msec's own unless given. */
+export function devPackage(input: DevPackageInput): GeneratedFiles {
+  return generateDevPackage({ ...input, esbuildVersion: input.esbuildVersion ?? esbuildVersion });
+}
 
 /** Folder names inside the downloads: `Flight.mod_flight-v1-dev`, `Flight.mod_flight-v1-stubs`. */
 export const devPackageRoot = (service: string, tag: string) => `${service}-${safeTag(tag)}-dev`;

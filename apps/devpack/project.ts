@@ -2,6 +2,7 @@ import { idlModel, type IdlModel, type ServiceModel } from './idl-model.ts';
 import { functionNames, literalKey, memberAccess } from './names.ts';
 import { generatedNote, streamingNote, stubModule, typeNames, typesModule, unaryMethods, type Origin } from './render.ts';
 import { devReadme } from './readme.ts';
+import { artifactFile, artifactScript, artifactScriptPath } from './artifact.ts';
 
 /**
  * The dev package of a service (MSEC's "download dev package"): a ready TypeScript project
@@ -18,11 +19,14 @@ export interface DevPackageInput {
   msecRoot: string;
   /** Version range of tsx (default: the one msec itself uses). */
   tsxVersion?: string;
+  /** Version range of esbuild, which `npm run artifact` bundles with (index.ts: msec's own). */
+  esbuildVersion?: string;
 }
 
 export type GeneratedFiles = Map<string, string>;
 
 export const defaultTsxVersion = '^4.19.0';
+export const defaultEsbuildVersion = '^0.28.0';
 
 /** `proto/<name>.proto`: the IDL's package, else the service's second level. */
 export function protoFileName(model: IdlModel, service: string): string {
@@ -44,29 +48,39 @@ export function devPackage(input: DevPackageInput): GeneratedFiles {
   const files: GeneratedFiles = new Map();
   files.set('package.json', packageJson(input));
   files.set('tsconfig.json', tsconfig);
-  files.set('.gitignore', 'node_modules/\n');
+  files.set('.gitignore', 'node_modules/\ndist/\n');
   files.set(`proto/${proto}`, input.idlText.endsWith('\n') ? input.idlText : `${input.idlText}\n`);
   files.set('src/types.ts', typesModule(model, origin));
   files.set('src/stub.ts', stubModule(model, origin, `../proto/${proto}`));
   for (const s of services) files.set(handlerFile(s), handlerModule(model, s, origin, proto));
   files.set('server.ts', serverModule(services, origin, proto));
   files.set('client.ts', clientModule(model, services, origin));
+  files.set(artifactScriptPath, artifactScript);
   const exampleRequest = model.exampleJson(unaryMethods(services[0]!)[0]!.requestType);
-  files.set('README.md', devReadme({ ...origin, proto, services, handlerFiles: services.map(handlerFile), msecRoot: input.msecRoot, exampleRequest }));
+  files.set('README.md', devReadme({
+    ...origin, proto, services, handlerFiles: services.map(handlerFile), msecRoot: input.msecRoot, exampleRequest,
+    artifact: artifactFile(packageName(input.service), packageVersion),
+  }));
   return files;
 }
 
+/** The npm name of the project: `flight.mod_flight`. */
+const packageName = (service: string) => service.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[._]+/, '');
+const packageVersion = '0.1.0';
+
 function packageJson(input: DevPackageInput): string {
-  const name = input.service.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[._]+/, '');
   return JSON.stringify({
-    name,
-    version: '0.1.0',
+    name: packageName(input.service),
+    version: packageVersion,
     private: true,
     description: `${input.service}: an msec service (IDL tag ${input.idlTag})`,
     type: 'module',
     engines: { node: '>=20.6' },
-    scripts: { start: 'tsx server.ts', client: 'tsx client.ts' },
+    // artifact: the release artifact (a .tgz for `msec artifact put`); prints its absolute path.
+    scripts: { start: 'tsx server.ts', client: 'tsx client.ts', artifact: `node ${artifactScriptPath}` },
     dependencies: { msec: `file:${input.msecRoot}`, tsx: input.tsxVersion ?? defaultTsxVersion },
+    // Named, not borrowed from tsx's dependencies: scripts/artifact.mjs imports it.
+    devDependencies: { esbuild: input.esbuildVersion ?? defaultEsbuildVersion },
     msec: { service: input.service, idl: input.idlTag },
   }, null, 2) + '\n';
 }

@@ -12,6 +12,8 @@ export interface DevReadmeInput {
   msecRoot: string;
   /** The first RPC's request with default values, as JSON. */
   exampleRequest: string;
+  /** Where `npm run artifact` writes the release artifact: `dist/flight.mod_flight-0.1.0.tgz`. */
+  artifact: string;
 }
 
 const fence = '```';
@@ -33,10 +35,12 @@ ${r.handlerFiles.map((f) => `| \`${f}\` | **your code**: one async function per 
 | \`src/types.ts\` | request and response types from the IDL (generated, do not edit) |
 | \`src/stub.ts\` | \`connect(client, target)\`: a typed stub for callers (generated) |
 | \`proto/${r.proto}\` | the IDL, as stored in msec (tag \`${r.idlTag}\`) |
+| \`scripts/artifact.mjs\` | \`npm run artifact\`: builds the release artifact (edit freely) |
 
 The \`msec\` dependency is the msec installation that generated this project
 (\`file:${r.msecRoot}\`); \`npm install\` links it and fetches \`tsx\`, which runs the
-TypeScript directly (no build step). Node 20.6 or later. Unpacked on another machine, point
+TypeScript directly (no build step), and \`esbuild\`, which \`npm run artifact\` bundles with.
+Node 20.6 or later. Unpacked on another machine, point
 it at that machine's msec first: \`npm pkg set dependencies.msec=file:/path/to/msec\`.
 
 ## Run it
@@ -90,13 +94,56 @@ the level, coloring rules and fields changed in the console reach the service th
 \`MSEC_CONSOLE_URL\` + \`MSEC_TOKEN\`; \`MSEC_LOGS=off\` keeps them local. Read them with
 \`msec logs ${r.service}\` or \`msec logs --request-id ID\`, and \`msec callgraph ID\`.
 
+## Build the release artifact and release it
+
+The hosts of a release have Node (20.6 or later) and msec's agent: no npm, no tsx, no msec.
+\`npm run artifact\` bundles \`server.ts\` and everything it imports (your handlers, msec's
+runtime, protobufjs, pino, …) into one file with esbuild and packs it, with the \`.proto\`
+files it reads at run time, into \`${r.artifact}\`; it prints that file's absolute path and
+nothing else (\`-s\` keeps npm quiet), so it goes straight to \`msec artifact put\`:
+
+${fence}sh
+npm run -s artifact     # prints e.g. $PWD/${r.artifact}
+msec artifact put ${r.service} build1 "$(npm run -s artifact)" --memo "first build"
+msec release create ${r.service} --hosts 10.0.0.5,10.0.0.6 --config CONFIG_TAG --idl ${r.idlTag} --artifact build1
+msec release start ID --wait            # ID: what release create printed
+${fence}
+
+\`build1\` is the artifact's tag (any name; one per build), \`CONFIG_TAG\` a config version of
+${r.service} (its \`[SRPC] listen\` line gives the port), \`${r.idlTag}\` the IDL version this
+project was generated from.
+
+The archive holds, at its top (no folder around them): \`start\` (mode 0755:
+\`exec node --enable-source-maps "$(dirname "$0")/server.mjs"\`), \`server.mjs\` and its source
+map, \`proto/${r.proto}\`, and \`msec/schemas/*.proto\` (read by msec's runtime). Try it as a host
+would, away from this project:
+
+${fence}sh
+mkdir -p /tmp/try && tar -xzf "$(npm run -s artifact)" -C /tmp/try
+cd /tmp/try && MSEC_LISTEN=127.0.0.1:7963 ./start
+${fence}
+
+What the bundle cannot carry:
+
+* files your code reads at run time, unless named as \`new URL('./path/file', import.meta.url)\`
+  with a literal path inside the project (those are copied into the archive, the path is
+  rewritten to match);
+* packages with native code (\`runtimeOnly\` in \`scripts/artifact.mjs\`): they load from
+  \`NODE_PATH\` on the host when first used. msec's runtime needs one, better-sqlite3, only for
+  the embedded bus of the \`msec up\` machine (\`MSEC_HOME\`): from an artifact, reports and
+  logs go to Kafka (\`MSEC_BUS\`) or stay local;
+* pino transports (they start worker threads from files): log to stdout and stderr, which the
+  agent writes to the service's log files.
+
 ## How msec runs it
 
-A release of ${r.service} installs this project on each host of the release plan, with the
-released config version, and starts it with \`npm start\`, setting \`MSEC_SERVICE=${r.service}\`,
-\`MSEC_CONFIG\` (the config file, whose \`[SRPC] listen\` line msec writes) and the registry
-variables. \`SIGTERM\` stops it: answers in flight finish first. Traffic only comes once the
-hosts are enabled (scale out) in the console or with \`msec host enable\`.
+A release of ${r.service} installs the artifact on each host of the release plan: the agent
+unpacks it into \`<install>/bin/\`, writes the released config version to
+\`<install>/etc/config.ini\` and runs \`./start\` in \`bin/\` with \`MSEC_SERVICE=${r.service}\`,
+\`MSEC_LISTEN=<host ip>:<port>\`, \`MSEC_CONFIG=<install>/etc/config.ini\`, \`MSEC_HOST_IP\` and
+\`MSEC_INSTALL_DIR\` (stdout and stderr go to log files). \`SIGTERM\` stops it: answers in flight
+finish first. Traffic only comes once the hosts are enabled (scale out) in the console or with
+\`msec host enable\`.
 
 ## Calling other services from a handler
 

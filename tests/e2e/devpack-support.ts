@@ -1,9 +1,10 @@
 /** Shared by the dev-package end-to-end tests: child processes, the seed's logic, generating a project. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devPackage, msecRoot, tsxVersion } from '../../apps/devpack/index.ts';
 import { msec } from './support.ts';
 
 export const flightProto = fileURLToPath(new URL('../fixtures/flight.proto', import.meta.url));
@@ -18,9 +19,13 @@ export const seedLogic = `if (request.name === 'bison' && request.password === '
 export class Children {
   private readonly list: ChildProcess[] = [];
 
-  /** Starts `cmd` in its own process group (npm → sh → tsx → node die together). */
-  spawn(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string> }): ChildProcess {
-    const child = spawn(cmd, args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  /**
+   * Starts `cmd` in its own process group (npm → sh → tsx → node die together), with this
+   * process's environment plus `env`, or `env` alone with `inheritEnv: false`.
+   */
+  spawn(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string>; inheritEnv?: boolean }): ChildProcess {
+    const env = o.inheritEnv === false ? { ...o.env } : { ...process.env, ...o.env };
+    const child = spawn(cmd, args, { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.list.push(child);
     return child;
   }
@@ -59,6 +64,23 @@ export function kill(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function flightProject(children: Children, env: Record<string, string>, dir: string): Promise<string> {
   const made = msec(['dev-package', 'Flight.mod_flight', '--idl', 'v1', '--out', dir], env);
   assert.equal(made.code, 0, made.stderr);
+  return seededAndInstalled(children, dir);
+}
+
+/**
+ * The same project without a console: the files `msec dev-package` writes, straight from its
+ * generator and tests/fixtures/flight.proto (IDL tag v1), the seed's logic filled in, `npm install`.
+ */
+export async function flightProjectFromFixture(children: Children, dir: string): Promise<string> {
+  const files = devPackage({ service: 'Flight.mod_flight', idlTag: 'v1', idlText: readFileSync(flightProto, 'utf8'), msecRoot, tsxVersion });
+  for (const [path, content] of files) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content, { flag: 'wx' });
+  }
+  return seededAndInstalled(children, dir);
+}
+
+async function seededAndInstalled(children: Children, dir: string): Promise<string> {
   const implPath = join(dir, 'src', 'flight_service_impl.ts');
   const impl = readFileSync(implPath, 'utf8');
   const todo = "return { errcode: 0, errmsg: '', flightsInfo: '' };";

@@ -33,6 +33,7 @@ export const agentPublicPaths = ['/api/agents/enrol', '/api/agent/keychain'];
 const tokenPattern = /^msec-agent\.([0-9a-f]{16})\.[A-Za-z0-9_-]{43}$/;
 const maxReportBytes = 1024 * 1024;
 const self = { permission: 'agent', serviceOf: () => undefined } as const;
+const maxReleaseOutcomeBytes = 256 * 1024;
 
 export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
   /** `ip\ncommandId` of the uploads taken (one per command). */
@@ -131,7 +132,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       if ('output' in report.body && report.body.kind === 'output') {
         const { commandId, offset, data } = report.body.output;
         // Kept only for an exec of this host still running: ids of an agent's choosing hold no memory.
-        if (findAgent(agentsState(), ip)?.pending.some((p) => p.commandId === commandId && p.action === 'exec')) plane.outputs.add(ip, commandId, offset, data);
+        if (findAgent(agentsState(), ip)?.pending.some((p) => p.commandId === commandId && (p.action === 'exec' || p.action === 'release'))) plane.outputs.add(ip, commandId, offset, data);
         return { ok: true };
       }
       await publish('report', topicOfKind(report.body.kind), ip, body);
@@ -161,12 +162,14 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
     app.put<{ Body: Buffer }>('/api/agent/blobs', {
       config: self,
       bodyLimit: maxPushBytes,
-      schema: { tags: ['agent channel'], summary: 'What a pull_file or ps command brings back (header X-Msec-Command-Id names the command)' },
+      schema: { tags: ['agent channel'], summary: 'What a pull_file, ps or release command brings back (header X-Msec-Command-Id names the command)' },
     }, async (request) => {
       const { ip, body } = agentUpload(request);
       const commandId = request.headers['x-msec-command-id'];
-      const open = findAgent(agentsState(), ip)?.pending.find((p) => p.commandId === commandId && (p.action === 'pull_file' || p.action === 'ps'));
-      if (!open || open.expiresAtMs + clockSkewMs < ctx.clock()) throw new HttpProblem(403, 'forbidden', 'uploads are taken only for an open pull_file or ps command of this agent, before it expires');
+      const open = findAgent(agentsState(), ip)?.pending.find((p) => p.commandId === commandId && (p.action === 'pull_file' || p.action === 'ps' || p.action === 'release'));
+      if (!open || open.expiresAtMs + clockSkewMs < ctx.clock()) throw new HttpProblem(403, 'forbidden', 'uploads are taken only for an open pull_file, ps or release command of this agent, before it expires');
+      // A release brings back its steps only: a few KiB, never a file.
+      if (open.action === 'release' && body.length > maxReleaseOutcomeBytes) throw new HttpProblem(413, 'too-large', `a release's steps take at most ${maxReleaseOutcomeBytes} bytes`);
       // One upload per command: an agent cannot fill the console's disk under one open command.
       const key = `${ip}\n${open.commandId}`;
       if (uploaded.has(key)) throw new HttpProblem(409, 'conflict', `command ${open.commandId} has its upload already`);
@@ -187,8 +190,8 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       const ip = callerIp(request);
       const { sha256 } = request.params;
       const agent = findAgent(agentsState(), ip);
-      const wanted = agent?.pending.some((p) => p.action === 'push_file' && fileDigests(p.signed).includes(sha256));
-      if (!wanted) throw new HttpProblem(403, 'forbidden', 'an agent fetches only the files of its own open push_file commands');
+      const wanted = agent?.pending.some((p) => (p.action === 'push_file' || p.action === 'release') && fileDigests(p.signed).includes(sha256));
+      if (!wanted) throw new HttpProblem(403, 'forbidden', 'an agent fetches only the files of its own open push_file or release commands');
       const bytes = BlobStore.isDigest(sha256) ? plane.blobs.get(sha256) : undefined;
       if (!bytes) throw new HttpProblem(404, 'not_found', `the console does not hold ${sha256}`);
       return reply.type('application/octet-stream').send(bytes);

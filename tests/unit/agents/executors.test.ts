@@ -61,6 +61,16 @@ describe('insideRoot', () => {
     refused(() => insideRoot(root, 'deep/er/up/secret'));
   });
 
+  test('a link whose target climbs through another link is judged by where the kernel lands, not by its text', () => {
+    const { root } = roots();
+    // d/l -> .. (the root); e -> d/l/.. : node's JS realpath reads "d/l/.." as "d", the kernel as the root's parent.
+    mkdirSync(join(root, 'd'));
+    symlinkSync('..', join(root, 'd', 'l'));
+    symlinkSync('d/l/..', join(root, 'e'));
+    refused(() => insideRoot(root, 'e/outside/secret'));
+    refused(() => insideRoot(root, 'e/x', { createParents: true }));
+  });
+
   test('creating parents through a symlink pointing out creates nothing outside', () => {
     const { root, outside } = roots();
     symlinkSync(outside, join(root, 'out'));

@@ -244,7 +244,7 @@ describe('commands, files and output of one agent are not another\'s', () => {
     const push = await h.call({ method: 'PUT', url: `/api/agents/${b.ip}/files?path=bin/run.sh`, headers: { 'content-type': 'application/octet-stream' }, payload: content });
     assert.equal(push.statusCode, 201, push.body);
     const digest = sha256Hex(content);
-    problem(await a.request('GET', `/api/agent/blobs/${digest}`), 403, /its own open push_file commands/);
+    problem(await a.request('GET', `/api/agent/blobs/${digest}`), 403, /its own open push_file or release commands/);
     const mine = await b.request('GET', `/api/agent/blobs/${digest}`);
     assert.equal(mine.statusCode, 200);
     assert.deepEqual(mine.rawPayload, content);
@@ -255,7 +255,7 @@ describe('commands, files and output of one agent are not another\'s', () => {
   test('an upload without an open pull_file or ps command is refused and writes nothing', async () => {
     const before = h.blobFiles().length;
     const bytes = Buffer.from('exfiltrated? no: unasked');
-    problem(await a.request('PUT', '/api/agent/blobs', { body: bytes }), 403, /only for an open pull_file or ps command/);
+    problem(await a.request('PUT', '/api/agent/blobs', { body: bytes }), 403, /only for an open pull_file, ps or release command/);
     problem(await a.request('PUT', '/api/agent/blobs', { body: bytes, headers: { 'x-msec-command-id': 'made-up' } }), 403);
     // b's open exec command is not an upload slot, for b nor for a
     const execId = ((await b.request('GET', '/api/agent/commands?after=0')).json() as { commands: string[] }).commands.length;

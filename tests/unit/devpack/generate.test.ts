@@ -1,24 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { callerStubs, devPackage } from '../../../apps/devpack/index.ts';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { artifactFile, callerStubs, devPackage, esbuildVersion } from '../../../apps/devpack/index.ts';
 import { idlModel } from '../../../apps/devpack/idl-model.ts';
 import { flightProto, richProto } from './support.ts';
 
 /** What the generators write for the seed's Flight IDL and for an IDL using every shape. */
 
-const flight = () => devPackage({ service: 'Flight.mod_flight', idlTag: 'v1', idlText: flightProto, msecRoot: '/opt/msec', tsxVersion: '^4.1.0' });
+const flight = () => devPackage({ service: 'Flight.mod_flight', idlTag: 'v1', idlText: flightProto, msecRoot: '/opt/msec', tsxVersion: '^4.1.0', esbuildVersion: '^0.27.1' });
 
 test('Flight: every file of the project, the IDL as stored, a file:-dependency on msec', () => {
   const files = flight();
   assert.deepEqual([...files.keys()].sort(), [
-    '.gitignore', 'README.md', 'client.ts', 'package.json', 'proto/flight.proto', 'server.ts',
+    '.gitignore', 'README.md', 'client.ts', 'package.json', 'proto/flight.proto', 'scripts/artifact.mjs', 'server.ts',
     'src/flight_service_impl.ts', 'src/stub.ts', 'src/types.ts', 'tsconfig.json',
   ]);
   assert.equal(files.get('proto/flight.proto'), flightProto.endsWith('\n') ? flightProto : `${flightProto}\n`);
-  const pkg = JSON.parse(files.get('package.json')!) as { type: string; name: string; dependencies: unknown; scripts: unknown };
+  const pkg = JSON.parse(files.get('package.json')!) as { type: string; name: string; dependencies: unknown; devDependencies: unknown; scripts: unknown };
   assert.equal(pkg.type, 'module');
   assert.deepEqual(pkg.dependencies, { msec: 'file:/opt/msec', tsx: '^4.1.0' });
-  assert.deepEqual(pkg.scripts, { start: 'tsx server.ts', client: 'tsx client.ts' });
+  assert.deepEqual(pkg.devDependencies, { esbuild: '^0.27.1' });
+  assert.deepEqual(pkg.scripts, { start: 'tsx server.ts', client: 'tsx client.ts', artifact: 'node scripts/artifact.mjs' });
   assert.equal(pkg.name, 'flight.mod_flight');
 });
 
@@ -43,6 +46,38 @@ test('Flight: one async handler per RPC with typed shapes and a TODO default ans
   for (const word of ['npm install', 'npm start', 'MSEC_LISTEN', 'MSEC_CONFIG', 'MSEC_CONSOLE_URL', 'MSEC_TOKEN', 'file:/opt/msec', 'flight.flight_service.queryFlight']) {
     assert.ok(readme.includes(word), `README mentions ${word}`);
   }
+});
+
+test('Flight: `npm run artifact` (scripts/artifact.mjs, esbuild at msec\'s version) and the release commands in the README', () => {
+  const files = flight();
+  assert.equal(files.get('.gitignore'), 'node_modules/\ndist/\n');
+  const script = files.get('scripts/artifact.mjs')!;
+  assert.equal(script, readFileSync(new URL('../../../apps/devpack/artifact-script.mjs', import.meta.url), 'utf8'));
+  // Node builtins and esbuild: what a generated project has.
+  const imports = [...script.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]!);
+  assert.ok(imports.includes('esbuild'), imports.join(', '));
+  for (const name of imports) assert.ok(name === 'esbuild' || name.startsWith('node:'), `scripts/artifact.mjs imports ${name}`);
+  assert.match(script, /exec node --enable-source-maps "\$\(dirname "\$0"\)\/server\.mjs" "\$@"/);
+  const checked = spawnSync(process.execPath, ['--check', '--input-type=module'], { input: script, encoding: 'utf8' });
+  assert.equal(checked.status, 0, checked.stderr);
+
+  const readme = files.get('README.md')!;
+  for (const line of [
+    '| `scripts/artifact.mjs` |',
+    'npm run -s artifact     # prints e.g. $PWD/dist/flight.mod_flight-0.1.0.tgz',
+    'msec artifact put Flight.mod_flight build1 "$(npm run -s artifact)" --memo "first build"',
+    'msec release create Flight.mod_flight --hosts 10.0.0.5,10.0.0.6 --config CONFIG_TAG --idl v1 --artifact build1',
+    'msec release start ID --wait',
+    'MSEC_INSTALL_DIR',
+  ]) assert.ok(readme.includes(line), `README has: ${line}`);
+  assert.equal(artifactFile('flight.mod_flight', '0.1.0'), 'dist/flight.mod_flight-0.1.0.tgz');
+});
+
+test('without an esbuild version, the dev package asks for the one msec itself has installed', () => {
+  const installed = (JSON.parse(readFileSync(new URL('../../../node_modules/esbuild/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  assert.equal(esbuildVersion, `^${installed}`);
+  const files = devPackage({ service: 'Flight.mod_flight', idlTag: 'v1', idlText: flightProto, msecRoot: '/opt/msec' });
+  assert.deepEqual((JSON.parse(files.get('package.json')!) as { devDependencies: unknown }).devDependencies, { esbuild: `^${installed}` });
 });
 
 test('caller stubs: types, a typed connect(client) on the proto next to it, a README', () => {

@@ -7,6 +7,7 @@ import { accessEventTypes } from '../../../domain/access/events.ts';
 import { agentEventTypes, keyringEventTypes } from '../../../domain/agents/events.ts';
 import { logSettingsEventTypes } from '../../../domain/logs/settings.ts';
 import { monitoringEventTypes } from '../../../domain/monitoring/events.ts';
+import { releaseEventTypes } from '../../../domain/releases/events.ts';
 import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
 import * as e from './events.ts';
 
@@ -76,11 +77,32 @@ const everyType: [DomainEvent, string][] = [
     'alarm diff_percent raised on Flight.mod_flight at 10.0.0.1: "usr.orders" = 160 at 2024-05-01 10:03Z (change ≥ 50 %, yesterday 100)'],
   [{ type: 'AlarmResolved', data: { service: svc, name: 'usr.orders', alarmType: 'max', ip: '', minute: Date.UTC(2024, 4, 1, 10, 5) / 1000, value: 3, raisedMinute: 0, reason: 'normal' } },
     'alarm max resolved on Flight.mod_flight: "usr.orders" = 3 at 2024-05-01 10:05Z (back to normal)'],
+  [{ type: 'ArtifactAdded', data: { service: svc, tag: 'v1', sha256: 'a'.repeat(64), size: 4096, memo: 'seed', fileName: 'f.tgz' } }, 'artifact v1 of Flight.mod_flight added: 4096 bytes, sha256 aaaaaaaaaaaa… (memo: seed)'],
+  [{ type: 'ArtifactDeleted', data: { service: svc, tag: 'v1' } }, 'artifact v1 of Flight.mod_flight deleted'],
+  [{ type: 'LibraryFileAdded', data: { service: svc, name: 'libx.so', sha256: 'b'.repeat(64), size: 10, memo: '' } }, 'library file libx.so of Flight.mod_flight uploaded: 10 bytes, sha256 bbbbbbbbbbbb…'],
+  [{ type: 'LibraryFileDeleted', data: { service: svc, name: 'libx.so' } }, 'library file libx.so of Flight.mod_flight deleted'],
+  [{ type: 'ReleaseRunClaimed', data: { service: svc, planId: 'P' } }, 'release plan P holds Flight.mod_flight'],
+  [{ type: 'ReleaseRunEnded', data: { service: svc, planId: 'P' } }, 'release plan P no longer holds Flight.mod_flight'],
+  [{ type: 'ReleasePlanCreated', data: {
+    planId: 'P', service: svc, releaseType: 'only_config', hosts: [{ ip: '10.0.0.1', port: 7963 }, { ip: '10.0.0.2', port: 7963 }], configTag: 'v2', configSha256: 'c'.repeat(64), configSize: 9,
+    idlTag: '', artifactTag: '', artifactSha256: '', artifactSize: 0, libraries: [], canary: 0, canaryAutoSeconds: 0, batch: 0, enable: true, autoRollback: false,
+    healthTimeoutMs: 30000, hostTimeoutMs: 600000, drainSeconds: 3, memo: '',
+  } }, 'release plan P of Flight.mod_flight created: only config (config v2) to 10.0.0.1, 10.0.0.2'],
+  [{ type: 'ReleaseStarted', data: { planId: 'P' } }, 'release plan P started'],
+  [{ type: 'ReleasePaused', data: { planId: 'P', why: 'canary' } }, 'release plan P paused after a healthy canary: resume to go on'],
+  [{ type: 'ReleaseResumed', data: { planId: 'P' } }, 'release plan P resumed'],
+  [{ type: 'ReleaseCancelled', data: { planId: 'P' } }, 'release plan P cancelled'],
+  [{ type: 'ReleaseHostDispatched', data: { planId: 'P', ip: '10.0.0.1', operation: 'install', commandId: 'c', atMs: 0 } }, 'release plan P: install sent to 10.0.0.1'],
+  [{ type: 'ReleaseHostStepped', data: { planId: 'P', ip: '10.0.0.1', operation: 'install', step: 'healthy', ok: false, detail: 'no answer\nforged line', atMs: 0 } }, 'release plan P: 10.0.0.1 healthy FAILED: no answer forged line'],
+  [{ type: 'ReleaseHostSucceeded', data: { planId: 'P', ip: '10.0.0.1', operation: 'rollback', atMs: 0 } }, 'release plan P: rollback done on 10.0.0.1'],
+  [{ type: 'ReleaseHostFailed', data: { planId: 'P', ip: '10.0.0.1', operation: 'install', error: 'exit 3', output: 'secret-ish output', atMs: 0 } }, 'release plan P: install failed on 10.0.0.1: exit 3'],
+  [{ type: 'ReleaseRollbackStarted', data: { planId: 'P', reason: '10.0.0.1 failed', ips: ['10.0.0.1'] } }, 'release plan P rolling back 10.0.0.1: 10.0.0.1 failed'],
+  [{ type: 'ReleaseFinished', data: { planId: 'P', outcome: 'partially_failed', failedIps: ['10.0.0.1'], detail: 'failed on 10.0.0.1' } }, 'release plan P ended: partially failed (failed on 10.0.0.1)'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes, ...monitoringEventTypes]);
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes, ...monitoringEventTypes, ...releaseEventTypes]);
     assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
     assert.deepEqual(new Set(auditProjection.handles), all);
   });
