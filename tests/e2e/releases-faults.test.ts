@@ -19,12 +19,13 @@ import { spawnSync } from 'node:child_process';
 
 const home = mkdtempSync(join(tmpdir(), 'msec-release-faults-'));
 const ips = ['127.0.0.4', '127.0.0.5', '127.0.0.6'];
+const spare = '127.0.0.7';
 const agentRoot = (ip: string) => join(home, `agent-${ip}`);
 const agents = new Map<string, RunningAgent>();
 let up: Started | undefined;
 after(async () => {
   for (const a of agents.values()) await a.stop('SIGKILL');
-  for (const ip of ips) killProcessesUnder(agentRoot(ip));
+  for (const ip of [...ips, spare]) killProcessesUnder(agentRoot(ip));
   up?.proc.kill('SIGKILL');
   rmSync(home, { recursive: true, force: true });
 });
@@ -141,6 +142,21 @@ test('failing hosts, canary stop, automatic rollback, an agent killed mid-releas
   assert.match(slow.hosts[0]!.error, /interrupted/);
   await eventually('127.0.0.5 answers v1 again', async () => /^v1 /.test(await ask('127.0.0.5', port).catch(() => '')) || undefined, 30_000);
   assert.equal(processesIn(bin('127.0.0.5')).length, 1, 'one instance on 127.0.0.5 after the interrupted install');
+
+  // The capacity wizard: a new host gets the current release and is routed once healthy; taken out, it is drained, uninstalled and removed.
+  const spareToken = ok(['agent', 'token', '--ip', spare]).stdout.trim();
+  agents.set(spare, await startAgent(spare, agentRoot(spare), { MSEC_CONSOLE: up.url }, { token: spareToken }));
+  const scaled = await msecAsync(['scale', 'Echo.mod_echo', '--add', spare, '--port', String(port), '--wait'], env, 300_000);
+  assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
+  assert.match(await ask(spare, port), /^v1 127\.0\.0\.7$/, 'the new host runs the current release');
+  const routed = msecJson<{ instances: { ip: string }[] }>(['route', 'Echo.mod_echo'], env).instances.map((i) => i.ip);
+  assert.ok(routed.includes(spare), `the new host is routed: ${routed.join(',')}`);
+  ok(['scale', 'Echo.mod_echo', '--drop', spare, '--drain', '0']);
+  assert.ok(!msecJson<{ instances: { ip: string }[] }>(['route', 'Echo.mod_echo'], env).instances.some((i) => i.ip === spare), 'out of routing');
+  await eventually('the spare host uninstalled', () => !existsSync(join(agentRoot(spare), 'msec', 'Echo', 'mod_echo')) || undefined, 30_000);
+  assert.equal(processesIn(bin(spare)).length, 0, 'its instance stopped');
+  const hostsLeft = msecJson<{ hosts: { ip: string }[] }>(['service', 'show', 'Echo.mod_echo'], env).hosts.map((x) => x.ip);
+  assert.deepEqual(hostsLeft.sort(), ips, 'removed from the service');
 
   // A hostile artifact (entries climbing out of the install, a link to elsewhere): refused on the host, nothing written outside, v1 still runs.
   const crafted = join(home, 'crafted.tgz');

@@ -235,11 +235,11 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
       executeCommand(ctx.store, streams.release(plan.planId), releasePlanDecider, command, meta);
     /** One plan at a time per service (MSEC's rule): held from start (or rollback) to the end. */
     const claimed = async (plan: PlanView, meta: CommandMeta, then: () => Promise<import('../command-bus.ts').CommandOutcome>) => {
-      await executeCommand(ctx.store, streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'ClaimReleaseRun', service: plan.plan.service, planId: plan.planId }, meta, 1);
+      await executeCommand(ctx.store, streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'ClaimReleaseRun', service: plan.plan.service, planId: plan.planId }, part(meta, 'claim'));
       try {
         return await then();
       } catch (err) {
-        await executeCommand(ctx.store, streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'EndReleaseRun', service: plan.plan.service, planId: plan.planId }, meta, 2).catch(() => undefined);
+        await executeCommand(ctx.store, streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'EndReleaseRun', service: plan.plan.service, planId: plan.planId }, part(meta, 'unclaim')).catch(() => undefined);
         throw err;
       }
     };
@@ -329,17 +329,12 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
         artifact: template.artifactTag || undefined, memo: `scale out (as ${template.planId})`, enable: true, autoRollback: false,
         healthTimeoutSeconds: Math.round(template.healthTimeoutMs / 1000), hostTimeoutSeconds: Math.round(template.hostTimeoutMs / 1000),
       }, meta, add.map((ip) => ({ ip, port })));
-      let step = 10;
       for (const ip of add) {
-        await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'AddHost', service, ip, port, protocol: 'both' }, meta, step++);
+        await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'AddHost', service, ip, port, protocol: 'both' }, part(meta, 'add', ip));
       }
-      await createPlan(plan, configText, meta, step++);
+      await createPlan(plan, configText, meta, 0);
       const view = { planId: plan.planId, plan } as PlanView;
-      await executeCommand(ctx.store, streams.releases(service), serviceReleasesDecider, { type: 'ClaimReleaseRun', service, planId: plan.planId }, meta, step++);
-      const outcome = await onPlan(view, { type: 'StartRelease', planId: plan.planId }, { ...meta, commandId: meta.commandId }).catch(async (err) => {
-        await executeCommand(ctx.store, streams.releases(service), serviceReleasesDecider, { type: 'EndReleaseRun', service, planId: plan.planId }, meta, step + 1).catch(() => undefined);
-        throw err;
-      });
+      const outcome = await claimed(view, meta, () => onPlan(view, { type: 'StartRelease', planId: plan.planId }, part(meta, 'start')));
       runner?.nudge(plan.planId);
       return commandAnswer(ctx, reply, outcome, 201, { planId: plan.planId, added: add });
     });
@@ -401,24 +396,29 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
   /** Scale in: out of routing, drained, uninstalled by the agent, removed from the service. */
   async function scaleIn(service: string, hosts: CatalogHost[], ips: string[], drainSeconds: number, meta: CommandMeta) {
     const targets = ips.map((ip) => hosts.find((h) => h.ip === ip) ?? refuse('not_found', `${ip} is not a host of ${service}`));
-    let step = 10;
-    for (const h of targets) await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'DisableHost', service, ip: h.ip, port: h.port }, meta, step++);
+    for (const h of targets) await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'DisableHost', service, ip: h.ip, port: h.port }, part(meta, 'disable', h.ip));
     if (drainSeconds > 0) await new Promise((r) => setTimeout(r, drainSeconds * 1000));
     const uninstalled: { ip: string; commandId: string }[] = [];
     for (const h of targets) {
-      await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'RemoveHost', service, ip: h.ip, port: h.port }, meta, step++);
+      await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'RemoveHost', service, ip: h.ip, port: h.port }, part(meta, 'remove', h.ip));
       const agent = findAgent(ctx.reads.agents(), h.ip);
       if (!agent || agent.revoked) continue;
       const [first, second] = service.split('.') as [string, string];
       const commandId = stepId(meta.commandId, h.ip, 'uninstall');
       const issued = await issueCommand(ctx.store, plane.keys, {
         ip: h.ip, action: 'release', summary: `uninstall ${service} (scale in)`, paths: [`msec/${first}/${second}`], fileSha256: [],
-        payload: { planId: '', service, operation: 'uninstall', releaseType: '', artifact: null, config: null, libraries: [], port: h.port, healthTimeoutMs: 0, stopTimeoutMs: 10_000, versionsJson: '' },
+        // Not a plan: the id only names the operation on the host (its log and journal).
+        payload: { planId: `scale-in-${newPlanId(meta.at, 'drop00')}`, service, operation: 'uninstall', releaseType: '', artifact: null, config: null, libraries: [], port: h.port, healthTimeoutMs: 0, stopTimeoutMs: 10_000, versionsJson: '' },
       }, { ...meta, commandId });
       uninstalled.push({ ip: h.ip, commandId: issued.commandId });
     }
     return { ok: true, service, removed: targets.map((h) => h.ip), uninstall: uninstalled };
   }
+}
+
+/** One of several commands a request makes on one stream: each its own id (derived, so a retried request repeats nothing). */
+function part(meta: CommandMeta, ...what: string[]): CommandMeta {
+  return { ...meta, commandId: stepId(meta.commandId, ...what) };
 }
 
 /** A decider's verdict on the current state, without writing: bad input is refused before a file is stored. */
