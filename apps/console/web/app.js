@@ -1,7 +1,7 @@
 /**
  * msec console web UI: bootstrap and hash router.
  * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/services/<First.Second>/log-settings
- *         #/hosts  #/capacity  #/routes  #/monitor[/<First.Second>]  #/alarms  #/logs  #/callgraph/<requestId>  #/audit  #/users
+ *         #/hosts  #/capacity  #/releases[?service=]  #/releases/<planId>  #/release/new?service=<First.Second>  #/routes  #/monitor[/<First.Second>]  #/alarms  #/logs  #/callgraph/<requestId>  #/audit  #/users
  */
 import { setUnauthorizedHandler } from './js/api.js';
 import { h } from './js/dom.js';
@@ -22,20 +22,33 @@ import { renderCallGraph } from './js/page-callgraph.js';
 import { renderLogSettings } from './js/page-log-settings.js';
 import { renderMonitor, renderMonitorIndex } from './js/page-monitor.js';
 import { renderAlarms } from './js/page-alarms.js';
+import { renderReleases } from './js/page-releases.js';
+import { renderRelease } from './js/page-release.js';
+import { renderReleaseWizard } from './js/release-wizard.js';
 
 const byId = (id) => document.getElementById(id);
 
 /** [pattern, nav id, title, render(root, { match, query }, signal)] */
 const pages = [
   [/^\/services$/, 'nav-services', 'Services', (root) => renderOverview(root)],
-  [/^\/services\/([^/]+)$/, 'nav-services', null, (root, { match }) => {
+  [/^\/services\/([^/]+)$/, 'nav-services', null, (root, { match }, signal) => {
     const name = decodeURIComponent(match[1]);
     document.title = `${name} · msec console`;
     highlight(name);
-    return name.includes('.') ? renderService(root, name) : renderFirstLevel(root, name);
+    return name.includes('.') ? renderService(root, name, signal) : renderFirstLevel(root, name);
   }],
   [/^\/hosts$/, 'nav-hosts', 'Hosts', (root, params, signal) => renderHosts(root, params, signal)],
   [/^\/capacity$/, 'nav-capacity', 'Capacity', (root, params, signal) => renderCapacity(root, params, signal)],
+  [/^\/releases$/, 'nav-releases', 'Releases', (root, params, signal) => renderReleases(root, params, signal)],
+  [/^\/releases\/([^/]+)$/, 'nav-releases', null, (root, params, signal) => {
+    highlight(null);
+    return renderRelease(root, params, signal);
+  }],
+  [/^\/release\/new$/, 'nav-releases', 'New release', (root, params, signal) => {
+    const name = params.query.get('service');
+    if (name) highlight(name);
+    return renderReleaseWizard(root, params, signal);
+  }],
   [/^\/services\/([^/]+)\/log-settings$/, 'nav-services', null, (root, params) => {
     highlight(decodeURIComponent(params.match[1]));
     return renderLogSettings(root, params);

@@ -71,5 +71,33 @@ export const api = {
   del: async (path, body) => (await request('DELETE', path, { body: compact(body) })).data,
 };
 
+/**
+ * Uploads a file's bytes as application/octet-stream (PUT path?query). A reason travels in the
+ * X-Msec-Reason header, which carries printable ASCII only.
+ */
+export async function upload(path, file, { query = {}, reason = '' } = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== '' && v !== undefined && v !== null) q.set(k, String(v));
+  const headers = { Accept: 'application/json', 'Content-Type': 'application/octet-stream' };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (reason) {
+    if (!/^[\x20-\x7e]*$/.test(reason)) throw new ApiError(400, { detail: 'the reason of an upload travels in a header: use plain ASCII characters' });
+    headers['X-Msec-Reason'] = reason;
+  }
+  const res = await fetch(`${path}${q.toString() ? `?${q}` : ''}`, { method: 'PUT', credentials: 'same-origin', headers, body: file });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text && /json/.test(res.headers.get('content-type') || '') ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, data, text.slice(0, 200) || res.statusText);
+  }
+  return data;
+}
+
 /** '/api/services/' + seg('Flight.mod_flight') — each path segment encoded. */
 export const seg = (s) => encodeURIComponent(String(s));

@@ -92,8 +92,10 @@ export function hostsSection(name, changed) {
   onSubmit(form, async (v) => {
     const { ip, port } = parseAddress(v.addr, servicePort);
     await api.post(base, { ip, port, protocol: v.protocol, weight: v.weight === '' ? undefined : Number(v.weight), reason: v.reason });
+    form.reset(); // before the redraw: what is typed once the new row shows is kept
     showNotice(`Added ${ip}:${port} (disabled: enable it to scale out)`);
     await changed();
+    return false;
   });
 
   const el = h('section', { class: 'card', id: 'hosts' },

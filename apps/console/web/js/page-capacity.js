@@ -38,7 +38,8 @@ export async function renderCapacity(root, _params, signal) {
   root.append(
     h('div', { class: 'section-head' }, h('h1', {}, 'Capacity'), state),
     h('p', { class: 'muted' }, 'Per service: its hosts, those with an agent, alive and down, and the average load of the alive ones. '
-      + 'Add a service\'s hosts on its page; enrol their agents on the Hosts page.'),
+      + 'Scale a service with the capacity wizard on its page (add hosts: they get its current release and enter routing; or take hosts out); '
+      + 'enrol their agents on the Hosts page.'),
     h('section', { class: 'card scroll' }, h('table', { class: 'grid', id: 'capacity-table' },
       h('thead', {}, h('tr', {}, ['Service', 'Hosts', 'Enabled', 'With agent', 'Alive', 'Down', 'Avg CPU', 'Avg memory', 'Hosts and agents']
         .map((t) => h('th', {}, t)))), body)));

@@ -113,8 +113,11 @@ export function versionsSection(kind, name, changed) {
   onSubmit(form, async (v) => {
     const tag = v.tag.trim();
     await api.put(`${base}/${seg(tag)}`, { text: v.text, memo: v.memo, reason: v.reason });
+    // Reset before the page is redrawn: what is typed once the new row shows is kept.
+    form.reset();
     showNotice(`Added ${k.label} version ${tag}`);
     await changed();
+    return false;
   });
 
   const el = h('section', { class: 'card', id: `${kind}s` },
