@@ -42,7 +42,7 @@ export async function bootstrap(ctx: ConsoleContext, givenPassword: string | und
     // Another console that started at the same moment created the admin and printed its password.
     if (r && givenPassword === undefined) adminPassword = password;
   }
-  if (last > 0) await ctx.projections.waitFor(last, 10_000);
+  if (last > 0) await ctx.projections.waitFor(last, 10_000, { projections: 'state' });
   return { adminPassword };
 }
 

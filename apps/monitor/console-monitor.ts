@@ -9,6 +9,7 @@ import type { Backends } from '../config/open-backends.ts';
 import type { ConsoleReads, ProjectionControl } from '../console/reads.ts';
 import { allRules, openAlarms } from '../../projections/monitoring-queries.ts';
 import { webhooksOf } from '../../projections/monitoring-queries.ts';
+import { monitoringProjection } from '../../projections/monitoring.ts';
 import { AlarmEvaluator, type EvaluatorStatus } from './alarm-evaluator.ts';
 import { MetricQueries } from './metrics-queries.ts';
 import type { MonitorSettings } from './settings.ts';
@@ -67,7 +68,7 @@ export async function startConsoleMonitor(options: ConsoleMonitorOptions): Promi
   const deliverer = new WebhookDeliverer({
     store: backends.store, checkpoints: backends.checkpoints, signer, logger, clock, targets,
     webhooks: (service) => webhooksOf(reads.monitoring(), service),
-    caughtUp: (position) => options.projections.waitFor(position, 10_000),
+    caughtUp: (position) => options.projections.waitFor(position, 10_000, { projections: [monitoringProjection.name] }),
     consoleAddress: () => address,
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
   });

@@ -52,6 +52,12 @@ export interface ReplayResult {
   after: string;
 }
 
+/** Which projections a wait is for (default: every one the runner runs). */
+export interface WaitScope {
+  /** Names of projections this runner runs; 'state' stands for every state projection (held in memory, never the audit's rows). */
+  projections?: readonly string[] | 'state';
+}
+
 /** Key suffix of the copy a replay builds beside the live projection. */
 export const rebuildSuffix = '_rebuild';
 
@@ -64,6 +70,8 @@ export const rebuildSuffix = '_rebuild';
 export class ProjectionRunner {
   private readonly live = new Map<string, LiveProjection>();
   private readonly waiters = new PositionWaiters();
+  /** Listeners of each projection's progress (long polls that wake on a change instead of looking on a timer). */
+  private readonly listeners = new Map<string, Set<() => void>>();
   private readonly replays = new Map<string, Promise<ReplayResult>>();
   private readonly pageSize: number;
   private readonly replayCatchUpMs: number;
@@ -81,6 +89,8 @@ export class ProjectionRunner {
         onProgress: () => {
           this.waiters.check();
           options.afterBatch?.(projection.name, live.state, live.checkpoint);
+          const listening = this.listeners.get(projection.name);
+          if (listening) for (const listener of [...listening]) listener();
         },
       });
       this.live.set(projection.name, live);
@@ -132,9 +142,28 @@ export class ProjectionRunner {
     }));
   }
 
-  /** True once every projection's checkpoint is at least `position`; false after `timeoutMs`. */
-  waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    return this.waiters.wait(position, timeoutMs, () => this.lowestCheckpoint());
+  /**
+   * True once the checkpoint of every projection in scope is at least `position`; false after
+   * `timeoutMs`. A command's answer waits for the read models its readers use, not for the
+   * audit rows stored in the analytic views (a round trip to ClickHouse per batch).
+   */
+  waitFor(position: number, timeoutMs: number, scope: WaitScope = {}): Promise<boolean> {
+    const lives = this.inScope(scope);
+    return this.waiters.wait(position, timeoutMs, () => lowestCheckpoint(lives));
+  }
+
+  /**
+   * Calls `listener` after every batch `projection` folded (and after a replay's switch), until
+   * the returned function is called. A long poll re-reads the read model then, instead of on a timer.
+   */
+  onChange(projection: string, listener: () => void): () => void {
+    this.projection(projection);
+    let listening = this.listeners.get(projection);
+    if (!listening) this.listeners.set(projection, (listening = new Set()));
+    listening.add(listener);
+    return () => {
+      listening.delete(listener);
+    };
   }
 
   /**
@@ -216,11 +245,19 @@ export class ProjectionRunner {
     return live;
   }
 
-  private lowestCheckpoint(): number {
-    let lowest = Infinity;
-    for (const live of this.live.values()) lowest = Math.min(lowest, live.checkpoint);
-    return lowest === Infinity ? 0 : lowest;
+  private inScope(scope: WaitScope): LiveProjection[] {
+    const { projections } = scope;
+    if (projections === undefined) return [...this.live.values()];
+    if (projections === 'state') return [...this.live.values()].filter((live) => live.projection.kind === 'state');
+    return projections.map((name) => this.projection(name));
   }
+}
+
+/** Infinity for no projection: a wait for nothing is over at once. */
+function lowestCheckpoint(lives: readonly LiveProjection[]): number {
+  let lowest = Infinity;
+  for (const live of lives) lowest = Math.min(lowest, live.checkpoint);
+  return lowest;
 }
 
 export class UnknownProjection extends Error {

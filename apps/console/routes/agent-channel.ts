@@ -18,7 +18,7 @@ import { decodeCommandBody, decodeSignedCommand } from '../../../schemas/agent.t
 import { decodeReport, reportTopics } from '../../../schemas/reports.ts';
 import { hostMetricsService } from '../../agent/host-metrics.ts';
 import { clockSkewMs } from '../../agent/verify-command.ts';
-import { findAgent, type AgentsState } from '../../../projections/agents.ts';
+import { agentsProjection, findAgent, type AgentsState } from '../../../projections/agents.ts';
 import { topicOfKind, verifyAgentReport } from '../../projector/agent-reports.ts';
 import { ReportRefused } from '../../projector/report-ingest.ts';
 import { executeCommand } from '../command-bus.ts';
@@ -88,8 +88,8 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
         throw err;
       }
       attempt.succeeded();
-      const wait = await ctx.projections.waitFor(await ctx.store.headPosition(), ctx.readYourWritesMs);
-      void wait;
+      // The answer reads the key chain from the agents projection.
+      await ctx.projections.waitFor(await ctx.store.headPosition(), ctx.readYourWritesMs, { projections: [agentsProjection.name] });
       return { ip, chain: Buffer.from(keyChainOf(agentsState().keys)).toString('base64') };
     });
 

@@ -11,6 +11,8 @@ import { buildConsole } from '../../../apps/console/server.ts';
 import { projectionReads } from '../../../apps/console/projection-reads.ts';
 import { bootstrap } from '../../../apps/console/bootstrap.ts';
 import type { ConsoleContext } from '../../../apps/console/context.ts';
+import type { ViewStore } from '../../../adapters/views/port.ts';
+import type { Projection } from '../../../projections/projection.ts';
 
 export const adminPassword = 'correct horse battery';
 export const basicAdmin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
@@ -30,6 +32,8 @@ export interface HarnessOptions {
   /** Another console on the same store (a second process, or this one restarted). */
   store?: MemoryEventStore;
   trustProxy?: ConsoleContext['trustProxy'];
+  /** Where the projections write (default: one memory view store for all). */
+  views?: (projection: Projection) => ViewStore;
   /** Adds to the context before the console is built (a bus, monitoring), with the runner that folds its read models. */
   extend?: (ctx: ConsoleContext, runner: ProjectionRunner) => Promise<void> | void;
 }
@@ -37,7 +41,7 @@ export interface HarnessOptions {
 export async function consoleHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logger = pino({ level: 'silent' });
   const store = options.store ?? new MemoryEventStore();
-  const views = new MemoryViewStore();
+  const views = options.views ?? new MemoryViewStore();
   const runner = new ProjectionRunner({ store, views, projections: defaultProjections, logger });
   await runner.start();
   const reads = projectionReads(runner);
