@@ -111,7 +111,8 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
         const pending = agent?.pending.filter((p) => p.sequence > after && p.expiresAtMs > ctx.clock()) ?? [];
         return pending.length ? pending : undefined;
       };
-      const pending = (request.query.wait ? await waitUntil(waiting, request.query.wait * 1000, abortOnClose(request), 10) : waiting()) ?? [];
+      const wakeups = (wake: () => void) => ctx.projections.onChange(agentsProjection.name, wake);
+      const pending = (request.query.wait ? await waitUntil(waiting, request.query.wait * 1000, abortOnClose(request), wakeups) : waiting()) ?? [];
       return { commands: pending.map((p) => p.signed), lastSequence: findAgent(agentsState(), ip)?.lastSequence ?? 0 };
     });
 

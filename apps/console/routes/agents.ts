@@ -12,11 +12,11 @@ import { uuidv7 } from '../../../domain/event-ids.ts';
 import { sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeProcessList } from '../../../schemas/agent.ts';
-import { currentKey, findAgent, listAgents, outcomeOf, type AgentRecord, type AgentsState } from '../../../projections/agents.ts';
+import { agentsProjection, currentKey, findAgent, listAgents, outcomeOf, type AgentRecord, type AgentsState } from '../../../projections/agents.ts';
 import type { LiveHost } from '../../projector/agent-live.ts';
 import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
-import { abortOnClose } from '../long-poll.ts';
+import { abortOnClose, eitherOf, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
 import { checkAgentPath, checkArgv, issueCommand, shellWords, type CommandRequest } from '../agents/command-issuer.ts';
 import type { ConsoleAgentPlane } from '../agents/plane.ts';
@@ -190,15 +190,15 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const after = request.query.after ?? 0;
       const known = () => findAgent(agentsState(), ip)?.pending.some((p) => p.commandId === id) || outcomeOf(agentsState(), ip, id);
       if (!known()) throw new HttpProblem(404, 'not_found', `no command ${id} for ${ip} (or its result is no longer kept)`);
-      const deadline = ctx.clock() + (request.query.wait ?? 0) * 1000;
-      const signal = abortOnClose(request);
-      for (;;) {
+      const look = () => {
         const outcome = outcomeOf(agentsState(), ip, id);
         const streamed = wholeCharacters(plane.outputs.since(ip, id, after));
-        if (outcome || streamed.length > 0 || ctx.clock() >= deadline || signal.aborted) return commandStatus(id, after, outcome, streamed);
-        // Woken by streamed output at once; the result (an event folded into the agents projection) is looked for every 20 ms.
-        await plane.outputs.wait(ip, id, Math.min(20, deadline - ctx.clock()), signal);
-      }
+        return outcome || streamed.length > 0 ? commandStatus(id, after, outcome, streamed) : undefined;
+      };
+      // Woken by streamed output, and by the agents projection folding the result.
+      const wakeups = eitherOf((wake) => plane.outputs.listen(ip, id, wake), (wake) => ctx.projections.onChange(agentsProjection.name, wake));
+      return (await waitUntil(look, (request.query.wait ?? 0) * 1000, abortOnClose(request), wakeups))
+        ?? commandStatus(id, after, outcomeOf(agentsState(), ip, id), wholeCharacters(plane.outputs.since(ip, id, after)));
     });
 
     app.get<{ Params: { ip: string; id: string } }>('/api/agents/:ip/commands/:id/data', {

@@ -13,11 +13,11 @@ import {
 import { parseIpv4, parseSecondLevelName, serviceDecider } from '../../../domain/services/index.ts';
 import { streams } from '../../../domain/streams.ts';
 import { refuse } from '../../../domain/decider.ts';
-import { findPlan, listPlans, serviceReleases, type PlanView } from '../../../projections/releases.ts';
+import { findPlan, listPlans, releasesProjection, serviceReleases, type PlanView } from '../../../projections/releases.ts';
 import { findAgent } from '../../../projections/agents.ts';
 import { currentState, executeCommand, type CommandMeta } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
-import { abortOnClose } from '../long-poll.ts';
+import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
 import type { ConsoleAgentPlane } from '../agents/plane.ts';
 import { stepId, type PlanRunner } from '../releases/plan-runner.ts';
@@ -211,13 +211,13 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
         params: planParams, querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'integer', minimum: -1 }, wait: { type: 'integer', minimum: 0, maximum: 60, default: 0 } } },
       },
     }, async (request) => {
-      const deadline = ctx.clock() + (request.query.wait ?? 0) * 1000;
-      const signal = abortOnClose(request);
-      for (;;) {
+      const { after, wait = 0 } = request.query;
+      const newer = () => {
         const plan = planOf(request.params.id);
-        if (request.query.after === undefined || plan.revision > request.query.after || ctx.clock() >= deadline || signal.aborted) return withLive(plan);
-        await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - ctx.clock()))));
-      }
+        return after === undefined || plan.revision > after ? plan : undefined;
+      };
+      const wakeups = (wake: () => void) => ctx.projections.onChange(releasesProjection.name, wake);
+      return withLive((await waitUntil(newer, wait * 1000, abortOnClose(request), wakeups)) ?? planOf(request.params.id));
     });
 
     const planAction = (path: string, summaryText: string, run: (plan: PlanView, meta: CommandMeta) => Promise<import('../command-bus.ts').CommandOutcome>) =>
