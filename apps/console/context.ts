@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
 import type { MessageBus } from '../../adapters/bus/port.ts';
-import type { CommandMeta, CommandOutcome } from './command-bus.ts';
+import type { CommandBus, CommandMeta, CommandOutcome } from './command-bus.ts';
 import type { ConsoleReads, ProjectionControl } from './reads.ts';
 import type { SessionKeys, UserDirectory } from './auth.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -18,6 +18,8 @@ import type { PlanRunner } from './releases/plan-runner.ts';
 
 export interface ConsoleContext {
   store: EventStore;
+  /** Runs commands on `store`: this process's one bus (its cache, idempotency records and per-stream queues). */
+  commands: CommandBus;
   reads: ConsoleReads;
   projections: ProjectionControl;
   users: UserDirectory;

@@ -21,7 +21,6 @@ import { clockSkewMs } from '../../agent/verify-command.ts';
 import { agentsProjection, findAgent, type AgentsState } from '../../../projections/agents.ts';
 import { topicOfKind, verifyAgentReport } from '../../projector/agent-reports.ts';
 import { ReportRefused } from '../../projector/report-ingest.ts';
-import { executeCommand } from '../command-bus.ts';
 import type { ConsoleContext } from '../context.ts';
 import { waitUntil, abortOnClose } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
@@ -79,7 +78,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       }
       const now = ctx.clock();
       try {
-        await executeCommand(ctx.store, streams.host(ip), hostAgentDecider, {
+        await ctx.commands.execute(streams.host(ip), hostAgentDecider, {
           type: 'EnrolAgent', ip, tokenHash: sha256Hex(token), publicKey, agentKeyId: keyIdOf(Buffer.from(publicKey, 'base64')),
           hostname: request.body.hostname ?? '', agentVersion: request.body.agentVersion ?? '', nowMs: now,
         }, { commandId: uuidv7(now), actor: `agent:${ip}`, reason: 'enrolment with a one-time token', at: now });

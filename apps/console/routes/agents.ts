@@ -14,7 +14,6 @@ import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeProcessList } from '../../../schemas/agent.ts';
 import { agentsProjection, currentKey, findAgent, listAgents, outcomeOf, type AgentRecord, type AgentsState } from '../../../projections/agents.ts';
 import type { LiveHost } from '../../projector/agent-live.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, eitherOf, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
@@ -67,7 +66,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
   };
   const issue = async (request: FastifyRequest, command: CommandRequest) => {
     activeAgent(command.ip);
-    const issued = await issueCommand(ctx.store, plane.keys, command, commandMeta(ctx, request));
+    const issued = await issueCommand(ctx.commands, plane.keys, command, commandMeta(ctx, request));
     return issued;
   };
 
@@ -92,7 +91,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const token = `msec-agent.${keyId}.${randomBytes(32).toString('base64url')}`;
       const tokenId = uuidv7(ctx.clock());
       const expiresAtMs = ctx.clock() + (request.body.ttlSeconds ?? 3600) * 1000;
-      const outcome = await executeCommand(ctx.store, streams.host(ip), hostAgentDecider,
+      const outcome = await ctx.commands.execute(streams.host(ip), hostAgentDecider,
         { type: 'IssueAgentToken', ip, tokenId, tokenHash: sha256Hex(token), expiresAtMs }, commandMeta(ctx, request));
       return commandAnswer(ctx, reply, outcome, 201, { ip, token, tokenId, expiresAt: new Date(expiresAtMs).toISOString() });
     });
@@ -102,7 +101,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       schema: { tags: ['agents'], summary: 'Refuse everything from this agent from now on', params: ipParams, body: { type: ['object', 'null'], properties: { reason: schemas.reason } } },
     }, async (request, reply) => {
       const ip = parseIpv4(request.params.ip);
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.host(ip), hostAgentDecider, { type: 'RevokeAgent', ip }, commandMeta(ctx, request)));
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.host(ip), hostAgentDecider, { type: 'RevokeAgent', ip }, commandMeta(ctx, request)));
     });
 
     app.post<{ Params: { ip: string }; Body: { action: 'exec' | 'ps' | 'pull_file'; argv?: string[]; cwd?: string; path?: string; maxBytes?: number; timeoutSeconds?: number; ttlSeconds?: number; maxOutputBytes?: number; reason?: string } }>('/api/agents/:ip/commands', {

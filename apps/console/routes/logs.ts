@@ -14,7 +14,6 @@ import { buildCallGraph } from '../../../projections/call-graph.ts';
 import { logSettingsOf, logSettingsProjection, type LogSettingsView } from '../../../projections/log-settings.ts';
 import type { StoredLogRecord } from '../../../adapters/views/clickhouse-logs.ts';
 import { configLogSettings } from '../../../domain/logs/config.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
@@ -130,7 +129,7 @@ export function logRoutes(ctx: ConsoleContext) {
 
     const command = async (request: FastifyRequest, reply: Parameters<typeof commandAnswer>[1], make: (service: string) => LogSettingsCommand, status = 200) => {
       const service = existing((request.params as { name: string }).name);
-      const outcome = await executeCommand(ctx.store, streams.logs(service), logSettingsDecider, make(service), commandMeta(ctx, request));
+      const outcome = await ctx.commands.execute(streams.logs(service), logSettingsDecider, make(service), commandMeta(ctx, request));
       return commandAnswer(ctx, reply, outcome, status);
     };
 

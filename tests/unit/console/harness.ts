@@ -11,6 +11,7 @@ import { buildConsole } from '../../../apps/console/server.ts';
 import { projectionReads } from '../../../apps/console/projection-reads.ts';
 import { bootstrap } from '../../../apps/console/bootstrap.ts';
 import type { ConsoleContext } from '../../../apps/console/context.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
 import type { ViewStore } from '../../../adapters/views/port.ts';
 import type { Projection } from '../../../projections/projection.ts';
 
@@ -46,7 +47,7 @@ export async function consoleHarness(options: HarnessOptions = {}): Promise<Harn
   await runner.start();
   const reads = projectionReads(runner);
   const ctx: ConsoleContext = {
-    store, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
+    store, commands: createCommandBus({ store }), reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
     clock: Date.now, throttle: new LoginThrottle(Date.now), secureCookies: false, readYourWritesMs: 5000,
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   };
