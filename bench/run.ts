@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 
 import { pino } from 'pino';
 import { exited, startRole } from '../tests/e2e/support.ts';
+import { bareHttpFloor, postLoad } from './http-load.ts';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { SqliteViewStore } from '../adapters/views/sqlite.ts';
 import { ProjectionRunner } from '../apps/projector/runner.ts';
@@ -31,7 +32,7 @@ import type { NewEvent } from '../domain/events.ts';
 const silent = pino({ level: 'silent' });
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function commandsThroughHttp(total: number, concurrency: number, services: number) {
+async function commandsThroughHttp(total: number, concurrency: number) {
   const home = mkdtempSync(join(tmpdir(), 'msec-bench-'));
   // BENCH_CPU_PROF=<folder>: `msec up` writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : [];
@@ -40,30 +41,20 @@ async function commandsThroughHttp(total: number, concurrency: number, services:
   const basic = `Basic ${Buffer.from('admin:bench-password-1').toString('base64')}`;
   const token = ((await (await fetch(`${running.url}/api/tokens`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: '{"label":"bench"}' })).json()) as { token: string }).token;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  for (let s = 0; s < services; s++) {
+  for (let s = 0; s < 100; s++) {
     const r = await fetch(`${running.url}/api/services`, { method: 'POST', headers, body: JSON.stringify({ name: `Bench.svc${s}` }) });
     if (r.status !== 201) throw new Error(`create failed: ${await r.text()}`);
   }
-  let next = 0;
-  let failed = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= total) return;
-      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-      const r = await fetch(`${running.url}/api/services/Bench.svc${i % services}/hosts`, { method: 'POST', headers, body: JSON.stringify({ ip, port: 7963 }) });
-      if (r.status !== 201) failed++;
-      await r.arrayBuffer();
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
+  const load = await postLoad(running.url, headers, total, concurrency, hostsPath, hostBody);
   running.proc.kill('SIGTERM');
   await exited(running.proc);
   rmSync(home, { recursive: true, force: true });
-  if (failed) throw new Error(`${failed} commands failed`);
-  return total / seconds;
+  if (load.failed) throw new Error(`${load.failed} commands failed`);
+  return load.perSecond;
 }
+
+const hostsPath = (i: number) => `/api/services/Bench.svc${i % 100}/hosts`;
+const hostBody = (i: number) => JSON.stringify({ ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 7963 });
 
 function hostEvents(count: number, streamsCount: number): { stream: string; event: NewEvent }[] {
   const at = Date.now();
@@ -135,8 +126,10 @@ async function replay(total: number) {
 async function commands() {
   const total = Number(process.env.BENCH_COMMANDS ?? 5000);
   const raw = await rawAppends(total, 100);
-  const http = await commandsThroughHttp(total, 16, 100);
+  const http = await commandsThroughHttp(total, 16);
+  const floor = await bareHttpFloor(total, 16, hostsPath, hostBody);
   console.log(`commands.http.per_s=${fmt(http)} baseline.raw_append.per_s=${fmt(raw)} ratio=${(http / raw).toFixed(3)}  (${total} HostAdded commands, 16 in flight, 100 services)`);
+  console.log(`  http.floor.per_s=${fmt(floor)} ratio=${(http / floor).toFixed(3)}  (the same requests to a bare node:http server answering at once, same client)`);
 }
 
 async function spine() {
