@@ -73,6 +73,8 @@ export class ProjectionRunner {
   /** Listeners of each projection's progress (long polls that wake on a change instead of looking on a timer). */
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly replays = new Map<string, Promise<ReplayResult>>();
+  /** The one subscription the state projections following the event store share. */
+  private together: Subscription | null = null;
   private readonly pageSize: number;
   private readonly replayCatchUpMs: number;
   private started = false;
@@ -97,12 +99,21 @@ export class ProjectionRunner {
     }
   }
 
-  /** Loads every projection's stored state and checkpoint, then follows the event store. */
+  /**
+   * Loads every projection's stored state and checkpoint, then follows the event store. The
+   * state projections (in memory) read the store through one subscription, each batch read
+   * and handed to all of them once; a row projection (the audit, a round trip to its view
+   * store per batch) follows on its own, so it never holds them back. With a feed per
+   * projection (consumer groups on the bus) each follows its own.
+   */
   async start(): Promise<void> {
     if (this.started) throw new Error('the projection runner is already started');
     this.started = true;
     for (const live of this.live.values()) await this.loadRetrying(live);
-    for (const live of this.live.values()) live.follow(this.options.feed?.(live.projection) ?? this.options.store);
+    const { feed, store } = this.options;
+    const together = feed ? [] : [...this.live.values()].filter((live) => live.projection.kind === 'state');
+    for (const live of this.live.values()) if (!together.includes(live)) live.follow(feed?.(live.projection) ?? store);
+    if (together.length) this.together = followTogether(store, together, this.options.logger);
   }
 
   /**
@@ -113,6 +124,9 @@ export class ProjectionRunner {
     this.stopping = true; // a replay still reading checks this before it starts to wait
     this.waiters.cancelAll(); // also ends a replay already waiting for its live projection
     await Promise.allSettled(this.replays.values());
+    const together = this.together;
+    this.together = null;
+    await together?.close();
     await Promise.all([...this.live.values()].map((live) => live.stop()));
     this.started = false;
     this.stopping = false;
@@ -251,6 +265,21 @@ export class ProjectionRunner {
     if (projections === 'state') return [...this.live.values()].filter((live) => live.projection.kind === 'state');
     return projections.map((name) => this.projection(name));
   }
+}
+
+/**
+ * One subscription for several projections, from the lowest checkpoint (each skips what it
+ * holds). A batch one of them fails to fold is delivered to all again after the follower's
+ * delay; the others skip it then, having it already.
+ */
+function followTogether(store: EventStore, lives: readonly LiveProjection[], logger: Logger): Subscription {
+  const from = Math.min(...lives.map((live) => live.checkpoint));
+  logger.info({ projections: lives.map((live) => live.key), checkpoint: from }, `projections ${lives.map((live) => live.key).join(', ')} follow the event store after position ${from}`);
+  return store.subscribeAll(from, async (batch) => {
+    const folded = await Promise.allSettled(lives.map((live) => live.take(batch)));
+    const failed = folded.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
 }
 
 /** Infinity for no projection: a wait for nothing is over at once. */

@@ -126,6 +126,53 @@ describe('ProjectionRunner', () => {
     }
   });
 
+  it('the state projections share one subscription to the store; the audit follows on its own', async () => {
+    const store = memoryStore();
+    let subscriptions = 0;
+    const counting = Object.assign(Object.create(store) as typeof store, {
+      subscribeAll: (after: number, handler: Parameters<typeof store.subscribeAll>[1]) => (subscriptions++, store.subscribeAll(after, handler)),
+    });
+    const runner = runnerOn(counting, new MemoryViewStore());
+    await runner.start();
+    try {
+      assert.equal(subscriptions, 2);
+      const head = await append(store, history(0));
+      assert.equal(await runner.waitFor(head, 2000), true);
+      assert.deepEqual(await served(runner), await expected(store));
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+
+  it('a batch one state projection fails to fold is delivered again; the others fold it once', async () => {
+    const store = memoryStore();
+    const counter = (name: string, failOnce?: number): StateProjection<unknown> => {
+      let failed = false;
+      return {
+        kind: 'state', name, version: 1, handles: ['UserCreated'], initialState: () => 0,
+        apply: (count, event) => {
+          if (event.position === failOnce && !failed) {
+            failed = true;
+            throw new Error('a bug, once');
+          }
+          return (count as number) + 1;
+        },
+      };
+    };
+    const runner = new ProjectionRunner({ store, views: new MemoryViewStore(), projections: [counter('steady'), counter('flaky', 2)], logger: silent });
+    await runner.start();
+    try {
+      const head = await append(store, [e.userCreated('a'), e.userCreated('b'), e.userCreated('c')]);
+      assert.equal(await runner.waitFor(head, 2000), true);
+      assert.equal(runner.state<number>('steady'), 3);
+      assert.equal(runner.state<number>('flaky'), 3);
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+
   it('moves every checkpoint over events a projection does not read', async () => {
     const store = memoryStore();
     const head = await append(store, [e.userCreated('alice'), e.passwordChanged('alice', 'x')]);
