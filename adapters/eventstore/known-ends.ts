@@ -37,6 +37,11 @@ export class KnownEnds {
     return last !== undefined && last < revision;
   }
 
+  /** The last position known to exist, without asking whether another connection committed since (undefined: none known). */
+  knownHead(): number | undefined {
+    return this.head >= 0 ? this.head : undefined;
+  }
+
   /** A read (or this connection's commit) found no event after `position`. */
   endsAt(position: number): void {
     this.head = Math.max(this.head, position);

@@ -137,6 +137,7 @@ export class SqliteEventStore implements EventStore {
       name: 'sqlite event store',
       readAfter: (position: number, limit: number) => this.readAllNow(position, limit),
       listen: (wake: () => void) => this.changes.listen(wake),
+      knownHead: () => this.ends.knownHead(),
     };
     return this.subscriptions.add(followAll(global, after, handler, this.options));
   }
