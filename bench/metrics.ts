@@ -29,6 +29,7 @@ import { openClickHouse, type ClickHouse } from '../adapters/views/clickhouse-cl
 import { migrate } from '../adapters/views/clickhouse-migrate.ts';
 import { sql, sqlIdentifier } from '../adapters/views/clickhouse-sql.ts';
 import { AlarmEvaluator } from '../apps/monitor/alarm-evaluator.ts';
+import { createCommandBus } from '../apps/console/command-bus.ts';
 import { MetricQueries } from '../apps/monitor/metrics-queries.ts';
 import { metricsSink } from '../apps/monitor/metrics-sink.ts';
 import { ReportIngest, type ReportSink } from '../apps/projector/report-ingest.ts';
@@ -248,7 +249,7 @@ async function alarms(ch: ClickHouse): Promise<void> {
   try {
     const queries = new MetricQueries(ch, database);
     const evaluator = new AlarmEvaluator({
-      store, queries, rules: () => rules, openAlarms: () => [], servicesWithOpenAlarms: () => [], hostsOf: () => [],
+      commands: createCommandBus({ store }), queries, rules: () => rules, openAlarms: () => [], servicesWithOpenAlarms: () => [], hostsOf: () => [],
       clock: Date.now, graceMs: 30_000, logger: silent,
     });
     const series = rules.map((r) => ({ service: r.service, name: r.name, perHost: false }));

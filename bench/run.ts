@@ -6,7 +6,8 @@
  *               baseline: raw SqliteEventStore.append of the same events, no HTTP, no projections
  *   replay      events/s rebuilding projections from position 0 over 100 000 events
  *               baseline: raw readAll + protobuf decode of the same log
- * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
+ * Suites (`npm run bench -- NAME…`): spine (the above), commands (the commands/s line alone;
+ * BENCH_CPU_PROF=<folder> profiles the `msec up` process), pipeline (relay → Kafka → projections
  * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
  * msec.events messages are the relay's: bench/bus-authenticity.ts), logs (ingestion, request
  * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), metrics (monitoring
@@ -16,10 +17,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { pino } from 'pino';
-import { exited, startUp } from '../tests/e2e/support.ts';
+import { exited, startRole } from '../tests/e2e/support.ts';
+import { bareHttpFloor, postLoad } from './http-load.ts';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { SqliteViewStore } from '../adapters/views/sqlite.ts';
 import { ProjectionRunner } from '../apps/projector/runner.ts';
@@ -30,37 +32,29 @@ import type { NewEvent } from '../domain/events.ts';
 const silent = pino({ level: 'silent' });
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function commandsThroughHttp(total: number, concurrency: number, services: number) {
+async function commandsThroughHttp(total: number, concurrency: number) {
   const home = mkdtempSync(join(tmpdir(), 'msec-bench-'));
+  // BENCH_CPU_PROF=<folder>: `msec up` writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : [];
   // The console runs as `msec up` in its own process, as users run it; this process is the client.
-  const running = await startUp(home, { MSEC_ADMIN_PASSWORD: 'bench-password-1', MSEC_LOG_LEVEL: 'warn' });
+  const running = await startRole('up', home, { MSEC_ADMIN_PASSWORD: 'bench-password-1', MSEC_LOG_LEVEL: 'warn' }, [], profile);
   const basic = `Basic ${Buffer.from('admin:bench-password-1').toString('base64')}`;
   const token = ((await (await fetch(`${running.url}/api/tokens`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: '{"label":"bench"}' })).json()) as { token: string }).token;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  for (let s = 0; s < services; s++) {
+  for (let s = 0; s < 100; s++) {
     const r = await fetch(`${running.url}/api/services`, { method: 'POST', headers, body: JSON.stringify({ name: `Bench.svc${s}` }) });
     if (r.status !== 201) throw new Error(`create failed: ${await r.text()}`);
   }
-  let next = 0;
-  let failed = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= total) return;
-      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-      const r = await fetch(`${running.url}/api/services/Bench.svc${i % services}/hosts`, { method: 'POST', headers, body: JSON.stringify({ ip, port: 7963 }) });
-      if (r.status !== 201) failed++;
-      await r.arrayBuffer();
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
+  const load = await postLoad(running.url, headers, total, concurrency, hostsPath, hostBody);
   running.proc.kill('SIGTERM');
   await exited(running.proc);
   rmSync(home, { recursive: true, force: true });
-  if (failed) throw new Error(`${failed} commands failed`);
-  return total / seconds;
+  if (load.failed) throw new Error(`${load.failed} commands failed`);
+  return load.perSecond;
 }
+
+const hostsPath = (i: number) => `/api/services/Bench.svc${i % 100}/hosts`;
+const hostBody = (i: number) => JSON.stringify({ ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 7963 });
 
 function hostEvents(count: number, streamsCount: number): { stream: string; event: NewEvent }[] {
   const at = Date.now();
@@ -129,11 +123,17 @@ async function replay(total: number) {
   return { head, decodeRate, replayRate };
 }
 
-async function spine() {
+async function commands() {
   const total = Number(process.env.BENCH_COMMANDS ?? 5000);
   const raw = await rawAppends(total, 100);
-  const http = await commandsThroughHttp(total, 16, 100);
+  const http = await commandsThroughHttp(total, 16);
+  const floor = await bareHttpFloor(total, 16, hostsPath, hostBody);
   console.log(`commands.http.per_s=${fmt(http)} baseline.raw_append.per_s=${fmt(raw)} ratio=${(http / raw).toFixed(3)}  (${total} HostAdded commands, 16 in flight, 100 services)`);
+  console.log(`  http.floor.per_s=${fmt(floor)} ratio=${(http / floor).toFixed(3)}  (the same requests to a bare node:http server answering at once, same client)`);
+}
+
+async function spine() {
+  await commands();
   const r = await replay(Number(process.env.BENCH_EVENTS ?? 100_000));
   console.log(`replay.events_per_s=${fmt(r.replayRate)} baseline.read_decode.per_s=${fmt(r.decodeRate)} ratio=${(r.replayRate / r.decodeRate).toFixed(3)}  (${r.head} events, all ${defaultProjections.length} projections, views in SQLite)`);
 }
@@ -141,6 +141,7 @@ async function spine() {
 /** `npm run bench` runs every suite; `npm run bench -- rpc pipeline` only those named. */
 const suites: Record<string, () => Promise<void>> = {
   spine,
+  commands,
   pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
   bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
   logs: async () => (await import('./logs.ts')).benchLogs(),
@@ -162,7 +163,9 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-for (const name of wanted.length ? wanted : Object.keys(suites)) {
+/** Part of another suite: run only when named. */
+const partOfAnother = new Set(['commands']);
+for (const name of wanted.length ? wanted : Object.keys(suites).filter((n) => !partOfAnother.has(n))) {
   console.log(`# ${name}`);
   await suites[name]!();
 }

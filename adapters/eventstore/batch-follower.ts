@@ -44,6 +44,11 @@ export interface BatchSource<T> {
   deliver(batch: T[]): void | Promise<void>;
   /** Registers a wake-up for writes in this process; returns the function that stops it. */
   listen(wake: () => void): () => void;
+  /**
+   * True when a delivered batch reached the end of the source as far as this process knows:
+   * the loop then waits for a wake-up (or the next poll) instead of fetching an empty batch.
+   */
+  drained?(batch: T[]): boolean;
 }
 
 export function followBatches<T>(source: BatchSource<T>, options: FollowerOptions = {}): Subscription {
@@ -92,9 +97,11 @@ export function followBatches<T>(source: BatchSource<T>, options: FollowerOption
         }
         if (closed) break;
         step = `handling a batch of ${pending.length}`;
-        await source.deliver(pending);
+        const delivered = pending;
+        await source.deliver(delivered);
         pending = null;
         delay = delays.initialMs;
+        if (!signalled && !closed && source.drained?.(delivered)) await pause(pollIntervalMs, true);
       } catch (err) {
         if (closed) break;
         logger.error({ err, subscription: source.description }, `${source.description}: ${step} failed; retrying the same batch in ${delay} ms`);

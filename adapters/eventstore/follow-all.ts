@@ -7,6 +7,8 @@ export interface GlobalLog {
   name: string;
   readAfter(position: number, limit: number): RecordedEvent[];
   listen(wake: () => void): () => void;
+  /** The last position this process knows to exist (its own last append, say), when it knows one. */
+  knownHead?(): number | undefined;
 }
 
 /** subscribeAll of the embedded stores: the log in position order, from `after` on. */
@@ -22,6 +24,11 @@ export function followAll(log: GlobalLog, after: number, handler: BatchHandler, 
         delivered = batch[batch.length - 1]!.position;
       },
       listen: log.listen,
+      // A short batch up to the known head: the next look waits for a wake-up (another process's appends: the next poll).
+      drained: (batch) => {
+        const head = log.knownHead?.();
+        return head !== undefined && batch.length < batchSize && batch[batch.length - 1]!.position >= head;
+      },
     },
     options,
   );

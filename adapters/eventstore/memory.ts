@@ -92,6 +92,7 @@ export class MemoryEventStore implements EventStore {
     const global = {
       name: 'in-memory event store',
       readAfter: (position: number, limit: number) => this.readAllNow(position, limit),
+      knownHead: () => log.events.length,
       listen: (wake: () => void) => {
         log.listeners.add(wake);
         return () => log.listeners.delete(wake);

@@ -11,6 +11,7 @@ import { openSqlite, type SqliteDatabase } from '../sqlite/open.ts';
 import { assertAppendable, checkExpectedRevision, earlierResult, type StoredAt } from './append-rules.ts';
 import type { FollowerOptions } from './batch-follower.ts';
 import { followAll } from './follow-all.ts';
+import { KnownEnds } from './known-ends.ts';
 import { OpenSubscriptions } from './open-subscriptions.ts';
 import { RecentEvents } from './recent-events.ts';
 import type { AppendResult, BatchHandler, EventStore, ExpectedRevision, Subscription } from './port.ts';
@@ -30,6 +31,9 @@ CREATE TABLE IF NOT EXISTS events (
 
 export type SqliteEventStoreOptions = FollowerOptions;
 
+/** One per connection: store objects sharing a connection see each other's commits only there. */
+const knownEndsOf = new WeakMap<SqliteDatabase, KnownEnds>();
+
 interface AppendOutcome {
   result: AppendResult;
   wrote: boolean;
@@ -46,6 +50,7 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new OpenSubscriptions();
   private closed = false;
   private readonly recent = new RecentEvents();
+  private readonly ends: KnownEnds;
   private readonly sql: {
     findById: Statement<[string], StoredAt>;
     lastRevision: Statement<[string], number | null>;
@@ -61,6 +66,9 @@ export class SqliteEventStore implements EventStore {
   constructor(private readonly db: SqliteDatabase, private readonly options: SqliteEventStoreOptions & { ownsDatabase?: boolean } = {}) {
     db.exec(schema);
     this.changes = changeChannel(db, 'events');
+    let ends = knownEndsOf.get(db);
+    if (!ends) knownEndsOf.set(db, (ends = new KnownEnds(db)));
+    this.ends = ends;
     this.sql = {
       findById: db.prepare('SELECT stream, revision, position FROM events WHERE id = ?'),
       lastRevision: db.prepare('SELECT MAX(revision) FROM events WHERE stream = ?').pluck() as Statement<[string], number | null>,
@@ -96,6 +104,9 @@ export class SqliteEventStore implements EventStore {
     // Committed: decode once here (exactly what a reader of the table would get) for the followers.
     if (wrote) {
       this.recent.add(envelopes.map(decodeEnvelope));
+      // Committed under the write lock: nothing comes after it until another connection commits.
+      this.ends.endsAt(result.position);
+      this.ends.streamEndsAt(stream, result.nextRevision);
       this.changes.notify();
     }
     return result;
@@ -103,7 +114,11 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
     this.assertOpen();
-    return this.sql.readStream.all(stream, fromRevision).map(decodeEnvelope);
+    // A command on a cached stream reads its tail first: almost always nothing new.
+    if (this.ends.nothingFrom(stream, fromRevision)) return [];
+    const read = this.sql.readStream.all(stream, fromRevision).map(decodeEnvelope);
+    this.ends.streamEndsAt(stream, read.length ? read[read.length - 1]!.revision : fromRevision - 1);
+    return read;
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
@@ -122,6 +137,7 @@ export class SqliteEventStore implements EventStore {
       name: 'sqlite event store',
       readAfter: (position: number, limit: number) => this.readAllNow(position, limit),
       listen: (wake: () => void) => this.changes.listen(wake),
+      knownHead: () => this.ends.knownHead(),
     };
     return this.subscriptions.add(followAll(global, after, handler, this.options));
   }
@@ -136,8 +152,11 @@ export class SqliteEventStore implements EventStore {
   private readAllNow(after: number, limit: number): RecordedEvent[] {
     const cached = this.recent.after(after, limit);
     if (cached.length) return cached;
+    // A follower that caught up looks again after every append: answered without a query.
+    if (this.ends.nothingAfter(after)) return [];
     // Followers move in step (one per projection): the first to read a page decodes it for all.
     const read = this.sql.readAll.all(after, limit).map(decodeEnvelope);
+    if (read.length < limit) this.ends.endsAt(read.length ? read[read.length - 1]!.position : after);
     this.recent.add(read);
     return read;
   }

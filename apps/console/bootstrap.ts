@@ -24,25 +24,25 @@ export async function bootstrap(ctx: ConsoleContext, givenPassword: string | und
   let last = 0;
   for (const name of reservedServices) {
     if (ctx.reads.service(name)) continue;
-    const r = await lostRaceIsDone(() => createService(ctx.store, { name, kind: 'odd', lang: '', port: 0, system: true }, meta('required by MSEC: created on first start')));
+    const r = await lostRaceIsDone(() => createService(ctx.commands, { name, kind: 'odd', lang: '', port: 0, system: true }, meta('required by MSEC: created on first start')));
     last = Math.max(last, r?.position ?? 0);
   }
   // Users that existed before roles keep the full rights they had, as admins.
   const existing = (ctx.reads.users() as { name: string }[]).map((u) => u.name);
-  const init = await onAccessStream(ctx.store, { type: 'InitializeAccess', existingUsers: existing }, meta('access control: roles introduced'));
+  const init = await onAccessStream(ctx.commands, { type: 'InitializeAccess', existingUsers: existing }, meta('access control: roles introduced'));
   last = Math.max(last, init.position);
   let adminPassword: string | undefined;
   if (existing.length === 0) {
     const weak = givenPassword === undefined ? null : passwordProblem(givenPassword);
     if (weak) throw new Error(`MSEC_ADMIN_PASSWORD is not usable: ${weak}`);
     const password = givenPassword ?? randomBytes(12).toString('base64url');
-    const r = await lostRaceIsDone(() => createUser(ctx.store,
+    const r = await lostRaceIsDone(() => createUser(ctx.commands,
       { name: 'admin', passwordHash: newPasswordHash(password), grants: [{ role: 'admin', service: '' }] }, meta('first admin, created on first start')));
     last = Math.max(last, r?.position ?? 0);
     // Another console that started at the same moment created the admin and printed its password.
     if (r && givenPassword === undefined) adminPassword = password;
   }
-  if (last > 0) await ctx.projections.waitFor(last, 10_000);
+  if (last > 0) await ctx.projections.waitFor(last, 10_000, { projections: 'state' });
   return { adminPassword };
 }
 

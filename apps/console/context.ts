@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../adapters/eventstore/port.ts';
 import type { MessageBus } from '../../adapters/bus/port.ts';
-import type { CommandMeta, CommandOutcome } from './command-bus.ts';
+import type { CommandBus, CommandMeta, CommandOutcome } from './command-bus.ts';
 import type { ConsoleReads, ProjectionControl } from './reads.ts';
 import type { SessionKeys, UserDirectory } from './auth.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -18,6 +18,8 @@ import type { PlanRunner } from './releases/plan-runner.ts';
 
 export interface ConsoleContext {
   store: EventStore;
+  /** Runs commands on `store`: this process's one bus (its cache, idempotency records and per-stream queues). */
+  commands: CommandBus;
   reads: ConsoleReads;
   projections: ProjectionControl;
   users: UserDirectory;
@@ -75,9 +77,21 @@ export function commandMeta(ctx: ConsoleContext, request: FastifyRequest): Comma
   return meta;
 }
 
-/** Answers a command once the console's projections include its events. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The projections a command route's callers read next (read-your-writes): its answer waits
+     * until they hold its events. Default: every state projection. Never the audit: its rows
+     * are stored in the analytic views, a round trip per batch, and an audit read waits for it itself.
+     */
+    readModels?: readonly string[];
+  }
+}
+
+/** Answers a command once the read models its route names (default: every state projection) include its events. */
 export async function commandAnswer(ctx: ConsoleContext, reply: FastifyReply, outcome: CommandOutcome, status = 200, extra: object = {}) {
-  if (outcome.position > 0) await ctx.projections.waitFor(outcome.position, ctx.readYourWritesMs);
+  const projections = reply.request.routeOptions.config.readModels ?? 'state';
+  if (outcome.position > 0) await ctx.projections.waitFor(outcome.position, ctx.readYourWritesMs, { projections });
   return reply.code(status).send({
     ok: true, stream: outcome.stream, revision: outcome.revision, position: outcome.position,
     events: outcome.eventTypes, ...extra,

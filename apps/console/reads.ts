@@ -1,5 +1,6 @@
 /** What the console reads: the projections' current read models, behind one small interface. */
 import type { RowFilter } from '../../adapters/views/port.ts';
+import type { WaitScope } from '../projector/runner.ts';
 import type { AgentsState } from '../../projections/agents.ts';
 import type { MonitoringState } from '../../projections/monitoring.ts';
 import type { ReleasesState } from '../../projections/releases.ts';
@@ -44,7 +45,9 @@ export interface ConsoleReads {
 
 /** The projection runner, as the console uses it. */
 export interface ProjectionControl {
-  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  waitFor(position: number, timeoutMs: number, scope?: WaitScope): Promise<boolean>;
+  /** Calls `listener` after each batch the named projection folded; returns the function that stops it. */
+  onChange(projection: string, listener: () => void): () => void;
   status(): ProjectionStatus[];
   replay(name: string): Promise<{ projection: string; events: number; identical: boolean; before: string; after: string }>;
 }

@@ -16,8 +16,8 @@ import {
 import { missingService } from '../../domain/services/service-state.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { streams } from '../../domain/streams.ts';
-import { WrongExpectedRevision, type EventStore } from '../../adapters/eventstore/port.ts';
-import { appendStep, inOrder, streamSnapshot, type CommandMeta, type CommandOutcome, type StreamSnapshot } from './command-bus.ts';
+import { WrongExpectedRevision } from '../../adapters/eventstore/port.ts';
+import type { CommandBus, CommandMeta, CommandOutcome, StreamSnapshot } from './command-bus.ts';
 
 export interface CreateServiceInput {
   name: string;
@@ -34,20 +34,20 @@ export interface WorkflowOptions {
   maxConflicts?: number;
 }
 
-export function createService(store: EventStore, input: CreateServiceInput, meta: CommandMeta, options: WorkflowOptions = {}): Promise<CommandOutcome> {
+export function createService(commands: CommandBus, input: CreateServiceInput, meta: CommandMeta, options: WorkflowOptions = {}): Promise<CommandOutcome> {
   const name = parseServiceName(input.name);
   const system = input.system === true;
   if (!name.second) {
     const command = { type: 'CreateFirstLevelService', name: name.first, kind: input.kind, system } as const;
-    return runWorkflow(store, name, (view) => planCreateFirstLevel(command, view), meta, options);
+    return runWorkflow(commands, name, (view) => planCreateFirstLevel(command, view), meta, options);
   }
   const create = { type: 'CreateService', service: name.full, kind: input.kind, lang: input.lang, port: input.port, system } as const;
-  return runWorkflow(store, name, (view) => planCreateService(create, view), meta, options);
+  return runWorkflow(commands, name, (view) => planCreateService(create, view), meta, options);
 }
 
-export function deleteService(store: EventStore, rawName: string, meta: CommandMeta, options: WorkflowOptions = {}): Promise<CommandOutcome> {
+export function deleteService(commands: CommandBus, rawName: string, meta: CommandMeta, options: WorkflowOptions = {}): Promise<CommandOutcome> {
   const name = parseServiceName(rawName);
-  return runWorkflow(store, name, (view) => (name.second ? planDeleteService(name.full, view) : planDeleteFirstLevel(name.first, view)), meta, options);
+  return runWorkflow(commands, name, (view) => (name.second ? planDeleteService(name.full, view) : planDeleteFirstLevel(name.first, view)), meta, options);
 }
 
 /** Event ids of a step: stable per (request, step, revision planned at), distinct otherwise. */
@@ -57,16 +57,16 @@ const stepNumbers: Record<WorkflowStep['step'], number> = {
 
 const randomPause = (conflicts: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * conflicts)));
 
-function runWorkflow(store: EventStore, name: ServiceName, plan: (view: TreeView) => WorkflowPlan, meta: CommandMeta, options: WorkflowOptions): Promise<CommandOutcome> {
+function runWorkflow(commands: CommandBus, name: ServiceName, plan: (view: TreeView) => WorkflowPlan, meta: CommandMeta, options: WorkflowOptions): Promise<CommandOutcome> {
   const parentStream = streams.service(name.first);
   const serviceStream = name.second ? streams.service(name.full) : undefined;
   const target = serviceStream ?? parentStream;
   const maxConflicts = options.maxConflicts ?? 40;
   const pause = options.pause ?? randomPause;
-  return inOrder(store, `workflow:${name.first}`, async () => {
+  return commands.inOrder(`workflow:${name.first}`, async () => {
     const written: string[] = [];
     for (let conflicts = 0; ; ) {
-      const tree = await readTree(store, parentStream, serviceStream, meta);
+      const tree = await readTree(commands, parentStream, serviceStream, meta);
       if (tree) {
         const targetRevision = (serviceStream ? tree.service : tree.parent).revision;
         if (meta.expectedRevision !== undefined && tree.view.wrote.size === 0 && meta.expectedRevision !== targetRevision) {
@@ -84,8 +84,8 @@ function runWorkflow(store: EventStore, name: ServiceName, plan: (view: TreeView
         const index = (at: number) => (i: number) => (at + 1) * 100 + stepNumbers[next.step] * 10 + i;
         try {
           const r = next.on === 'parent'
-            ? await appendStep(store, parentStream, firstLevelDecider, next.command, tree.parent.revision, meta, index(tree.parent.revision))
-            : await appendStep(store, serviceStream!, serviceDecider, next.command, tree.service.revision, meta, index(tree.service.revision));
+            ? await commands.appendStep(parentStream, firstLevelDecider, next.command, tree.parent.revision, meta, index(tree.parent.revision))
+            : await commands.appendStep(serviceStream!, serviceDecider, next.command, tree.service.revision, meta, index(tree.service.revision));
           written.push(...r.eventTypes);
           // A step that decides nothing met a state its plan did not see: read again, like a conflict.
           if (r.eventTypes.length > 0) continue;
@@ -108,10 +108,10 @@ const noService: StreamSnapshot<typeof missingService> = { state: missingService
  * Both streams as they were at one moment: the parent, the service, then the parent again;
  * null when the parent moved in between (the caller counts that as a conflict).
  */
-async function readTree(store: EventStore, parentStream: string, serviceStream: string | undefined, meta: CommandMeta) {
-  const parent = await streamSnapshot(store, parentStream, firstLevelDecider, meta);
-  const service = serviceStream ? await streamSnapshot(store, serviceStream, serviceDecider, meta) : noService;
-  const again = await streamSnapshot(store, parentStream, firstLevelDecider, meta);
+async function readTree(commands: CommandBus, parentStream: string, serviceStream: string | undefined, meta: CommandMeta) {
+  const parent = await commands.snapshot(parentStream, firstLevelDecider, meta);
+  const service = serviceStream ? await commands.snapshot(serviceStream, serviceDecider, meta) : noService;
+  const again = await commands.snapshot(parentStream, firstLevelDecider, meta);
   if (again.revision !== parent.revision) return null;
   // A sort keeps equal positions (one batch) in order.
   const wroteBefore = [...parent.wrote, ...service.wrote].sort((a, b) => a.position - b.position).map((e) => e.type);

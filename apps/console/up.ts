@@ -36,6 +36,7 @@ import { startConsoleMonitor, type ConsoleMonitorOptions } from '../monitor/cons
 import { monitorSettings } from '../monitor/settings.ts';
 import { consoleAddress } from '../monitor/console-address.ts';
 import { PlanRunner } from './releases/plan-runner.ts';
+import { createCommandBus } from './command-bus.ts';
 
 export interface UpOptions {
   home: string;
@@ -82,6 +83,8 @@ export async function up(options: UpOptions): Promise<Running> {
     stateViewsFile: roles.console && roles.projector ? 'views.db' : roles.console ? 'console-views.db' : 'projector-views.db',
   });
   const { store } = backends;
+  // One command bus for the process: the console's routes, its workflows and the projector's agent plane share its queues.
+  const commands = createCommandBus({ store });
 
   let projector: Projector | undefined;
   let runner: ProjectionRunner | undefined;
@@ -95,7 +98,7 @@ export async function up(options: UpOptions): Promise<Running> {
       projector = await startProjector({
         backends, logger, reportSinks: defaultReportSinks(backends, logger, { clock, retentionDays: settings.retentionDays }),
         projections: roles.console ? defaultProjections : [routingProjection, agentsProjection, auditProjection],
-        statusEveryMs: roles.console ? 0 : 2000,
+        statusEveryMs: roles.console ? 0 : 2000, commands,
       });
       stops.push(() => projector!.stop());
       runner = roles.console ? projector.runner : undefined;
@@ -126,14 +129,14 @@ export async function up(options: UpOptions): Promise<Running> {
   });
   let monitor;
   try {
-    monitor = await startConsoleMonitor({ backends, reads, projections: runner, settings, logger, clock, ...options.monitoring });
+    monitor = await startConsoleMonitor({ backends, commands, reads, projections: runner, settings, logger, clock, ...options.monitoring });
     stops.push(() => monitor!.stop());
   } catch (e) {
     await closeAll();
     throw e;
   }
   const ctx: ConsoleContext = {
-    store, reads, users: reads, projections: runner, logger,
+    store, commands, reads, users: reads, projections: runner, logger,
     bus: backends.bus, monitor,
     components: async () => {
       const here = { role: roles.projector ? 'console+projector' : 'console', backends: backends.describe(), monitoring: monitor.status() };
@@ -142,7 +145,7 @@ export async function up(options: UpOptions): Promise<Running> {
       return { ...here, projector: stored?.state ?? null };
     },
     agents: consoleAgentPlane({
-      store, agents: () => reads.agents(), keysDir: CommandKeys.dirFor(home), blobsDir: join(home, 'blobs'),
+      commands, agents: () => reads.agents(), keysDir: CommandKeys.dirFor(home), blobsDir: join(home, 'blobs'),
       // The live hosts view: this process's projector, or the one the projector stores for other consoles.
       live: async () => projector?.agents
         ? projector.agents.live.all()
@@ -157,7 +160,7 @@ export async function up(options: UpOptions): Promise<Running> {
     logSettings: () => source.state<LogSettingsView>(logSettingsProjection.name),
   };
   const agentPlane = ctx.agents!;
-  ctx.releases = new PlanRunner({ store, reads, keys: agentPlane.keys, blobs: agentPlane.blobs, logger, clock });
+  ctx.releases = new PlanRunner({ commands, reads, keys: agentPlane.keys, blobs: agentPlane.blobs, logger, clock });
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';
   stops.push(() => app.close());

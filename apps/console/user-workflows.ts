@@ -10,36 +10,29 @@ import { accessDecider } from '../../domain/access/index.ts';
 import type { Grant } from '../../domain/access/roles.ts';
 import { streams } from '../../domain/streams.ts';
 import { userDecider } from '../../domain/users/index.ts';
-import { WrongExpectedRevision, type EventStore } from '../../adapters/eventstore/port.ts';
-import { executeCommand, type CommandMeta, type CommandOutcome } from './command-bus.ts';
+import type { CommandBus, CommandMeta, CommandOutcome } from './command-bus.ts';
 
 const withoutIfMatch = (meta: CommandMeta): CommandMeta => ({ ...meta, expectedRevision: undefined });
 
 /**
- * Runs a step on the access stream, deciding again when another console appended first
- * (the caller gave no If-Match, so the newest state is the one to decide on).
+ * Runs a step on the access stream (the bus decides it again when another console appended
+ * first and the caller gave no If-Match: the newest state is the one to decide on).
  */
-export async function onAccessStream(store: EventStore, command: Parameters<typeof accessDecider.decide>[0], meta: CommandMeta, step = 0): Promise<CommandOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await executeCommand(store, streams.access, accessDecider, command, meta, step);
-    } catch (e) {
-      if (!(e instanceof WrongExpectedRevision) || meta.expectedRevision !== undefined || attempt >= 10) throw e;
-    }
-  }
+export function onAccessStream(commands: CommandBus, command: Parameters<typeof accessDecider.decide>[0], meta: CommandMeta, step = 0): Promise<CommandOutcome> {
+  return commands.execute(streams.access, accessDecider, command, meta, step);
 }
 
-export async function createUser(store: EventStore, input: { name: string; passwordHash: string; grants: Grant[] }, meta: CommandMeta): Promise<CommandOutcome> {
-  const created = await executeCommand(store, streams.user(input.name), userDecider,
+export async function createUser(commands: CommandBus, input: { name: string; passwordHash: string; grants: Grant[] }, meta: CommandMeta): Promise<CommandOutcome> {
+  const created = await commands.execute(streams.user(input.name), userDecider,
     { type: 'CreateUser', name: input.name, passwordHash: input.passwordHash }, meta, 0);
-  const access = await onAccessStream(store, { type: 'SetUserAccess', user: input.name, grants: input.grants }, withoutIfMatch(meta), 1);
+  const access = await onAccessStream(commands, { type: 'SetUserAccess', user: input.name, grants: input.grants }, withoutIfMatch(meta), 1);
   return latest(created, access);
 }
 
-export async function removeUser(store: EventStore, name: string, actor: string, meta: CommandMeta): Promise<CommandOutcome> {
+export async function removeUser(commands: CommandBus, name: string, actor: string, meta: CommandMeta): Promise<CommandOutcome> {
   // Access first: the last-admin rule decides on the access stream before anything is written.
-  const access = await onAccessStream(store, { type: 'RemoveUserAccess', user: name, actor }, withoutIfMatch(meta), 0);
-  const removed = await executeCommand(store, streams.user(name), userDecider, { type: 'RemoveUser', name, actor }, meta, 1);
+  const access = await onAccessStream(commands, { type: 'RemoveUserAccess', user: name, actor }, withoutIfMatch(meta), 0);
+  const removed = await commands.execute(streams.user(name), userDecider, { type: 'RemoveUser', name, actor }, meta, 1);
   return latest(removed, access);
 }
 

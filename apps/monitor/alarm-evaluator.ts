@@ -9,17 +9,16 @@
  * `maxCatchUpMinutes` back.
  */
 import type { Logger } from 'pino';
-import type { EventStore } from '../../adapters/eventstore/port.ts';
 import { judgeRule } from '../../domain/monitoring/alarm-judge.ts';
 import { alarmsDecider } from '../../domain/monitoring/alarms.ts';
 import type { AlarmCommand, AlarmKey } from '../../domain/monitoring/commands.ts';
 import type { AlarmRuleData } from '../../domain/monitoring/events.ts';
 import { streams } from '../../domain/streams.ts';
-import { executeCommand } from '../console/command-bus.ts';
+import type { CommandBus } from '../console/command-bus.ts';
 import type { MetricQueries } from './metrics-queries.ts';
 
 export interface AlarmEvaluatorOptions {
-  store: EventStore;
+  commands: CommandBus;
   queries: Pick<MetricQueries, 'valuesAt'>;
   /** Every rule now (the monitoring read model). */
   rules: () => readonly AlarmRuleData[];
@@ -173,7 +172,7 @@ export class AlarmEvaluator {
       if (c.findings.length === 0 && this.options.openAlarms(service).length === 0) continue;
       services++;
       try {
-        const outcome = await executeCommand(this.options.store, streams.alarms(service), alarmsDecider, c, {
+        const outcome = await this.options.commands.execute(streams.alarms(service), alarmsDecider, c, {
           commandId: `alarms:${service}:${minute}`, actor: 'alarm-evaluator', reason: '', at: this.options.clock(),
         });
         events += outcome.eventTypes.length;

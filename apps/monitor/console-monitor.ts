@@ -7,8 +7,10 @@
 import type { Logger } from 'pino';
 import type { Backends } from '../config/open-backends.ts';
 import type { ConsoleReads, ProjectionControl } from '../console/reads.ts';
+import type { CommandBus } from '../console/command-bus.ts';
 import { allRules, openAlarms } from '../../projections/monitoring-queries.ts';
 import { webhooksOf } from '../../projections/monitoring-queries.ts';
+import { monitoringProjection } from '../../projections/monitoring.ts';
 import { AlarmEvaluator, type EvaluatorStatus } from './alarm-evaluator.ts';
 import { MetricQueries } from './metrics-queries.ts';
 import type { MonitorSettings } from './settings.ts';
@@ -39,6 +41,8 @@ export interface ConsoleMonitor {
 
 export interface ConsoleMonitorOptions {
   backends: Pick<Backends, 'store' | 'checkpoints' | 'clickhouse' | 'home'>;
+  /** Records alarms (the console's command bus). */
+  commands: CommandBus;
   reads: Pick<ConsoleReads, 'monitoring' | 'hostIps'>;
   projections: Pick<ProjectionControl, 'waitFor'>;
   settings: MonitorSettings;
@@ -56,7 +60,7 @@ export async function startConsoleMonitor(options: ConsoleMonitorOptions): Promi
   let address: ConsoleAddress | undefined;
   const queries = backends.clickhouse ? new MetricQueries(backends.clickhouse.client, backends.clickhouse.database, (s) => reads.hostIps(s)) : undefined;
   const evaluator = queries && new AlarmEvaluator({
-    store: backends.store, queries, clock, graceMs: settings.alarmGraceMs, logger,
+    commands: options.commands, queries, clock, graceMs: settings.alarmGraceMs, logger,
     rules: () => allRules(reads.monitoring()),
     openAlarms: (service) => openAlarms(reads.monitoring(), service),
     servicesWithOpenAlarms: () => reads.monitoring().services.filter((s) => s.open.length > 0).map((s) => s.service),
@@ -67,7 +71,7 @@ export async function startConsoleMonitor(options: ConsoleMonitorOptions): Promi
   const deliverer = new WebhookDeliverer({
     store: backends.store, checkpoints: backends.checkpoints, signer, logger, clock, targets,
     webhooks: (service) => webhooksOf(reads.monitoring(), service),
-    caughtUp: (position) => options.projections.waitFor(position, 10_000),
+    caughtUp: (position) => options.projections.waitFor(position, 10_000, { projections: [monitoringProjection.name] }),
     consoleAddress: () => address,
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
   });

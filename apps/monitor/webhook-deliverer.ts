@@ -57,6 +57,9 @@ interface Delivery {
 
 const maxInFlight = 1_000;
 
+/** Positions read past without an alarm before the checkpoint is stored anyway. */
+const checkpointEvery = 1000;
+
 export class WebhookDeliverer {
   private subscription: Subscription | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -94,6 +97,7 @@ export class WebhookDeliverer {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.subscription?.close();
+    await this.saveCheckpoint(true);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const wake of this.roomWaiters.splice(0)) wake();
@@ -106,9 +110,11 @@ export class WebhookDeliverer {
   }
 
   private async take(events: RecordedEvent[]): Promise<void> {
+    let alarms = false;
     for (const event of events) {
       if (this.stopped) return;
       if (event.type === 'AlarmRaised' || event.type === 'AlarmResolved') {
+        alarms = true;
         await this.options.caughtUp?.(event.position);
         const webhooks = this.options.webhooks(event.data.service).filter((w) => w.since < event.position);
         if (webhooks.length) {
@@ -120,7 +126,8 @@ export class WebhookDeliverer {
       }
       this.seen = event.position;
     }
-    await this.saveCheckpoint();
+    // Other events cost a restart only a read again (they deliver nothing): stored every so often, and at stop.
+    if (alarms || this.seen - this.saved >= checkpointEvery) await this.saveCheckpoint();
   }
 
   private inFlight(): number {
@@ -176,10 +183,10 @@ export class WebhookDeliverer {
   }
 
   /** Past every event read, except those with deliveries still going. */
-  private async saveCheckpoint(): Promise<void> {
+  private async saveCheckpoint(stopping = false): Promise<void> {
     let upTo = this.seen;
     for (const position of this.open.keys()) upTo = Math.min(upTo, position - 1);
-    if (upTo <= this.saved || this.stopped) return;
+    if (upTo <= this.saved || (this.stopped && !stopping)) return;
     this.saved = upTo;
     try {
       await this.options.checkpoints.save(this.name, upTo);

@@ -9,10 +9,10 @@ import type { Logger } from 'pino';
 import { hostAgentDecider, type AgentCommand } from '../../domain/agents/index.ts';
 import { streams } from '../../domain/streams.ts';
 import { topics, type CheckpointStore, type MessageBus } from '../../adapters/bus/port.ts';
-import { WrongExpectedRevision, type EventStore } from '../../adapters/eventstore/port.ts';
+import type { EventStore } from '../../adapters/eventstore/port.ts';
 import type { ViewStore } from '../../adapters/views/port.ts';
 import type { AgentsState } from '../../projections/agents.ts';
-import { executeCommand } from '../console/command-bus.ts';
+import type { CommandBus } from '../console/command-bus.ts';
 import { OutboxRelay, type RelayStatus } from '../relay/outbox-relay.ts';
 import { AgentLiveView, LivenessMonitor } from './agent-live.ts';
 import { agentReportSinks } from './agent-reports.ts';
@@ -23,6 +23,8 @@ export const agentsLiveKey = 'status_agents_live';
 
 export interface AgentPlaneOptions {
   store: EventStore;
+  /** Records host events (reports, liveness); the bus decides again when a console appended to the host first. */
+  commands: CommandBus;
   bus: MessageBus;
   checkpoints: CheckpointStore;
   analyticViews: ViewStore;
@@ -49,16 +51,8 @@ export function agentPlane(options: AgentPlaneOptions): AgentPlane {
   const { store, logger } = options;
   const clock = options.clock ?? Date.now;
   const live = new AgentLiveView(clock, options.defaultHeartbeatMs ?? (Number(process.env.MSEC_AGENT_HEARTBEAT_MS) || 20_000));
-  const record = async (ip: string, command: AgentCommand, id: string) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await executeCommand(store, streams.host(ip), hostAgentDecider, command, { commandId: id, actor: `agent:${ip}`, reason: '', at: clock() });
-      } catch (err) {
-        // The console appended to the host's stream at the same moment (a new command): decide again.
-        if (!(err instanceof WrongExpectedRevision) || attempt >= 10) throw err;
-      }
-    }
-  };
+  const record = (ip: string, command: AgentCommand, id: string) =>
+    options.commands.execute(streams.host(ip), hostAgentDecider, command, { commandId: id, actor: `agent:${ip}`, reason: '', at: clock() });
   const sinks = agentReportSinks({ agents: options.agents, live, record, clock, logger }) as ReportSink<unknown>[];
   const monitor = new LivenessMonitor(live, options.agents, {
     down: (ip, lastSeenAtMs) => record(ip, { type: 'MarkAgentDown', ip, lastSeenAtMs }, `agent-down:${ip}:${lastSeenAtMs}`),

@@ -80,7 +80,15 @@ export class LiveProjection {
 
   follow(events: { subscribeAll(after: number, handler: BatchHandler): Subscription }): void {
     this.logger.info({ projection: this.key, checkpoint: this.checkpoint }, `projection ${this.key} follows the event feed after position ${this.checkpoint}`);
-    this.subscription = events.subscribeAll(this.checkpoint, (batch) => this.serial.run(() => this.applyBatch(batch)));
+    this.subscription = events.subscribeAll(this.checkpoint, (batch) => this.take(batch));
+  }
+
+  /**
+   * Folds a batch of the log, in order with the others (what it already holds is skipped).
+   * Rejects when the batch could not be folded or stored: it must be delivered again.
+   */
+  take(batch: RecordedEvent[]): Promise<void> {
+    return this.serial.run(() => this.applyBatch(batch));
   }
 
   /** Runs `task` between two batches (the switch at the end of a replay). */

@@ -22,6 +22,7 @@ import { RegistryPublisher, type RegistryPublisherStatus } from './registry-publ
 import { ProjectionRunner, type ProjectionStatus } from './runner.ts';
 import { ReportIngest, type IngestStatus, type ReportSink } from './report-ingest.ts';
 import { agentPlane, type AgentPlane } from './agent-plane.ts';
+import { createCommandBus, type CommandBus } from '../console/command-bus.ts';
 import type { AgentsState } from '../../projections/agents.ts';
 
 export interface ProjectorOptions {
@@ -32,6 +33,8 @@ export interface ProjectorOptions {
   statusEveryMs?: number;
   /** What reads the report topics (msec.reports.*) into views: see report-ingest.ts. */
   reportSinks?: readonly ReportSink<unknown>[];
+  /** Records host events from agents' reports (default: a bus of its own; `msec up` shares the console's). */
+  commands?: CommandBus;
 }
 
 export interface ProjectionLag extends ProjectionStatus {
@@ -103,7 +106,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   });
   if (relay) await relay.start();
   const agents = options.projections.some((p) => p.name === 'agents') ? agentPlane({
-    store, bus, checkpoints, analyticViews, logger, dispatch: followBus,
+    store, commands: options.commands ?? createCommandBus({ store }), bus, checkpoints, analyticViews, logger, dispatch: followBus,
     agents: () => runner.state<AgentsState>('agents'), publishLiveEveryMs: options.statusEveryMs ?? 0,
   }) : undefined;
   await runner.start();

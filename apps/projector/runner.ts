@@ -52,6 +52,12 @@ export interface ReplayResult {
   after: string;
 }
 
+/** Which projections a wait is for (default: every one the runner runs). */
+export interface WaitScope {
+  /** Names of projections this runner runs; 'state' stands for every state projection (held in memory, never the audit's rows). */
+  projections?: readonly string[] | 'state';
+}
+
 /** Key suffix of the copy a replay builds beside the live projection. */
 export const rebuildSuffix = '_rebuild';
 
@@ -64,7 +70,11 @@ export const rebuildSuffix = '_rebuild';
 export class ProjectionRunner {
   private readonly live = new Map<string, LiveProjection>();
   private readonly waiters = new PositionWaiters();
+  /** Listeners of each projection's progress (long polls that wake on a change instead of looking on a timer). */
+  private readonly listeners = new Map<string, Set<() => void>>();
   private readonly replays = new Map<string, Promise<ReplayResult>>();
+  /** The one subscription the state projections following the event store share. */
+  private together: Subscription | null = null;
   private readonly pageSize: number;
   private readonly replayCatchUpMs: number;
   private started = false;
@@ -81,18 +91,29 @@ export class ProjectionRunner {
         onProgress: () => {
           this.waiters.check();
           options.afterBatch?.(projection.name, live.state, live.checkpoint);
+          const listening = this.listeners.get(projection.name);
+          if (listening) for (const listener of [...listening]) listener();
         },
       });
       this.live.set(projection.name, live);
     }
   }
 
-  /** Loads every projection's stored state and checkpoint, then follows the event store. */
+  /**
+   * Loads every projection's stored state and checkpoint, then follows the event store. The
+   * state projections (in memory) read the store through one subscription, each batch read
+   * and handed to all of them once; a row projection (the audit, a round trip to its view
+   * store per batch) follows on its own, so it never holds them back. With a feed per
+   * projection (consumer groups on the bus) each follows its own.
+   */
   async start(): Promise<void> {
     if (this.started) throw new Error('the projection runner is already started');
     this.started = true;
     for (const live of this.live.values()) await this.loadRetrying(live);
-    for (const live of this.live.values()) live.follow(this.options.feed?.(live.projection) ?? this.options.store);
+    const { feed, store } = this.options;
+    const together = feed ? [] : [...this.live.values()].filter((live) => live.projection.kind === 'state');
+    for (const live of this.live.values()) if (!together.includes(live)) live.follow(feed?.(live.projection) ?? store);
+    if (together.length) this.together = followTogether(store, together, this.options.logger);
   }
 
   /**
@@ -103,6 +124,9 @@ export class ProjectionRunner {
     this.stopping = true; // a replay still reading checks this before it starts to wait
     this.waiters.cancelAll(); // also ends a replay already waiting for its live projection
     await Promise.allSettled(this.replays.values());
+    const together = this.together;
+    this.together = null;
+    await together?.close();
     await Promise.all([...this.live.values()].map((live) => live.stop()));
     this.started = false;
     this.stopping = false;
@@ -132,9 +156,28 @@ export class ProjectionRunner {
     }));
   }
 
-  /** True once every projection's checkpoint is at least `position`; false after `timeoutMs`. */
-  waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    return this.waiters.wait(position, timeoutMs, () => this.lowestCheckpoint());
+  /**
+   * True once the checkpoint of every projection in scope is at least `position`; false after
+   * `timeoutMs`. A command's answer waits for the read models its readers use, not for the
+   * audit rows stored in the analytic views (a round trip to ClickHouse per batch).
+   */
+  waitFor(position: number, timeoutMs: number, scope: WaitScope = {}): Promise<boolean> {
+    const lives = this.inScope(scope);
+    return this.waiters.wait(position, timeoutMs, () => lowestCheckpoint(lives));
+  }
+
+  /**
+   * Calls `listener` after every batch `projection` folded (and after a replay's switch), until
+   * the returned function is called. A long poll re-reads the read model then, instead of on a timer.
+   */
+  onChange(projection: string, listener: () => void): () => void {
+    this.projection(projection);
+    let listening = this.listeners.get(projection);
+    if (!listening) this.listeners.set(projection, (listening = new Set()));
+    listening.add(listener);
+    return () => {
+      listening.delete(listener);
+    };
   }
 
   /**
@@ -216,11 +259,34 @@ export class ProjectionRunner {
     return live;
   }
 
-  private lowestCheckpoint(): number {
-    let lowest = Infinity;
-    for (const live of this.live.values()) lowest = Math.min(lowest, live.checkpoint);
-    return lowest === Infinity ? 0 : lowest;
+  private inScope(scope: WaitScope): LiveProjection[] {
+    const { projections } = scope;
+    if (projections === undefined) return [...this.live.values()];
+    if (projections === 'state') return [...this.live.values()].filter((live) => live.projection.kind === 'state');
+    return projections.map((name) => this.projection(name));
   }
+}
+
+/**
+ * One subscription for several projections, from the lowest checkpoint (each skips what it
+ * holds). A batch one of them fails to fold is delivered to all again after the follower's
+ * delay; the others skip it then, having it already.
+ */
+function followTogether(store: EventStore, lives: readonly LiveProjection[], logger: Logger): Subscription {
+  const from = Math.min(...lives.map((live) => live.checkpoint));
+  logger.info({ projections: lives.map((live) => live.key), checkpoint: from }, `projections ${lives.map((live) => live.key).join(', ')} follow the event store after position ${from}`);
+  return store.subscribeAll(from, async (batch) => {
+    const folded = await Promise.allSettled(lives.map((live) => live.take(batch)));
+    const failed = folded.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
+}
+
+/** Infinity for no projection: a wait for nothing is over at once. */
+function lowestCheckpoint(lives: readonly LiveProjection[]): number {
+  let lowest = Infinity;
+  for (const live of lives) lowest = Math.min(lowest, live.checkpoint);
+  return lowest;
 }
 
 export class UnknownProjection extends Error {

@@ -9,10 +9,10 @@
 import { hostAgentDecider } from '../../../domain/agents/index.ts';
 import { DomainError, refuse } from '../../../domain/decider.ts';
 import { streams } from '../../../domain/streams.ts';
-import { WrongExpectedRevision, type EventStore } from '../../../adapters/eventstore/port.ts';
+import { WrongExpectedRevision } from '../../../adapters/eventstore/port.ts';
 import { sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import { encodeCommandBody, encodePayload, encodeSignedCommand, type CommandAction, type PayloadOf } from '../../../schemas/agent.ts';
-import { currentState, executeCommand, type CommandMeta, type CommandOutcome } from '../command-bus.ts';
+import type { CommandBus, CommandMeta, CommandOutcome } from '../command-bus.ts';
 import type { CommandKeys } from './command-keys.ts';
 
 export const defaultCommandTtlMs = 5 * 60_000;
@@ -62,7 +62,7 @@ export function checkArgv(argv: readonly string[]): string[] {
   return [...argv];
 }
 
-export async function issueCommand<A extends CommandAction>(store: EventStore, keys: CommandKeys, request: CommandRequest<A>, meta: CommandMeta): Promise<IssuedCommand> {
+export async function issueCommand<A extends CommandAction>(commands: CommandBus, keys: CommandKeys, request: CommandRequest<A>, meta: CommandMeta): Promise<IssuedCommand> {
   const ttlMs = request.ttlMs ?? defaultCommandTtlMs;
   if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > maxCommandTtlMs) {
     refuse('invalid', `the command lifetime must be between 1 s and ${maxCommandTtlMs / 3600_000} h`);
@@ -70,7 +70,7 @@ export async function issueCommand<A extends CommandAction>(store: EventStore, k
   const stream = streams.host(request.ip);
   const payload = encodePayload(request.action, request.payload);
   for (let attempt = 1; ; attempt++) {
-    const state = await currentState(store, stream, hostAgentDecider);
+    const state = await commands.state(stream, hostAgentDecider);
     const sequence = state.lastSequence + 1;
     const key = await keys.current();
     const expiresAtMs = meta.at + ttlMs;
@@ -80,7 +80,7 @@ export async function issueCommand<A extends CommandAction>(store: EventStore, k
     });
     const signed = encodeSignedCommand({ body, signature: key.sign('command', body), payload });
     try {
-      const outcome = await executeCommand(store, stream, hostAgentDecider, {
+      const outcome = await commands.execute(stream, hostAgentDecider, {
         type: 'IssueAgentCommand', ip: request.ip, commandId: meta.commandId, sequence, action: request.action, summary: request.summary,
         issuedAtMs: meta.at, expiresAtMs, keyId: key.keyId, signed: Buffer.from(signed).toString('base64'),
       }, meta);

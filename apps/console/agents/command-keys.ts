@@ -13,14 +13,13 @@ import { streams } from '../../../domain/streams.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
 import { SigningKey } from '../../../adapters/signing/ed25519.ts';
 import { createSecretFile } from '../../../adapters/signing/secret-file.ts';
-import type { EventStore } from '../../../adapters/eventstore/port.ts';
 import { encodeKeyChain, encodeKeySuccession } from '../../../schemas/agent.ts';
-import { currentState, executeCommand, type CommandOutcome } from '../command-bus.ts';
+import type { CommandBus, CommandOutcome } from '../command-bus.ts';
 
 export class CommandKeys {
   private readonly loaded = new Map<string, SigningKey>();
 
-  constructor(private readonly store: EventStore, readonly dir: string, private readonly clock: () => number = Date.now) {}
+  constructor(private readonly commands: CommandBus, readonly dir: string, private readonly clock: () => number = Date.now) {}
 
   static dirFor(home: string, env: Record<string, string | undefined> = process.env): string {
     return env.MSEC_KEYS_DIR || join(home, 'keys');
@@ -28,7 +27,7 @@ export class CommandKeys {
 
   /** On the first start the first key is made and announced; later starts check that the current key's file is here. */
   async ensure(): Promise<string> {
-    const state = await currentState(this.store, streams.keyring, keyringDecider);
+    const state = await this.commands.state(streams.keyring, keyringDecider);
     if (state.current) return this.key(state.current).keyId;
     const key = this.made(SigningKey.generate());
     try {
@@ -44,7 +43,7 @@ export class CommandKeys {
 
   /** The key that signs now. */
   async current(): Promise<SigningKey> {
-    const state = await currentState(this.store, streams.keyring, keyringDecider);
+    const state = await this.commands.state(streams.keyring, keyringDecider);
     if (!state.current) throw new Error('no command key yet: the console makes one when it starts');
     return this.key(state.current);
   }
@@ -65,7 +64,7 @@ export class CommandKeys {
 
   private async announce(key: SigningKey, previousKeyId: string, statement: string, reason: string, actor = 'system'): Promise<CommandOutcome> {
     const at = this.clock();
-    return executeCommand(this.store, streams.keyring, keyringDecider, {
+    return this.commands.execute(streams.keyring, keyringDecider, {
       type: 'IntroduceSigningKey', keyId: key.keyId, publicKey: key.publicKeyRaw.toString('base64'), previousKeyId, statement,
     }, { commandId: uuidv7(at), actor, reason, at });
   }

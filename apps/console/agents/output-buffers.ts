@@ -32,7 +32,7 @@ export class OutputBuffers {
     b.bytes += kept.length;
     b.touchedAt = this.clock();
     this.total += kept.length;
-    for (const wake of this.waiters.get(id) ?? []) wake();
+    for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
   }
 
   /** The output after `offset` bytes. */
@@ -42,28 +42,21 @@ export class OutputBuffers {
     return Buffer.concat(b.data).subarray(Math.max(0, offset));
   }
 
-  /** Resolves when a chunk arrives for the command, or after `ms`. */
-  wait(ip: string, commandId: string, ms: number, signal?: AbortSignal): Promise<void> {
+  /** Calls `listener` when a chunk arrives for the command (or it completed); returns the function that stops it. */
+  listen(ip: string, commandId: string, listener: () => void): () => void {
     const id = keyOf(ip, commandId);
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0) this.waiters.delete(id);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-      signal?.addEventListener('abort', done);
-    });
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+    };
   }
 
   /** Wakes every waiter of a command (it completed). */
   wake(ip: string, commandId: string): void {
-    for (const wake of this.waiters.get(keyOf(ip, commandId)) ?? []) wake();
+    for (const wake of [...(this.waiters.get(keyOf(ip, commandId)) ?? [])]) wake();
   }
 
   private prune(): void {

@@ -1,7 +1,7 @@
 /** What the console's agent routes need, made once per console. */
 import type { AgentsState } from '../../../projections/agents.ts';
 import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
-import type { EventStore } from '../../../adapters/eventstore/port.ts';
+import type { CommandBus } from '../command-bus.ts';
 import type { LiveHost } from '../../projector/agent-live.ts';
 import { keptOutputBytes } from '../../projector/agent-reports.ts';
 import { AgentRequestVerifier } from './agent-auth.ts';
@@ -18,7 +18,7 @@ export interface ConsoleAgentPlane {
 }
 
 export interface AgentPlaneInputs {
-  store: EventStore;
+  commands: CommandBus;
   agents: () => AgentsState;
   keysDir: string;
   blobsDir: string;
@@ -29,7 +29,7 @@ export interface AgentPlaneInputs {
 export function consoleAgentPlane(inputs: AgentPlaneInputs): ConsoleAgentPlane {
   const clock = inputs.clock ?? Date.now;
   return {
-    keys: new CommandKeys(inputs.store, inputs.keysDir, clock),
+    keys: new CommandKeys(inputs.commands, inputs.keysDir, clock),
     verifier: new AgentRequestVerifier({
       agent: (ip) => {
         const found = inputs.agents().agents.find((a) => a.ip === ip);

@@ -13,19 +13,18 @@ import { serviceDecider } from '../../../domain/services/index.ts';
 import { DomainError } from '../../../domain/decider.ts';
 import { streams } from '../../../domain/streams.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
-import type { EventStore } from '../../../adapters/eventstore/port.ts';
 import type { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeReleaseOutcome, type ReleaseFile } from '../../../schemas/agent.ts';
 import { findAgent, outcomeOf, type CommandOutcome as AgentOutcome } from '../../../projections/agents.ts';
 import { activePlans, findPlan } from '../../../projections/releases.ts';
 import { firedSince } from '../../../projections/monitoring-queries.ts';
-import { currentState, executeCommand, type CommandMeta } from '../command-bus.ts';
+import type { CommandBus, CommandMeta } from '../command-bus.ts';
 import { issueCommand } from '../agents/command-issuer.ts';
 import type { CommandKeys } from '../agents/command-keys.ts';
 import type { ConsoleReads } from '../reads.ts';
 
 export interface PlanRunnerOptions {
-  store: EventStore;
+  commands: CommandBus;
   reads: ConsoleReads;
   keys: CommandKeys;
   blobs: BlobStore;
@@ -87,7 +86,7 @@ export class PlanRunner {
   private async drive(planId: string): Promise<void> {
     const stream = streams.release(planId);
     for (let round = 0; round < 1000 && !this.stopped; round++) {
-      const state = await currentState(this.o.store, stream, releasePlanDecider);
+      const state = await this.o.commands.state(stream, releasePlanDecider);
       const plan = state.plan;
       if (!plan) return;
       if (!this.resumed.has(planId)) {
@@ -116,7 +115,7 @@ export class PlanRunner {
           break;
         case 'finish': {
           await this.record(state, { type: 'FinishRelease', planId }, stepId(planId, 'finish', state.status));
-          await executeCommand(this.o.store, streams.releases(plan.service), serviceReleasesDecider,
+          await this.o.commands.execute(streams.releases(plan.service), serviceReleasesDecider,
             { type: 'EndReleaseRun', service: plan.service, planId }, this.meta(planId, stepId(planId, 'end-run', state.status)));
           return;
         }
@@ -133,7 +132,7 @@ export class PlanRunner {
   }
 
   private async record(_state: ReleasePlanState, command: ReleasePlanCommand, commandId: string): Promise<void> {
-    await executeCommand(this.o.store, streams.release(command.planId), releasePlanDecider, command, this.meta(command.planId, commandId));
+    await this.o.commands.execute(streams.release(command.planId), releasePlanDecider, command, this.meta(command.planId, commandId));
   }
 
   /** The latest alarm of the service raised since the plan started, if any. */
@@ -189,7 +188,7 @@ export class PlanRunner {
 
   private async setEnabled(service: string, planId: string, ip: string, port: number, enabled: boolean, operation: HostOperation): Promise<void> {
     try {
-      await executeCommand(this.o.store, streams.service(service), serviceDecider,
+      await this.o.commands.execute(streams.service(service), serviceDecider,
         { type: enabled ? 'EnableHost' : 'DisableHost', service, ip, port }, this.meta(planId, stepId(planId, ip, operation, enabled ? 'enable' : 'disable')));
     } catch (err) {
       // A host removed from the service meanwhile is not routed anyway.
@@ -211,7 +210,7 @@ export class PlanRunner {
       const commandId = uuidv7(this.clock());
       await this.record(state, { type: 'DispatchReleaseHost', planId: plan.planId, ip: h.ip, operation, commandId, atMs: this.clock() }, stepId(plan.planId, h.ip, operation, 'dispatch'));
       // The plan may have recorded another id for this host (a racing console): send that one.
-      const fresh = await currentState(this.o.store, streams.release(plan.planId), releasePlanDecider);
+      const fresh = await this.o.commands.state(streams.release(plan.planId), releasePlanDecider);
       const run = fresh.hosts.find((x) => x.ip === h.ip)?.[operation];
       if (run) await this.send(fresh, h.ip, operation, run.commandId);
     }
@@ -261,7 +260,7 @@ export class PlanRunner {
         }
       }
       const [first, second] = plan.service.split('.') as [string, string];
-      await issueCommand(this.o.store, this.o.keys, {
+      await issueCommand(this.o.commands, this.o.keys, {
         ip, action: 'release', ttlMs: plan.hostTimeoutMs,
         summary: `${operation} ${plan.service} (release plan ${plan.planId}${operation === 'install' ? `, ${plan.releaseType.replace('_', ' ')}` : ''})`,
         paths: [`msec/${first}/${second}`], fileSha256: [...new Set(files.map((f) => f.sha256))],

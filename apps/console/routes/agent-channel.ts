@@ -18,10 +18,9 @@ import { decodeCommandBody, decodeSignedCommand } from '../../../schemas/agent.t
 import { decodeReport, reportTopics } from '../../../schemas/reports.ts';
 import { hostMetricsService } from '../../agent/host-metrics.ts';
 import { clockSkewMs } from '../../agent/verify-command.ts';
-import { findAgent, type AgentsState } from '../../../projections/agents.ts';
+import { agentsProjection, findAgent, type AgentsState } from '../../../projections/agents.ts';
 import { topicOfKind, verifyAgentReport } from '../../projector/agent-reports.ts';
 import { ReportRefused } from '../../projector/report-ingest.ts';
-import { executeCommand } from '../command-bus.ts';
 import type { ConsoleContext } from '../context.ts';
 import { waitUntil, abortOnClose } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
@@ -79,7 +78,7 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
       }
       const now = ctx.clock();
       try {
-        await executeCommand(ctx.store, streams.host(ip), hostAgentDecider, {
+        await ctx.commands.execute(streams.host(ip), hostAgentDecider, {
           type: 'EnrolAgent', ip, tokenHash: sha256Hex(token), publicKey, agentKeyId: keyIdOf(Buffer.from(publicKey, 'base64')),
           hostname: request.body.hostname ?? '', agentVersion: request.body.agentVersion ?? '', nowMs: now,
         }, { commandId: uuidv7(now), actor: `agent:${ip}`, reason: 'enrolment with a one-time token', at: now });
@@ -88,8 +87,8 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
         throw err;
       }
       attempt.succeeded();
-      const wait = await ctx.projections.waitFor(await ctx.store.headPosition(), ctx.readYourWritesMs);
-      void wait;
+      // The answer reads the key chain from the agents projection.
+      await ctx.projections.waitFor(await ctx.store.headPosition(), ctx.readYourWritesMs, { projections: [agentsProjection.name] });
       return { ip, chain: Buffer.from(keyChainOf(agentsState().keys)).toString('base64') };
     });
 
@@ -111,7 +110,8 @@ export function agentChannelRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane
         const pending = agent?.pending.filter((p) => p.sequence > after && p.expiresAtMs > ctx.clock()) ?? [];
         return pending.length ? pending : undefined;
       };
-      const pending = (request.query.wait ? await waitUntil(waiting, request.query.wait * 1000, abortOnClose(request), 10) : waiting()) ?? [];
+      const wakeups = (wake: () => void) => ctx.projections.onChange(agentsProjection.name, wake);
+      const pending = (request.query.wait ? await waitUntil(waiting, request.query.wait * 1000, abortOnClose(request), wakeups) : waiting()) ?? [];
       return { commands: pending.map((p) => p.signed), lastSequence: findAgent(agentsState(), ip)?.lastSequence ?? 0 };
     });
 

@@ -12,11 +12,10 @@ import { uuidv7 } from '../../../domain/event-ids.ts';
 import { sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
 import { decodeProcessList } from '../../../schemas/agent.ts';
-import { currentKey, findAgent, listAgents, outcomeOf, type AgentRecord, type AgentsState } from '../../../projections/agents.ts';
+import { agentsProjection, currentKey, findAgent, listAgents, outcomeOf, type AgentRecord, type AgentsState } from '../../../projections/agents.ts';
 import type { LiveHost } from '../../projector/agent-live.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
-import { abortOnClose } from '../long-poll.ts';
+import { abortOnClose, eitherOf, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
 import { checkAgentPath, checkArgv, issueCommand, shellWords, type CommandRequest } from '../agents/command-issuer.ts';
 import type { ConsoleAgentPlane } from '../agents/plane.ts';
@@ -67,7 +66,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
   };
   const issue = async (request: FastifyRequest, command: CommandRequest) => {
     activeAgent(command.ip);
-    const issued = await issueCommand(ctx.store, plane.keys, command, commandMeta(ctx, request));
+    const issued = await issueCommand(ctx.commands, plane.keys, command, commandMeta(ctx, request));
     return issued;
   };
 
@@ -92,7 +91,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const token = `msec-agent.${keyId}.${randomBytes(32).toString('base64url')}`;
       const tokenId = uuidv7(ctx.clock());
       const expiresAtMs = ctx.clock() + (request.body.ttlSeconds ?? 3600) * 1000;
-      const outcome = await executeCommand(ctx.store, streams.host(ip), hostAgentDecider,
+      const outcome = await ctx.commands.execute(streams.host(ip), hostAgentDecider,
         { type: 'IssueAgentToken', ip, tokenId, tokenHash: sha256Hex(token), expiresAtMs }, commandMeta(ctx, request));
       return commandAnswer(ctx, reply, outcome, 201, { ip, token, tokenId, expiresAt: new Date(expiresAtMs).toISOString() });
     });
@@ -102,7 +101,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       schema: { tags: ['agents'], summary: 'Refuse everything from this agent from now on', params: ipParams, body: { type: ['object', 'null'], properties: { reason: schemas.reason } } },
     }, async (request, reply) => {
       const ip = parseIpv4(request.params.ip);
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.host(ip), hostAgentDecider, { type: 'RevokeAgent', ip }, commandMeta(ctx, request)));
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.host(ip), hostAgentDecider, { type: 'RevokeAgent', ip }, commandMeta(ctx, request)));
     });
 
     app.post<{ Params: { ip: string }; Body: { action: 'exec' | 'ps' | 'pull_file'; argv?: string[]; cwd?: string; path?: string; maxBytes?: number; timeoutSeconds?: number; ttlSeconds?: number; maxOutputBytes?: number; reason?: string } }>('/api/agents/:ip/commands', {
@@ -190,15 +189,15 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
       const after = request.query.after ?? 0;
       const known = () => findAgent(agentsState(), ip)?.pending.some((p) => p.commandId === id) || outcomeOf(agentsState(), ip, id);
       if (!known()) throw new HttpProblem(404, 'not_found', `no command ${id} for ${ip} (or its result is no longer kept)`);
-      const deadline = ctx.clock() + (request.query.wait ?? 0) * 1000;
-      const signal = abortOnClose(request);
-      for (;;) {
+      const look = () => {
         const outcome = outcomeOf(agentsState(), ip, id);
         const streamed = wholeCharacters(plane.outputs.since(ip, id, after));
-        if (outcome || streamed.length > 0 || ctx.clock() >= deadline || signal.aborted) return commandStatus(id, after, outcome, streamed);
-        // Woken by streamed output at once; the result (an event folded into the agents projection) is looked for every 20 ms.
-        await plane.outputs.wait(ip, id, Math.min(20, deadline - ctx.clock()), signal);
-      }
+        return outcome || streamed.length > 0 ? commandStatus(id, after, outcome, streamed) : undefined;
+      };
+      // Woken by streamed output, and by the agents projection folding the result.
+      const wakeups = eitherOf((wake) => plane.outputs.listen(ip, id, wake), (wake) => ctx.projections.onChange(agentsProjection.name, wake));
+      return (await waitUntil(look, (request.query.wait ?? 0) * 1000, abortOnClose(request), wakeups))
+        ?? commandStatus(id, after, outcomeOf(agentsState(), ip, id), wholeCharacters(plane.outputs.since(ip, id, after)));
     });
 
     app.get<{ Params: { ip: string; id: string } }>('/api/agents/:ip/commands/:id/data', {

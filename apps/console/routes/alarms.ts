@@ -12,7 +12,6 @@ import { checkWebhookUrl, webhookReachesConsole } from '../../../domain/monitori
 import { parseSecondLevelName } from '../../../domain/services/names.ts';
 import { streams } from '../../../domain/streams.ts';
 import { alarmList, firedSince, monitoringOf, openAlarms } from '../../../projections/monitoring-queries.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { HttpProblem } from '../problems.ts';
 
@@ -29,7 +28,7 @@ export function alarmRoutes(ctx: ConsoleContext) {
     return service;
   };
   const rulesCommand = (service: string, command: Parameters<typeof alarmRulesDecider.decide>[0], request: Parameters<typeof commandMeta>[1]) =>
-    executeCommand(ctx.store, streams.alarmRules(service), alarmRulesDecider, command, commandMeta(ctx, request));
+    ctx.commands.execute(streams.alarmRules(service), alarmRulesDecider, command, commandMeta(ctx, request));
 
   return async (app: FastifyInstance) => {
     app.get<{ Params: { name: string } }>('/api/services/:name/alarm-rules', {

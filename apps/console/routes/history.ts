@@ -5,6 +5,7 @@ import { schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
 import type { AuditFilter } from '../reads.ts';
+import { auditProjection } from '../../../projections/audit.ts';
 
 const isoTime = { type: 'string', format: 'date-time' } as const;
 
@@ -23,7 +24,14 @@ export function historyRoutes(ctx: ConsoleContext) {
           },
         },
       },
-    }, async (request) => ({ entries: await ctx.reads.audit({ limit: 100, ...request.query }) }));
+    }, async (request) => {
+      // Commands answer before the audit has their rows (it is stored in the analytic views): a
+      // read waits until it has everything written before the read began, when this process keeps it.
+      if (ctx.projections.status().some((p) => p.name === auditProjection.name)) {
+        await ctx.projections.waitFor(await ctx.store.headPosition(), ctx.readYourWritesMs, { projections: [auditProjection.name] });
+      }
+      return { entries: await ctx.reads.audit({ limit: 100, ...request.query }) };
+    });
 
     app.get<{ Querystring: { after?: number; limit?: number; wait?: number } }>('/api/events', {
       config: { permission: 'read' },

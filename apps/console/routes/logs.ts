@@ -11,10 +11,9 @@ import { parseSecondLevelName } from '../../../domain/services/names.ts';
 import { parseIni } from '../../../domain/services/ini.ts';
 import { streams } from '../../../domain/streams.ts';
 import { buildCallGraph } from '../../../projections/call-graph.ts';
-import { logSettingsOf, type LogSettingsView } from '../../../projections/log-settings.ts';
+import { logSettingsOf, logSettingsProjection, type LogSettingsView } from '../../../projections/log-settings.ts';
 import type { StoredLogRecord } from '../../../adapters/views/clickhouse-logs.ts';
 import { configLogSettings } from '../../../domain/logs/config.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
@@ -121,7 +120,7 @@ export function logRoutes(ctx: ConsoleContext) {
         settings = (await waitUntil(() => {
           const now = logSettingsOf(settingsView(), service);
           return etag(now.revision) !== known ? now : undefined;
-        }, request.query.wait * 1000, abortOnClose(request))) ?? settings;
+        }, request.query.wait * 1000, abortOnClose(request), (wake) => ctx.projections.onChange(logSettingsProjection.name, wake))) ?? settings;
       }
       reply.header('etag', etag(settings.revision)).header('cache-control', 'no-cache');
       if (known === etag(settings.revision)) return reply.code(304).send();
@@ -130,7 +129,7 @@ export function logRoutes(ctx: ConsoleContext) {
 
     const command = async (request: FastifyRequest, reply: Parameters<typeof commandAnswer>[1], make: (service: string) => LogSettingsCommand, status = 200) => {
       const service = existing((request.params as { name: string }).name);
-      const outcome = await executeCommand(ctx.store, streams.logs(service), logSettingsDecider, make(service), commandMeta(ctx, request));
+      const outcome = await ctx.commands.execute(streams.logs(service), logSettingsDecider, make(service), commandMeta(ctx, request));
       return commandAnswer(ctx, reply, outcome, status);
     };
 

@@ -13,11 +13,11 @@ import {
 import { parseIpv4, parseSecondLevelName, serviceDecider } from '../../../domain/services/index.ts';
 import { streams } from '../../../domain/streams.ts';
 import { refuse } from '../../../domain/decider.ts';
-import { findPlan, listPlans, serviceReleases, type PlanView } from '../../../projections/releases.ts';
+import { findPlan, listPlans, releasesProjection, serviceReleases, type PlanView } from '../../../projections/releases.ts';
 import { findAgent } from '../../../projections/agents.ts';
-import { currentState, executeCommand, type CommandMeta } from '../command-bus.ts';
+import type { CommandMeta, CommandOutcome } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
-import { abortOnClose } from '../long-poll.ts';
+import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
 import type { ConsoleAgentPlane } from '../agents/plane.ts';
 import { stepId, type PlanRunner } from '../releases/plan-runner.ts';
@@ -86,7 +86,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
   };
 
   /** The files of one kind: upload (checked before anything is stored), list, download, delete. */
-  const upload = async (request: FastifyRequest, service: string, max: number, check: () => Promise<void>, add: (sha256: string, size: number) => Promise<import('../command-bus.ts').CommandOutcome>) => {
+  const upload = async (request: FastifyRequest, service: string, max: number, check: () => Promise<void>, add: (sha256: string, size: number) => Promise<CommandOutcome>) => {
     const body = request.body;
     if (!Buffer.isBuffer(body)) throw new HttpProblem(415, 'media-type', 'send the file as application/octet-stream');
     if (body.length === 0) throw new HttpProblem(400, 'invalid', 'the file is empty: send its bytes as the body');
@@ -118,7 +118,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
         // A .tgz starts with gzip's magic bytes: anything else would fail on every host.
         if (!Buffer.isBuffer(body) || body[0] !== 0x1f || body[1] !== 0x8b) throw new HttpProblem(400, 'invalid', 'an artifact is a gzip tar (.tgz) with an executable `start` at its top (npm run artifact builds one)');
         await decideOnly(serviceReleasesDecider, releasesState(service), { type: 'AddArtifact', service, tag: request.params.tag, sha256: '0'.repeat(64), size: body.length, memo: request.query.memo ?? '', fileName: '' });
-      }, (sha, sz) => executeCommand(ctx.store, streams.releases(service), serviceReleasesDecider,
+      }, (sha, sz) => ctx.commands.execute(streams.releases(service), serviceReleasesDecider,
         { type: 'AddArtifact', service, tag: request.params.tag, sha256: sha, size: sz, memo: request.query.memo ?? '', fileName: request.query.fileName ?? '' }, meta));
       return commandAnswer(ctx, reply, outcome, 201, { service, tag: request.params.tag, sha256, size });
     });
@@ -142,7 +142,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
       if (running && findPlan(releases(), running)?.plan.artifactTag === request.params.tag) {
         throw new HttpProblem(409, 'conflict', `release plan ${running} is releasing artifact ${request.params.tag}: wait for it to end`);
       }
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.releases(service), serviceReleasesDecider,
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.releases(service), serviceReleasesDecider,
         { type: 'DeleteArtifact', service, tag: request.params.tag }, commandMeta(ctx, request)));
     });
 
@@ -161,7 +161,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
       const { outcome, sha256, size } = await upload(request, service, MAX_LIBRARY_BYTES, async () => {
         checkLibraryName(name);
         await decideOnly(serviceReleasesDecider, releasesState(service), { type: 'AddLibraryFile', service, name, sha256: '0'.repeat(64), size: (request.body as Buffer).length, memo: request.query.memo ?? '' });
-      }, (sha, sz) => executeCommand(ctx.store, streams.releases(service), serviceReleasesDecider,
+      }, (sha, sz) => ctx.commands.execute(streams.releases(service), serviceReleasesDecider,
         { type: 'AddLibraryFile', service, name, sha256: sha, size: sz, memo: request.query.memo ?? '' }, meta));
       return commandAnswer(ctx, reply, outcome, 201, { service, name, sha256, size });
     });
@@ -181,7 +181,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
       config: { permission: 'services.write' }, schema: { tags: ['releases'], params: fileParams, body: reasonOnly },
     }, async (request, reply) => {
       const { service } = secondLevel(request.params.name);
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.releases(service), serviceReleasesDecider,
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.releases(service), serviceReleasesDecider,
         { type: 'DeleteLibraryFile', service, name: request.params.file }, commandMeta(ctx, request)));
     });
 
@@ -211,16 +211,16 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
         params: planParams, querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'integer', minimum: -1 }, wait: { type: 'integer', minimum: 0, maximum: 60, default: 0 } } },
       },
     }, async (request) => {
-      const deadline = ctx.clock() + (request.query.wait ?? 0) * 1000;
-      const signal = abortOnClose(request);
-      for (;;) {
+      const { after, wait = 0 } = request.query;
+      const newer = () => {
         const plan = planOf(request.params.id);
-        if (request.query.after === undefined || plan.revision > request.query.after || ctx.clock() >= deadline || signal.aborted) return withLive(plan);
-        await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - ctx.clock()))));
-      }
+        return after === undefined || plan.revision > after ? plan : undefined;
+      };
+      const wakeups = (wake: () => void) => ctx.projections.onChange(releasesProjection.name, wake);
+      return withLive((await waitUntil(newer, wait * 1000, abortOnClose(request), wakeups)) ?? planOf(request.params.id));
     });
 
-    const planAction = (path: string, summaryText: string, run: (plan: PlanView, meta: CommandMeta) => Promise<import('../command-bus.ts').CommandOutcome>) =>
+    const planAction = (path: string, summaryText: string, run: (plan: PlanView, meta: CommandMeta) => Promise<CommandOutcome>) =>
       app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(`/api/releases/:id/${path}`, {
         config: { permission: 'agents.exec', serviceOf: (request) => findPlan(releases(), (request.params as { id: string }).id)?.plan.service },
         schema: { tags: ['releases'], summary: summaryText, params: planParams, body: reasonOnly },
@@ -232,14 +232,14 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
       });
 
     const onPlan = (plan: PlanView, command: ReleasePlanCommand, meta: CommandMeta) =>
-      executeCommand(ctx.store, streams.release(plan.planId), releasePlanDecider, command, meta);
+      ctx.commands.execute(streams.release(plan.planId), releasePlanDecider, command, meta);
     /** One plan at a time per service (MSEC's rule): held from start (or rollback) to the end. */
-    const claimed = async (plan: PlanView, meta: CommandMeta, then: () => Promise<import('../command-bus.ts').CommandOutcome>) => {
-      await executeCommand(ctx.store, streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'ClaimReleaseRun', service: plan.plan.service, planId: plan.planId }, part(meta, 'claim'));
+    const claimed = async (plan: PlanView, meta: CommandMeta, then: () => Promise<CommandOutcome>) => {
+      await ctx.commands.execute(streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'ClaimReleaseRun', service: plan.plan.service, planId: plan.planId }, part(meta, 'claim'));
       try {
         return await then();
       } catch (err) {
-        await executeCommand(ctx.store, streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'EndReleaseRun', service: plan.plan.service, planId: plan.planId }, part(meta, 'unclaim')).catch(() => undefined);
+        await ctx.commands.execute(streams.releases(plan.plan.service), serviceReleasesDecider, { type: 'EndReleaseRun', service: plan.plan.service, planId: plan.planId }, part(meta, 'unclaim')).catch(() => undefined);
         throw err;
       }
     };
@@ -330,7 +330,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
         healthTimeoutSeconds: Math.round(template.healthTimeoutMs / 1000), hostTimeoutSeconds: Math.round(template.hostTimeoutMs / 1000),
       }, meta, add.map((ip) => ({ ip, port })));
       for (const ip of add) {
-        await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'AddHost', service, ip, port, protocol: 'both' }, part(meta, 'add', ip));
+        await ctx.commands.execute(streams.service(service), serviceDecider, { type: 'AddHost', service, ip, port, protocol: 'both' }, part(meta, 'add', ip));
       }
       await createPlan(plan, configText, meta, 0);
       const view = { planId: plan.planId, plan } as PlanView;
@@ -341,7 +341,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
   };
 
   function releasesState(service: string) {
-    return currentState(ctx.store, streams.releases(service), serviceReleasesDecider);
+    return ctx.commands.state(streams.releases(service), serviceReleasesDecider);
   }
 
   /** The newest plan of the service that succeeded: what "the current versions" are. */
@@ -353,7 +353,7 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
   async function createPlan(data: ReleasePlanCreatedData, configText: Buffer | undefined, meta: CommandMeta, step: number) {
     releasePlanDecider.decide({ type: 'CreateReleasePlan', ...data }, releasePlanDecider.initialState());
     if (configText) plane.blobs.put(configText);
-    return executeCommand(ctx.store, streams.release(data.planId), releasePlanDecider, { type: 'CreateReleasePlan', ...data }, meta, step);
+    return ctx.commands.execute(streams.release(data.planId), releasePlanDecider, { type: 'CreateReleasePlan', ...data }, meta, step);
   }
 
   /** A plan's data from a request: hosts from the catalog, the config by digest (its text beside), the artifact and library files by tag. */
@@ -396,16 +396,16 @@ export function releaseRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane, run
   /** Scale in: out of routing, drained, uninstalled by the agent, removed from the service. */
   async function scaleIn(service: string, hosts: CatalogHost[], ips: string[], drainSeconds: number, meta: CommandMeta) {
     const targets = ips.map((ip) => hosts.find((h) => h.ip === ip) ?? refuse('not_found', `${ip} is not a host of ${service}`));
-    for (const h of targets) await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'DisableHost', service, ip: h.ip, port: h.port }, part(meta, 'disable', h.ip));
+    for (const h of targets) await ctx.commands.execute(streams.service(service), serviceDecider, { type: 'DisableHost', service, ip: h.ip, port: h.port }, part(meta, 'disable', h.ip));
     if (drainSeconds > 0) await new Promise((r) => setTimeout(r, drainSeconds * 1000));
     const uninstalled: { ip: string; commandId: string }[] = [];
     for (const h of targets) {
-      await executeCommand(ctx.store, streams.service(service), serviceDecider, { type: 'RemoveHost', service, ip: h.ip, port: h.port }, part(meta, 'remove', h.ip));
+      await ctx.commands.execute(streams.service(service), serviceDecider, { type: 'RemoveHost', service, ip: h.ip, port: h.port }, part(meta, 'remove', h.ip));
       const agent = findAgent(ctx.reads.agents(), h.ip);
       if (!agent || agent.revoked) continue;
       const [first, second] = service.split('.') as [string, string];
       const commandId = stepId(meta.commandId, h.ip, 'uninstall');
-      const issued = await issueCommand(ctx.store, plane.keys, {
+      const issued = await issueCommand(ctx.commands, plane.keys, {
         ip: h.ip, action: 'release', summary: `uninstall ${service} (scale in)`, paths: [`msec/${first}/${second}`], fileSha256: [],
         // Not a plan: the id only names the operation on the host (its log and journal).
         payload: { planId: `scale-in-${newPlanId(meta.at, 'drop00')}`, service, operation: 'uninstall', releaseType: '', artifact: null, config: null, libraries: [], port: h.port, healthTimeoutMs: 0, stopTimeoutMs: 10_000, versionsJson: '' },

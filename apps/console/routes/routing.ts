@@ -4,6 +4,7 @@ import { parseServiceName } from '../../../domain/services/index.ts';
 import { schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
+import { routingProjection } from '../../../projections/routing.ts';
 
 const etagOf = (version: number) => `"${version}"`;
 
@@ -33,7 +34,7 @@ export function routingRoutes(ctx: ConsoleContext) {
         route = (await waitUntil(() => {
           const r = current();
           return etagOf(r.version) !== known ? r : undefined;
-        }, request.query.wait * 1000, signal)) ?? route;
+        }, request.query.wait * 1000, signal, (wake) => ctx.projections.onChange(routingProjection.name, wake))) ?? route;
       }
       reply.header('etag', etagOf(route.version)).header('cache-control', 'no-cache');
       if (known === etagOf(route.version)) return reply.code(304).send();

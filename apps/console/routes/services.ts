@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { parseHostAddress, parseServiceName, serviceDecider } from '../../../domain/services/index.ts';
 import type { HostProtocol, ServiceKind } from '../../../domain/services/events.ts';
 import { streams } from '../../../domain/streams.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { createService, deleteService } from '../service-workflows.ts';
 import { HttpProblem } from '../problems.ts';
@@ -40,7 +39,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
     }, async (request, reply) => {
       const b = request.body;
       const kind = b.kind ?? 'standard';
-      const outcome = await createService(ctx.store, {
+      const outcome = await createService(ctx.commands, {
         name: b.name, kind,
         lang: b.lang ?? (kind === 'odd' ? '' : 'typescript'),
         port: b.port ?? (kind === 'odd' ? 0 : 7963),
@@ -55,7 +54,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
     });
 
     app.delete<{ Params: NameParams }>('/api/services/:name', { config: { permission: 'services.write' }, schema: { tags: ['services'], params: nameParams, body: reasonOnly } }, async (request, reply) =>
-      commandAnswer(ctx, reply, await deleteService(ctx.store, request.params.name, commandMeta(ctx, request))));
+      commandAnswer(ctx, reply, await deleteService(ctx.commands, request.params.name, commandMeta(ctx, request))));
 
     app.post<{ Params: NameParams; Body: { ip: string; port: number; protocol?: HostProtocol; weight?: number; reason?: string } }>(
       '/api/services/:name/hosts', {
@@ -73,7 +72,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
       }, async (request, reply) => {
         const service = parseServiceName(request.params.name).full;
         const { ip, port, protocol, weight } = request.body;
-        const outcome = await executeCommand(ctx.store, streams.service(service), serviceDecider,
+        const outcome = await ctx.commands.execute(streams.service(service), serviceDecider,
           { type: 'AddHost', service, ip, port, protocol: protocol ?? 'tcp', weight }, commandMeta(ctx, request));
         return commandAnswer(ctx, reply, outcome, 201);
       });
@@ -85,7 +84,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
       }, async (request, reply) => {
         const service = parseServiceName(request.params.name).full;
         const { ip, port } = parseHostAddress(request.params.addr);
-        return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+        return commandAnswer(ctx, reply, await ctx.commands.execute(streams.service(service), serviceDecider,
           { type, service, ip, port }, commandMeta(ctx, request)));
       });
     hostAction('enable', 'EnableHost', 'Scale out: the host enters the routing table');
@@ -100,7 +99,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
     }, async (request, reply) => {
       const service = parseServiceName(request.params.name).full;
       const { ip, port } = parseHostAddress(request.params.addr);
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.service(service), serviceDecider,
         { type: 'SetHostWeight', service, ip, port, weight: request.body.weight }, commandMeta(ctx, request)));
     });
 
@@ -110,7 +109,7 @@ export function serviceRoutes(ctx: ConsoleContext) {
     }, async (request, reply) => {
       const service = parseServiceName(request.params.name).full;
       const { ip, port } = parseHostAddress(request.params.addr);
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.service(service), serviceDecider,
         { type: 'RemoveHost', service, ip, port }, commandMeta(ctx, request)));
     });
   };

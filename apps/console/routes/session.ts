@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { userDecider } from '../../../domain/users/index.ts';
 import { hashToken } from '../../../domain/users/password-hash.ts';
 import { streams } from '../../../domain/streams.ts';
-import { executeCommand } from '../command-bus.ts';
 import { checkPassword, readCookie, sessionCookie, setSessionCookie } from '../auth.ts';
 import { commandAnswer, commandMeta, schemas, secureCookie, type ConsoleContext } from '../context.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
@@ -42,7 +41,7 @@ export function sessionRoutes(ctx: ConsoleContext) {
         ctx.keys.end(session, ctx.clock());
         // Durable and shared: every console (and this one after a restart) refuses the session.
         const now = ctx.clock();
-        await executeCommand(ctx.store, streams.user(request.caller!.user), userDecider,
+        await ctx.commands.execute(streams.user(request.caller!.user), userDecider,
           { type: 'EndSession', name: request.caller!.user, nonce: session.nonce, expiresAtMs: session.expires },
           { commandId: uuidv7(now), actor: request.caller!.user, reason: '', at: now });
       }
@@ -75,7 +74,7 @@ export function sessionRoutes(ctx: ConsoleContext) {
       const meta = commandMeta(ctx, request);
       // Derived from the command id, so a retried request (same Idempotency-Key) answers the same token.
       const { token, tokenId } = ctx.keys.apiToken(name, meta.commandId);
-      const outcome = await executeCommand(ctx.store, streams.user(name), userDecider,
+      const outcome = await ctx.commands.execute(streams.user(name), userDecider,
         { type: 'IssueApiToken', name, tokenId, tokenHash: hashToken(token), label: request.body?.label ?? (scope ? 'routes' : 'cli'), scope }, meta);
       return commandAnswer(ctx, reply, outcome, 201, { tokenId, token, scope });
     });
@@ -85,7 +84,7 @@ export function sessionRoutes(ctx: ConsoleContext) {
       schema: { tags: ['session'], params: { type: 'object', properties: { tokenId: { type: 'string', maxLength: 64 } } } },
     }, async (request, reply) => {
       const name = request.caller!.user;
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.user(name), userDecider,
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.user(name), userDecider,
         { type: 'RevokeApiToken', name, tokenId: request.params.tokenId }, commandMeta(ctx, request)));
     });
   };

@@ -5,7 +5,6 @@ import { roles, type Grant, type Role } from '../../../domain/access/roles.ts';
 import { userDecider } from '../../../domain/users/index.ts';
 import { hashPassword, passwordProblem } from '../../../domain/users/password-hash.ts';
 import { streams } from '../../../domain/streams.ts';
-import { executeCommand } from '../command-bus.ts';
 import { checkPassword } from '../auth.ts';
 import { demand } from '../authorize.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
@@ -49,7 +48,7 @@ export function userRoutes(ctx: ConsoleContext) {
     }, async (request, reply) => {
       const { name, password, role = 'viewer', service = '' } = request.body;
       const grants: Grant[] = [{ role, service }];
-      const outcome = await createUser(ctx.store, { name, passwordHash: newPasswordHash(password), grants }, commandMeta(ctx, request));
+      const outcome = await createUser(ctx.commands, { name, passwordHash: newPasswordHash(password), grants }, commandMeta(ctx, request));
       return commandAnswer(ctx, reply, outcome, 201);
     });
 
@@ -57,7 +56,7 @@ export function userRoutes(ctx: ConsoleContext) {
       config: userAdmin,
       schema: { tags: ['users'], summary: 'Remove a user (not yourself, not the last admin)', params: nameParams, body: { type: ['object', 'null'], properties: { reason: schemas.reason } } },
     }, async (request, reply) => {
-      const outcome = await removeUser(ctx.store, request.params.name, request.caller!.user, commandMeta(ctx, request));
+      const outcome = await removeUser(ctx.commands, request.params.name, request.caller!.user, commandMeta(ctx, request));
       return commandAnswer(ctx, reply, outcome);
     });
 
@@ -68,7 +67,7 @@ export function userRoutes(ctx: ConsoleContext) {
       const { name } = request.params;
       if (!ctx.users.findUser(name)) throw new HttpProblem(404, 'not_found', `user ${name} does not exist: add it first (msec user add ${name})`);
       const { role, service = '' } = request.body;
-      return commandAnswer(ctx, reply, await onAccessStream(ctx.store, { type: 'GrantRole', user: name, role, service }, commandMeta(ctx, request)));
+      return commandAnswer(ctx, reply, await onAccessStream(ctx.commands, { type: 'GrantRole', user: name, role, service }, commandMeta(ctx, request)));
     });
 
     app.delete<{ Params: { name: string }; Body: { role: Role; service?: string; reason?: string } }>('/api/users/:name/roles', {
@@ -76,7 +75,7 @@ export function userRoutes(ctx: ConsoleContext) {
       schema: { tags: ['users'], summary: 'Revoke a role (never the last admin)', params: nameParams, body: grantBody },
     }, async (request, reply) => {
       const { role, service = '' } = request.body;
-      return commandAnswer(ctx, reply, await onAccessStream(ctx.store,
+      return commandAnswer(ctx, reply, await onAccessStream(ctx.commands,
         { type: 'RevokeRole', user: request.params.name, role, service, actor: request.caller!.user }, commandMeta(ctx, request)));
     });
 
@@ -104,7 +103,7 @@ export function userRoutes(ctx: ConsoleContext) {
       } else {
         await demand(request, ctx.refusals!, 'users.admin');
       }
-      return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.user(name), userDecider,
+      return commandAnswer(ctx, reply, await ctx.commands.execute(streams.user(name), userDecider,
         { type: 'ChangePassword', name, passwordHash: newPasswordHash(request.body.password) }, commandMeta(ctx, request)));
     });
   };

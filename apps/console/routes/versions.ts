@@ -2,7 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseServiceName, serviceDecider } from '../../../domain/services/index.ts';
 import { streams } from '../../../domain/streams.ts';
-import { executeCommand } from '../command-bus.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import type { VersionKind } from '../reads.ts';
 import { HttpProblem } from '../problems.ts';
@@ -46,7 +45,7 @@ export function versionRoutes(ctx: ConsoleContext) {
         },
       }, async (request, reply) => {
         const service = parseServiceName(request.params.name).full;
-        const outcome = await executeCommand(ctx.store, streams.service(service), serviceDecider,
+        const outcome = await ctx.commands.execute(streams.service(service), serviceDecider,
           { type: k.add, service, tag: request.params.tag, text: request.body.text, memo: request.body.memo ?? '' }, commandMeta(ctx, request));
         return commandAnswer(ctx, reply, outcome, 201);
       });
@@ -67,7 +66,7 @@ export function versionRoutes(ctx: ConsoleContext) {
         schema: { tags, params: tagParams, body: { type: ['object', 'null'], properties: { reason: schemas.reason }, additionalProperties: false } },
       }, async (request, reply) => {
         const service = parseServiceName(request.params.name).full;
-        return commandAnswer(ctx, reply, await executeCommand(ctx.store, streams.service(service), serviceDecider,
+        return commandAnswer(ctx, reply, await ctx.commands.execute(streams.service(service), serviceDecider,
           { type: k.del, service, tag: request.params.tag }, commandMeta(ctx, request)));
       });
     }

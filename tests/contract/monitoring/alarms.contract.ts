@@ -13,7 +13,7 @@ import { AlarmEvaluator } from '../../../apps/monitor/alarm-evaluator.ts';
 import { MetricQueries } from '../../../apps/monitor/metrics-queries.ts';
 import { MetricsStore } from '../../../apps/monitor/metrics-store.ts';
 import type { MetricItem } from '../../../apps/monitor/metric-report-checks.ts';
-import { executeCommand } from '../../../apps/console/command-bus.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
 import { alarmRulesDecider } from '../../../domain/monitoring/alarm-rules.ts';
 import { streams } from '../../../domain/streams.ts';
 import { monitoringProjection, type MonitoringState } from '../../../projections/monitoring.ts';
@@ -31,11 +31,12 @@ async function setup(target: Target, hosts: string[] = []) {
   await migrate(t.ch, database);
   const views = new MetricsStore(t.ch, database);
   const events = new MemoryEventStore();
+  const commands = createCommandBus({ store: events });
   let now = m0 * 1000;
   const state = async (): Promise<MonitoringState> => (await events.readAll(0, 100_000)).reduce((s, e) => monitoringProjection.apply(s, e), monitoringProjection.initialState());
   let snapshot = await state();
   const evaluator = new AlarmEvaluator({
-    store: events, queries: new MetricQueries(t.ch, database), clock: () => now, graceMs: 30_000, logger: silent,
+    commands, queries: new MetricQueries(t.ch, database), clock: () => now, graceMs: 30_000, logger: silent,
     rules: () => allRules(snapshot), openAlarms: (s) => openAlarms(snapshot, s), servicesWithOpenAlarms: () => snapshot.services.filter((s) => s.open.length).map((s) => s.service),
     hostsOf: () => hosts,
   });
@@ -43,11 +44,11 @@ async function setup(target: Target, hosts: string[] = []) {
   return {
     at: (seconds: number) => (now = seconds * 1000),
     rule: async (name: string, rule: Record<string, unknown>, service = S) => {
-      await executeCommand(events, streams.alarmRules(service), alarmRulesDecider, { type: 'SetAlarmRule', service, name, ...rule }, meta());
+      await commands.execute(streams.alarmRules(service), alarmRulesDecider, { type: 'SetAlarmRule', service, name, ...rule }, meta());
       snapshot = await state();
     },
     deleteRule: async (name: string) => {
-      await executeCommand(events, streams.alarmRules(S), alarmRulesDecider, { type: 'DeleteAlarmRule', service: S, name }, meta());
+      await commands.execute(streams.alarmRules(S), alarmRulesDecider, { type: 'DeleteAlarmRule', service: S, name }, meta());
       snapshot = await state();
     },
     value: async (minute: number, name: string, value: number, ip = '', service = S) => {

@@ -35,7 +35,7 @@ async function consoleWithViews(target: Target) {
   const h: Harness = await consoleHarness({
     extend: async (ctx, runner) => {
       const monitor = await startConsoleMonitor({
-        backends: { store: ctx.store, checkpoints: new MemoryCheckpointStore(), clickhouse: { client: target.ch, database }, home: '/nonexistent' },
+        commands: ctx.commands, backends: { store: ctx.store, checkpoints: new MemoryCheckpointStore(), clickhouse: { client: target.ch, database }, home: '/nonexistent' },
         reads: ctx.reads, projections: runner, settings: { retentionDays: 30, alarmGraceMs: 30_000 }, logger: silent, clock: Date.now,
         signer: WebhookSigner.generate(), pollMs: 3_600_000,
       });

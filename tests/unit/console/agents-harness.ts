@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { MemoryEventStore } from '../../../adapters/eventstore/memory.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
 import { MemoryViewStore } from '../../../adapters/views/memory.ts';
 import { MemoryMessageBus } from '../../../adapters/bus/memory.ts';
 import { SigningKey } from '../../../adapters/signing/ed25519.ts';
@@ -69,11 +70,12 @@ export async function agentConsole(): Promise<AgentConsole> {
   const blobsDir = join(home, 'blobs');
   let offset = 0;
   const clock = () => Date.now() + offset;
+  const commands = createCommandBus({ store });
   const ctx: ConsoleContext = {
-    store, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
+    store, commands, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
     clock, throttle: new LoginThrottle(clock), secureCookies: false, readYourWritesMs: 5000, bus,
   };
-  ctx.agents = consoleAgentPlane({ store, agents: () => reads.agents(), keysDir: join(home, 'keys'), blobsDir, live: async () => [], clock });
+  ctx.agents = consoleAgentPlane({ commands, agents: () => reads.agents(), keysDir: join(home, 'keys'), blobsDir, live: async () => [], clock });
   await bootstrap(ctx, adminPassword);
   const app = await buildConsole(ctx);
   const call = (o: InjectOptions) => app.inject({ ...o, headers: { authorization: basicAdmin, ...(o.headers ?? {}) } });

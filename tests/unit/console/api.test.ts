@@ -3,7 +3,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { consoleHarness, adminPassword, type Harness } from './harness.ts';
-import { executeCommand } from '../../../apps/console/command-bus.ts';
 import { serviceDecider } from '../../../domain/services/index.ts';
 
 let h: Harness;
@@ -245,7 +244,7 @@ test('a half-done delete retried after the service was created again does not un
   await createService('Again.svc');
   const key = '01900000-0000-7000-8000-00000000a9a9';
   // The first attempt died after its first step: the service is deleted, its link not yet removed.
-  await executeCommand(h.store, 'service-Again.svc', serviceDecider, { type: 'DeleteService', service: 'Again.svc' },
+  await h.ctx.commands.execute('service-Again.svc', serviceDecider, { type: 'DeleteService', service: 'Again.svc' },
     { commandId: key, actor: 'admin', reason: '', at: Date.now() });
   await createService('Again.svc');
   const retry = await h.call({ method: 'DELETE', url: '/api/services/Again.svc', headers: { 'idempotency-key': key } });

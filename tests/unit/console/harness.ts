@@ -11,6 +11,9 @@ import { buildConsole } from '../../../apps/console/server.ts';
 import { projectionReads } from '../../../apps/console/projection-reads.ts';
 import { bootstrap } from '../../../apps/console/bootstrap.ts';
 import type { ConsoleContext } from '../../../apps/console/context.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
+import type { ViewStore } from '../../../adapters/views/port.ts';
+import type { Projection } from '../../../projections/projection.ts';
 
 export const adminPassword = 'correct horse battery';
 export const basicAdmin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
@@ -30,6 +33,8 @@ export interface HarnessOptions {
   /** Another console on the same store (a second process, or this one restarted). */
   store?: MemoryEventStore;
   trustProxy?: ConsoleContext['trustProxy'];
+  /** Where the projections write (default: one memory view store for all). */
+  views?: (projection: Projection) => ViewStore;
   /** Adds to the context before the console is built (a bus, monitoring), with the runner that folds its read models. */
   extend?: (ctx: ConsoleContext, runner: ProjectionRunner) => Promise<void> | void;
 }
@@ -37,12 +42,12 @@ export interface HarnessOptions {
 export async function consoleHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logger = pino({ level: 'silent' });
   const store = options.store ?? new MemoryEventStore();
-  const views = new MemoryViewStore();
+  const views = options.views ?? new MemoryViewStore();
   const runner = new ProjectionRunner({ store, views, projections: defaultProjections, logger });
   await runner.start();
   const reads = projectionReads(runner);
   const ctx: ConsoleContext = {
-    store, reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
+    store, commands: createCommandBus({ store }), reads, users: reads, projections: runner, logger, keys: new SessionKeys(Buffer.alloc(32, 7)),
     clock: Date.now, throttle: new LoginThrottle(Date.now), secureCookies: false, readYourWritesMs: 5000,
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   };

@@ -11,7 +11,6 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { agentConsole, type AgentConsole } from './agents-harness.ts';
 import { PlanRunner, stepId } from '../../../apps/console/releases/plan-runner.ts';
-import { executeCommand } from '../../../apps/console/command-bus.ts';
 import { hostAgentDecider } from '../../../domain/agents/index.ts';
 import { releasePlanDecider } from '../../../domain/releases/index.ts';
 import { streams } from '../../../domain/streams.ts';
@@ -38,7 +37,7 @@ before(async () => {
   }
   const up = await h.call({ method: 'PUT', url: `/api/services/${service}/artifacts/v1`, headers: { 'content-type': 'application/octet-stream' }, payload: gzipSync(Buffer.from('build')) });
   assert.equal(up.statusCode, 201, up.body);
-  runner = new PlanRunner({ store: h.store, reads: h.ctx.reads, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
+  runner = new PlanRunner({ commands: h.ctx.commands, reads: h.ctx.reads, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
   runner.start();
 });
 after(async () => {
@@ -72,7 +71,7 @@ async function agentAnswers(ip: string, ok: boolean): Promise<string> {
     ? ['pushed', 'backed-up', 'stopped', 'installed', 'started', 'healthy'].map((step) => ({ step, ok: true, detail: `${step} done`, atMs: h.now(), durationMs: 1 }))
     : [{ step: 'healthy', ok: false, detail: 'port 7963 did not answer', atMs: h.now(), durationMs: 1 }];
   const { sha256 } = h.ctx.agents!.blobs.put(Buffer.from(encodeReleaseOutcome(steps as never)));
-  await executeCommand(h.store, streams.host(ip), hostAgentDecider, { type: 'RecordCommandResult', result: {
+  await h.ctx.commands.execute(streams.host(ip), hostAgentDecider, { type: 'RecordCommandResult', result: {
     ip, commandId: pending.commandId, sequence: pending.sequence, action: 'release', exitCode: ok ? 0 : -1, error: ok ? '' : 'healthy failed: port 7963 did not answer',
     timedOut: false, durationMs: 5, output: Buffer.from('[started]\n').toString('base64'), outputSha256: '', outputKeptBytes: 10, outputBytes: 10, dataSha256: sha256,
   } }, { commandId: uuidv7(), actor: `agent:${ip}`, reason: '', at: h.now() });
@@ -121,9 +120,9 @@ describe('plan runner', () => {
     // The plan may already have sent its first host: answer it, then record the second's dispatch by hand.
     if (plan(id).hosts[0]!.installCommand) await agentAnswers('10.0.0.7', true);
     const commandId = uuidv7(h.now());
-    await executeCommand(h.store, streams.release(id), releasePlanDecider, { type: 'DispatchReleaseHost', planId: id, ip: '10.0.0.8', operation: 'install', commandId, atMs: h.now() },
+    await h.ctx.commands.execute(streams.release(id), releasePlanDecider, { type: 'DispatchReleaseHost', planId: id, ip: '10.0.0.8', operation: 'install', commandId, atMs: h.now() },
       { commandId: stepId(id, 'test-dispatch'), actor: 'admin', reason: '', at: h.now() }).catch(() => undefined);
-    runner = new PlanRunner({ store: h.store, reads: h.ctx.reads, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
+    runner = new PlanRunner({ commands: h.ctx.commands, reads: h.ctx.reads, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
     runner.start();
     const sent = plan(id).hosts[1]!.installCommand;
     await until('the recorded command sent', () => findAgent(h.ctx.reads.agents(), '10.0.0.8')?.pending.some((p) => p.commandId === sent));

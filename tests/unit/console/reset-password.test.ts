@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite.ts';
 import { msecDatabaseFile } from '../../../adapters/sqlite/open.ts';
-import { executeCommand } from '../../../apps/console/command-bus.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
 import { resetPassword } from '../../../apps/console/reset-password.ts';
 import { newPasswordHash } from '../../../apps/console/routes/users.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
@@ -21,8 +21,9 @@ const open = () => SqliteEventStore.open(msecDatabaseFile(home), { logger: pino(
 
 test('given a user with an API token, a reset sets the new password and revokes the token', async () => {
   const store = open();
-  await executeCommand(store, 'user-ops', userDecider, { type: 'CreateUser', name: 'ops', passwordHash: newPasswordHash('old-password-1') }, meta());
-  await executeCommand(store, 'user-ops', userDecider, { type: 'IssueApiToken', name: 'ops', tokenId: 't1', tokenHash: 'h1', label: 'cli' }, meta());
+  const commands = createCommandBus({ store });
+  await commands.execute('user-ops', userDecider, { type: 'CreateUser', name: 'ops', passwordHash: newPasswordHash('old-password-1') }, meta());
+  await commands.execute('user-ops', userDecider, { type: 'IssueApiToken', name: 'ops', tokenId: 't1', tokenHash: 'h1', label: 'cli' }, meta());
   await store.close();
 
   const { password } = await resetPassword(home, 'ops', 'new-password-1');

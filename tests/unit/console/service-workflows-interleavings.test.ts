@@ -1,6 +1,6 @@
 /**
  * Two consoles on one event store, played in one process: each "console" is its own store
- * object over one shared log (so its own command-bus cache and in-process locks), and every
+ * object over one shared log with a command bus of its own (its own cache and queues), and every
  * read and append either console makes waits at a gate. A seeded scheduler opens one gate at a
  * time, so each run is one interleaving of the two consoles' requests, down to single reads
  * and appends. Thousands of runs then check the service tree's rules on the log
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { MemoryEventLog, MemoryEventStore } from '../../../adapters/eventstore/memory.ts';
 import { WrongExpectedRevision, type EventStore } from '../../../adapters/eventstore/port.ts';
 import { createService, deleteService } from '../../../apps/console/service-workflows.ts';
-import type { CommandMeta } from '../../../apps/console/command-bus.ts';
+import { createCommandBus, type CommandBus, type CommandMeta } from '../../../apps/console/command-bus.ts';
 import { DomainError } from '../../../domain/decider.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 import { emptyFacts, foldTree, quiescentProblems } from '../support/service-tree-oracle.ts';
@@ -48,7 +48,7 @@ function gated(log: MemoryEventLog, gates: Gates): EventStore {
   };
 }
 
-type Request = { what: string; run: (store: EventStore, meta: CommandMeta) => Promise<unknown> };
+type Request = { what: string; run: (commands: CommandBus, meta: CommandMeta) => Promise<unknown> };
 
 const standard = { kind: 'standard' as const, lang: 'typescript', port: 7963 };
 const requests: Request[] = [
@@ -80,22 +80,23 @@ async function playOnce(seed: number) {
   const log = new MemoryEventLog();
   const meta = (id: string, actor: string): CommandMeta => ({ commandId: `${seed}-${id}`, actor, reason: '', at: 1_700_000_000_000 });
   const setup = new MemoryEventStore({ log });
+  const setupCommands = createCommandBus({ store: setup });
   const history: string[] = [];
   for (let i = Math.floor(rnd() * 3); i > 0; i--) {
     const r = pick();
     history.push(`before: ${r.what}`);
-    await r.run(setup, meta(`setup-${i}`, 'setup')).catch(() => undefined);
+    await r.run(setupCommands, meta(`setup-${i}`, 'setup')).catch(() => undefined);
   }
   const gates = new Gates();
   const answers: { console: number; what: string; answer: Answer; error?: unknown }[] = [];
   let running = 2;
   const consoles = [0, 1].map(async (c) => {
-    const store = gated(log, gates);
+    const commands = createCommandBus({ store: gated(log, gates) });
     for (let i = 0; i < 3; i++) {
       const r = pick();
       history.push(`console ${c}: ${r.what}`);
       try {
-        await r.run(store, meta(`${c}-${i}`, `console${c}`));
+        await r.run(commands, meta(`${c}-${i}`, `console${c}`));
         answers.push({ console: c, what: r.what, answer: 'ok' });
       } catch (error) {
         answers.push({ console: c, what: r.what, answer: answerOf(error), error });

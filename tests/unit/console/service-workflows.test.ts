@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { consoleHarness, type Harness } from './harness.ts';
-import { executeCommand } from '../../../apps/console/command-bus.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
 import { createService } from '../../../apps/console/service-workflows.ts';
 import { MemoryEventLog, MemoryEventStore } from '../../../adapters/eventstore/memory.ts';
 import type { EventStore } from '../../../adapters/eventstore/port.ts';
@@ -36,7 +36,7 @@ async function appendRaw(stream: string, events: ServiceEvent[]) {
 }
 
 test('a creation that stopped after its claim is finished by sending it again, with a new key', async () => {
-  await executeCommand(h.store, 'service-Half', firstLevelDecider,
+  await h.ctx.commands.execute('service-Half', firstLevelDecider,
     { type: 'ClaimChildService', parent: 'Half', child: 'svc', kind: 'standard', lang: 'typescript', port: 7963 }, meta('01900000-0000-7000-8000-0000000c1a11'));
   const blocked = await remove('Half.svc');
   assert.equal(blocked.statusCode, 409);
@@ -53,7 +53,7 @@ test('a creation that stopped after its claim is finished by sending it again, w
 });
 
 test('a creation with other settings than the one in progress is refused and writes nothing', async () => {
-  await executeCommand(h.store, 'service-Other', firstLevelDecider,
+  await h.ctx.commands.execute('service-Other', firstLevelDecider,
     { type: 'ClaimChildService', parent: 'Other', child: 'svc', kind: 'standard', lang: 'go', port: 7963 }, meta('01900000-0000-7000-8000-0000000c1a12'));
   const at = await h.store.headPosition();
   const r = await create('Other.svc', {}, { lang: 'python' });
@@ -148,7 +148,7 @@ test('a request whose first level never stands still gives up with 409 after its
   };
   const pauses: number[] = [];
   await assert.rejects(
-    createService(racing, { name: 'Busy.svc', kind: 'standard', lang: 'go', port: 7963 }, meta('busy-request'), {
+    createService(createCommandBus({ store: racing }), { name: 'Busy.svc', kind: 'standard', lang: 'go', port: 7963 }, meta('busy-request'), {
       maxConflicts: 5, pause: async (n) => { pauses.push(n); },
     }),
     (e: unknown) => e instanceof DomainError && e.code === 'conflict' && /being changed by other requests .*send the request again/.test(e.message),

@@ -197,3 +197,29 @@ test('a restart resumes from the checkpoint: what was in flight is sent again; h
     up.server.close();
   }
 });
+
+test('events without alarms cost no checkpoint write each: the checkpoint is stored every 1 000 of them and at stop', async () => {
+  const store = new MemoryEventStore();
+  const checkpoints = new MemoryCheckpointStore();
+  let saves = 0;
+  const counted = Object.assign(Object.create(checkpoints) as MemoryCheckpointStore, {
+    save: (name: string, position: number) => (saves++, checkpoints.save(name, position)),
+  });
+  const d = deliverer(store, counted, [], WebhookSigner.generate());
+  await d.start();
+  saves = 0;
+  let last = 0;
+  for (let i = 0; i < 30; i++) {
+    const id = `other-${++n}`;
+    last = (await store.append(`user-u${i}`, 'any', [{
+      type: 'UserCreated', data: { name: `u${i}`, passwordHash: 'x' }, id: eventIdFor(id, 0), occurredAt: new Date().toISOString(),
+      actor: 'admin', reason: '', correlationId: id, causationId: id,
+    } as NewEvent])).position;
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(saves, 0);
+  await d.stop();
+  assert.equal(await checkpoints.load('alarm-webhooks'), last);
+  assert.equal(saves, 1);
+});

@@ -17,7 +17,7 @@ import { defaultProjections } from '../../../projections/index.ts';
 import type { AgentsState } from '../../../projections/agents.ts';
 import { encodeReportBody, encodeSignedReport, type ReportBody, type ReportKind } from '../../../schemas/agent.ts';
 import { ProjectionRunner } from '../../../apps/projector/runner.ts';
-import { executeCommand } from '../../../apps/console/command-bus.ts';
+import { createCommandBus } from '../../../apps/console/command-bus.ts';
 import { agentReportSinks, agentReportTopics, reportSkewMs, verifyAgentReport } from '../../../apps/projector/agent-reports.ts';
 import { AgentLiveView } from '../../../apps/projector/agent-live.ts';
 import { ReportIngest, ReportRefused } from '../../../apps/projector/report-ingest.ts';
@@ -25,6 +25,7 @@ import { smallOrderKeys } from '../agents/weak-keys.ts';
 
 const logger = pino({ level: 'silent' });
 const store = new MemoryEventStore();
+const commands = createCommandBus({ store });
 const runner = new ProjectionRunner({ store, views: new MemoryViewStore(), projections: defaultProjections, logger });
 const agents = () => runner.state<AgentsState>('agents');
 let now = Date.parse('2024-05-01T08:00:00.000Z');
@@ -32,7 +33,7 @@ const clock = () => now;
 let commandCounter = 0;
 
 async function run(ip: string, command: AgentCommand, id = `01900000-0000-7000-8000-${String(++commandCounter).padStart(12, '0')}`) {
-  const outcome = await executeCommand(store, streams.host(ip), hostAgentDecider, command, { commandId: id, actor: 'test', reason: '', at: now });
+  const outcome = await commands.execute(streams.host(ip), hostAgentDecider, command, { commandId: id, actor: 'test', reason: '', at: now });
   await runner.waitFor(outcome.position || (await store.headPosition()), 5000);
   return outcome;
 }

@@ -79,6 +79,31 @@ export class DyingViewStore implements ViewStore {
   async close() {}
 }
 
+/** A ViewStore whose row appends wait until `release()` (an audit store that is slow to answer). */
+export class HeldRows implements ViewStore {
+  private opened!: () => void;
+  private readonly open = new Promise<void>((resolve) => (this.opened = resolve));
+
+  constructor(private readonly inner: ViewStore) {}
+
+  release(): void {
+    this.opened();
+  }
+
+  loadState<S>(key: string) { return this.inner.loadState<S>(key); }
+  saveState(key: string, state: unknown, checkpoint: number) { return this.inner.saveState(key, state, checkpoint); }
+  async appendRows(key: string, rows: readonly ViewRow[], checkpoint: number) {
+    await this.open;
+    return this.inner.appendRows(key, rows, checkpoint);
+  }
+  queryRows(key: string, filter?: RowFilter) { return this.inner.queryRows(key, filter); }
+  scanRows(key: string, after: number, limit: number) { return this.inner.scanRows(key, after, limit); }
+  checkpoint(key: string) { return this.inner.checkpoint(key); }
+  promote(source: string, target: string) { return this.inner.promote(source, target); }
+  drop(key: string) { return this.inner.drop(key); }
+  async close() {}
+}
+
 export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await condition())) {

@@ -15,7 +15,7 @@ import { routeFor, routingProjection, type RoutingState } from '../../../project
 import { findTokenByHash, findUser, usersProjection, type UsersState } from '../../../projections/users.ts';
 import type { StateProjection } from '../../../projections/projection.ts';
 import * as e from '../projections/events.ts';
-import { append, history, memoryStore, readEverything, silent } from './fixtures.ts';
+import { append, HeldRows, history, memoryStore, readEverything, silent, until } from './fixtures.ts';
 
 const svc = 'Flight.mod_flight';
 const runnerOn = (store: ReturnType<typeof memoryStore>, views: ViewStore, more: Partial<ConstructorParameters<typeof ProjectionRunner>[0]> = {}) =>
@@ -76,6 +76,97 @@ describe('ProjectionRunner', () => {
       await append(store, [e.userCreated('alice'), e.userCreated('bob')]);
       assert.equal(await waiting, true);
       assert.equal(findUser(runner.state<UsersState>('users'), 'bob')!.name, 'bob');
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+
+  it('waits for the projections in scope only: a held audit delays no wait for the state projections', async () => {
+    const store = memoryStore();
+    const states = new MemoryViewStore();
+    const held = new HeldRows(new MemoryViewStore());
+    const runner = runnerOn(store, states, { views: (p) => (p.kind === 'rows' ? held : states) });
+    await runner.start();
+    try {
+      const head = await append(store, [e.userCreated('alice')]);
+      assert.equal(await runner.waitFor(head, 2000, { projections: 'state' }), true, 'every state projection has the event');
+      assert.equal(await runner.waitFor(head, 2000, { projections: ['users', 'catalog'] }), true);
+      assert.equal(await runner.waitFor(head, 30), false, 'the default scope is every projection, the audit included');
+      assert.equal(await runner.waitFor(head, 30, { projections: ['audit'] }), false);
+      const audit = runner.waitFor(head, 2000, { projections: ['audit'] });
+      held.release();
+      assert.equal(await audit, true);
+      assert.equal(await runner.waitFor(head, 10, { projections: [] }), true, 'a wait for no projection is over at once');
+      assert.throws(() => runner.waitFor(head, 10, { projections: ['audti'] }), UnknownProjection);
+    } finally {
+      held.release();
+      await runner.stop();
+      await store.close();
+    }
+  });
+
+  it('calls the listeners of a projection after each batch it folded, until they stop listening', async () => {
+    const store = memoryStore();
+    const runner = runnerOn(store, new MemoryViewStore());
+    await runner.start();
+    try {
+      const seen: number[] = [];
+      const stop = runner.onChange('routing', () => seen.push(runner.status().find((s) => s.name === 'routing')!.checkpoint));
+      const first = await append(store, [e.firstLevelCreated('Flight')]);
+      await until(() => seen.includes(first));
+      stop();
+      const second = await append(store, [e.userCreated('alice')]);
+      assert.equal(await runner.waitFor(second, 2000), true);
+      assert.deepEqual(seen, [first], 'no call after stop');
+      assert.throws(() => runner.onChange('routes', () => undefined), UnknownProjection);
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+
+  it('the state projections share one subscription to the store; the audit follows on its own', async () => {
+    const store = memoryStore();
+    let subscriptions = 0;
+    const counting = Object.assign(Object.create(store) as typeof store, {
+      subscribeAll: (after: number, handler: Parameters<typeof store.subscribeAll>[1]) => (subscriptions++, store.subscribeAll(after, handler)),
+    });
+    const runner = runnerOn(counting, new MemoryViewStore());
+    await runner.start();
+    try {
+      assert.equal(subscriptions, 2);
+      const head = await append(store, history(0));
+      assert.equal(await runner.waitFor(head, 2000), true);
+      assert.deepEqual(await served(runner), await expected(store));
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+
+  it('a batch one state projection fails to fold is delivered again; the others fold it once', async () => {
+    const store = memoryStore();
+    const counter = (name: string, failOnce?: number): StateProjection<unknown> => {
+      let failed = false;
+      return {
+        kind: 'state', name, version: 1, handles: ['UserCreated'], initialState: () => 0,
+        apply: (count, event) => {
+          if (event.position === failOnce && !failed) {
+            failed = true;
+            throw new Error('a bug, once');
+          }
+          return (count as number) + 1;
+        },
+      };
+    };
+    const runner = new ProjectionRunner({ store, views: new MemoryViewStore(), projections: [counter('steady'), counter('flaky', 2)], logger: silent });
+    await runner.start();
+    try {
+      const head = await append(store, [e.userCreated('a'), e.userCreated('b'), e.userCreated('c')]);
+      assert.equal(await runner.waitFor(head, 2000), true);
+      assert.equal(runner.state<number>('steady'), 3);
+      assert.equal(runner.state<number>('flaky'), 3);
     } finally {
       await runner.stop();
       await store.close();
