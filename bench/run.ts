@@ -152,7 +152,9 @@ const suites: Record<string, () => Promise<void>> = {
     await benchRpc();
     const { benchRoutePicks } = await import('./route-picks.ts');
     const r = benchRoutePicks();
-    console.log(`rpc.route_picks_per_s=${fmt(r.picksPerSecond)} baseline.uniform_random_index.per_s=${fmt(r.uniformPerSecond)} ratio=${(r.picksPerSecond / r.uniformPerSecond).toFixed(3)}  (NLB weighted pick over 100 instances, one dead, vs a bare random index)`);
+    const ratio = (n: number) => (n / r.uniformPerSecond).toFixed(3);
+    console.log(`rpc.route_picks_per_s=${fmt(r.sdkPerSecond)} baseline.uniform_random_index.per_s=${fmt(r.uniformPerSecond)} ratio=${ratio(r.sdkPerSecond)}  (the SDK's pick + outcome over 100 instances, one dead, vs a bare random index)`);
+    console.log(`rpc.nlb_picks_per_s=${fmt(r.nlbPerSecond)} baseline.uniform_random_index.per_s=${fmt(r.uniformPerSecond)} ratio=${ratio(r.nlbPerSecond)}  (domain/nlb pickServer alone)`);
   },
 };
 const wanted = process.argv.slice(2);
