@@ -12,7 +12,9 @@
  * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), metrics (monitoring
  * views: ingest, curve query, alarm evaluation: bench/metrics.ts), agents (command latency
  * through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts), release
- * (time to release to 2, 8 and 32 agent processes, beside unpack-start-wait without msec: bench/release.ts).
+ * (time to release to 2, 8 and 32 agent processes, beside unpack-start-wait without msec: bench/release.ts), scale
+ * (1 000 services × 20 hosts: replay, publishing one routing change, memory, route propagation
+ * to SDK clients over ZooKeeper and the console's long poll: bench/scale.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,6 +149,7 @@ const suites: Record<string, () => Promise<void>> = {
   agents: async () => (await import('./agents.ts')).benchAgents(),
   metrics: async () => (await import('./metrics.ts')).benchMetrics(),
   release: async () => (await import('./release.ts')).benchRelease(),
+  scale: async () => (await import('./scale.ts')).benchScale(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();
