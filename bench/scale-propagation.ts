@@ -14,12 +14,11 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { ZooKeeperRegistry } from '../adapters/registry/zookeeper.ts';
 import { ZooKeeperRouteWatcher } from '../adapters/registry/zookeeper-watcher.ts';
-import type { RouteTable } from '../adapters/registry/port.ts';
+import type { RouteSource } from '../adapters/registry/port.ts';
+import type { RouteTable } from '../schemas/route-table.ts';
 import { InstanceBreakers } from '../apps/rpc/client/breakers.ts';
 import { consoleRoutes } from '../apps/rpc/client/console-routes.ts';
 import { RouteCache } from '../apps/rpc/client/route-cache.ts';
-import type { RouteSource } from '../apps/rpc/client/route-source.ts';
-import { registryRoutes } from '../apps/rpc/client/route-sources.ts';
 import { startClickHouse, clickHouseServerUnavailable } from '../tests/services/clickhouse.ts';
 import type { ZooKeeperServer } from '../tests/services/zookeeper.ts';
 import { exited, startRole, type Started } from '../tests/e2e/support.ts';
@@ -95,7 +94,7 @@ export async function benchPropagation(o: { zk: ZooKeeperServer; home: string; s
     for (let i = 0; i < clientsPerSource * 2; i++) {
       const source = i < clientsPerSource ? 'zookeeper' : 'console';
       const routes = source === 'zookeeper'
-        ? registryRoutes(ZooKeeperRouteWatcher.fromUrl(`zk://${o.zk.connectString}`, { logger: silent }), { owned: true })
+        ? ZooKeeperRouteWatcher.fromUrl(`zk://${o.zk.connectString}`, { logger: silent })
         : consoleRoutes({ url: console_.url, token, logger: silent });
       const cache = new RouteCache(() => routes, deps());
       clients.push({ source, routes, cache });

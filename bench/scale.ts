@@ -19,7 +19,6 @@ import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { msecDatabaseFile } from '../adapters/sqlite/open.ts';
 import { SqliteViewStore } from '../adapters/views/sqlite.ts';
 import { ZooKeeperRegistry } from '../adapters/registry/zookeeper.ts';
-import type { RouteTable } from '../adapters/registry/port.ts';
 import { RegistryPublisher } from '../apps/projector/registry-publisher.ts';
 import { ProjectionRunner } from '../apps/projector/runner.ts';
 import { defaultProjections } from '../projections/index.ts';
@@ -70,12 +69,6 @@ async function routingStateOf(home: string): Promise<{ state: RoutingState; head
   return { state, head };
 }
 
-/** The table the publisher writes for a service. */
-function tableOf(state: RoutingState, service: string): RouteTable {
-  const r = routeFor(state, service)!;
-  return { service: r.service, policy: r.kind, version: r.version, instances: r.instances };
-}
-
 function weightSet(service: SeededService, host: number, weight: number, position: number): RecordedEvent {
   const [ip, port] = service.hosts[host]!.split(':') as [string, string];
   return {
@@ -96,7 +89,7 @@ async function publishOneChange(zk: ZooKeeperServer, home: string, services: See
     const fullSeconds = (performance.now() - started) / 1000;
     if (publisher.status().published !== services.length) throw new Error(`the first pass published ${publisher.status().published} of ${services.length} tables`);
     const changed = (k: number) => services[(k * 37) % services.length]!;
-    for (let k = 0; k < trials; k++) await floor.publish(tableOf(state, changed(k).service));
+    for (let k = 0; k < trials; k++) await floor.publish(routeFor(state, changed(k).service)!);
     const times: number[] = [];
     const floors: number[] = [];
     for (let k = 0; k < trials; k++) {
@@ -105,7 +98,7 @@ async function publishOneChange(zk: ZooKeeperServer, home: string, services: See
       state = routingProjection.apply(state, weightSet(service, k % service.hosts.length, 200 + k, ++head));
       await publisher.sync(state, head);
       times.push(performance.now() - started);
-      const table = tableOf(state, service.service);
+      const table = routeFor(state, service.service)!;
       if ((await registry.read(service.service))?.version !== head) throw new Error(`${service.service} was not published at version ${head}`);
       started = performance.now();
       await floor.publish(table);

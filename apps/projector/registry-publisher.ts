@@ -22,8 +22,8 @@
 import type { Logger } from 'pino';
 import type { CheckpointStore } from '../../adapters/bus/port.ts';
 import type { Subscription } from '../../adapters/eventstore/port.ts';
-import type { RouteRegistry, RouteTable } from '../../adapters/registry/port.ts';
-import { RouteTableError } from '../../adapters/registry/route-json.ts';
+import type { RouteRegistry } from '../../adapters/registry/port.ts';
+import { RouteTableError, type RouteTable } from '../../schemas/route-table.ts';
 import type { RoutingState } from '../../projections/routing.ts';
 import { PublishedPosition } from './published-position.ts';
 import { eachBounded } from './bounded.ts';
@@ -109,10 +109,7 @@ export class RegistryPublisher {
   async sync(state: RoutingState, position?: number): Promise<void> {
     if (this.closed) return;
     if (position !== undefined && (await this.published.load()) && this.published.isBehind(position)) return;
-    this.desired = new Map(state.services.map((s) => [s.service, {
-      service: s.service, policy: s.kind, version: s.version,
-      instances: s.instances.map(({ ip, port, protocol, weight, down }) => ({ ip, port, protocol, weight, ...(down ? { down: true as const } : {}) })),
-    }]));
+    this.desired = new Map(state.services.map(({ table }) => [table.service, table]));
     this.position = position;
     this.synced = true;
     this.dirty = true;

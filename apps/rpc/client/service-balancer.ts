@@ -5,7 +5,7 @@
  * probe budget, so catching up in one step is the same), which keeps it free of timers.
  */
 import type { Logger } from 'pino';
-import type { RouteTable } from '../../../adapters/registry/port.ts';
+import type { RouteTable } from '../../../schemas/route-table.ts';
 import {
   addOutcome, nlbStateFor, pickServer, recordOutcome, resolveNlbSettings, shapeWindow, weightsOf,
   type NlbServer, type NlbSettings, type NlbState, type PickReason, type Random, type Tally,

@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { MemoryCheckpointStore } from '../../../adapters/checkpoints/memory.ts';
 import { MemoryRegistry } from '../../../adapters/registry/memory.ts';
 import type { CheckpointStore } from '../../../adapters/bus/port.ts';
-import type { RouteRegistry, RouteTable } from '../../../adapters/registry/port.ts';
+import type { RouteRegistry } from '../../../adapters/registry/port.ts';
+import type { RouteTable } from '../../../schemas/route-table.ts';
 import { RegistryPublisher } from '../../../apps/projector/registry-publisher.ts';
 import type { DomainEvent } from '../../../domain/events.ts';
 import { routingProjection, type RoutingState } from '../../../projections/routing.ts';
@@ -27,6 +28,7 @@ class FlakyRegistry implements RouteRegistry {
   readonly inner = new MemoryRegistry();
   written: string[] = [];
   removed: string[] = [];
+
   down = false;
   problems: string[] = [];
   reportChanges = true;
@@ -55,7 +57,7 @@ const table = (service: string, version: number, ips: string[] = ['10.0.0.1']): 
   service, policy: 'standard', version, instances: ips.map((ip) => ({ ip, port: 7963, protocol: 'tcp', weight: 100 })),
 });
 const state = (...tables: RouteTable[]): RoutingState => ({
-  services: tables.map((t) => ({ service: t.service, kind: t.policy, version: t.version, instances: t.instances, standby: [] })),
+  services: tables.map((t) => ({ table: t, standby: [] })),
 });
 const publisherOn = (registry: RouteRegistry, checkpoints?: CheckpointStore, verifyEveryMs?: number) =>
   new RegistryPublisher({
