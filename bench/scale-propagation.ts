@@ -71,9 +71,11 @@ export async function benchPropagation(o: { zk: ZooKeeperServer; home: string; s
   const lister = ZooKeeperRegistry.fromUrl(zkWriter(o.zk), { logger: silent });
   try {
     const started = performance.now();
-    const projector = await startRole('projector', o.home, env);
+    // BENCH_PROFILE_DIR=…: both processes write a CPU profile there when they stop.
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const projector = await startRole('projector', o.home, env, [], profile);
     running.push(projector);
-    const console_ = await startRole('console', o.home, env);
+    const console_ = await startRole('console', o.home, env, [], profile);
     running.push(console_);
     await until('every table in ZooKeeper', async () => ((await lister.list()).length >= o.services.length ? true : undefined), 600_000, 200);
     const publishedAllSeconds = (performance.now() - started) / 1000;
@@ -103,6 +105,8 @@ export async function benchPropagation(o: { zk: ZooKeeperServer; home: string; s
     await Promise.all(clients.flatMap((c) => watched.map((w) => c.cache.balancer(w.service, Date.now() + 120_000))));
 
     const latencies = { zookeeper: [] as number[], console: [] as number[] };
+    const answered: number[] = [];
+    const verbose = process.env.BENCH_SCALE_VERBOSE === '1';
     let missed = 0;
     for (let k = 0; k < o.trials; k++) {
       const service = watched[k % watched.length]!;
@@ -111,10 +115,16 @@ export async function benchPropagation(o: { zk: ZooKeeperServer; home: string; s
       waiting.set(service.service, wait);
       const answer = await fetch(`${console_.url}/api/services/${service.service}/hosts/${host}/weight`, { method: 'PUT', headers: bearer, body: JSON.stringify({ weight: wait.weight }) });
       if (!answer.ok) throw new Error(`the weight change was refused: ${answer.status} ${await answer.text()}`);
+      answered.push(performance.now() - wait.sentAt);
       await until('every client sees the change', async () => (wait.seen.size === clients.length ? true : undefined), 10_000, 5).catch(() => undefined);
       waiting.delete(service.service);
       missed += clients.length - wait.seen.size;
       for (const [client, ms] of wait.seen) latencies[clients[client]!.source].push(ms);
+      if (verbose) {
+        const of = (source: Client['source']) => [...wait.seen].filter(([c]) => clients[c]!.source === source).map(([, ms]) => ms);
+        const span = (ms: number[]) => (ms.length ? `${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}` : '-');
+        console.log(`  change ${k}: ${service.service} ${host} → ${wait.weight}: answered ${answered[answered.length - 1]!.toFixed(0)} ms, zookeeper ${span(of('zookeeper'))} ms, console ${span(of('console'))} ms`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     const end = { projector: memoryOf(projector.proc.pid!), console: memoryOf(console_.proc.pid!) };
@@ -126,6 +136,8 @@ export async function benchPropagation(o: { zk: ZooKeeperServer; home: string; s
       const l = latencies[source].sort((a, b) => a - b);
       console.log(`scale.propagation.${source}_ms p50=${pct(l, 50).toFixed(0)} p99=${pct(l, 99).toFixed(0)} max=${l[l.length - 1]!.toFixed(0)}  (${clientsPerSource} SDK clients × ${watchedServices} services, ${o.trials} weight changes: command sent → the client's route source has the table; goal p99 < 1000)`);
     }
+    answered.sort((a, b) => a - b);
+    console.log(`scale.command_answered_ms p50=${pct(answered, 50).toFixed(0)} p99=${pct(answered, 99).toFixed(0)}  (the weight change's HTTP answer, after its append and the console's read-your-writes: the event was appended before this)`);
     if (missed) console.log(`scale.propagation.missed=${missed}  (client × change pairs not seen within 10 s)`);
   } finally {
     await Promise.allSettled(clients.map(async (c) => {

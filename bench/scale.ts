@@ -5,7 +5,8 @@
  *               baseline: reading and decoding the same log
  *   publish     one routing change (HostWeightSet) folded and published to ZooKeeper by the
  *               registry publisher, while it holds all 1 000 tables; baseline: one bare
- *               ZooKeeper publish of the same table (the floor)
+ *               ZooKeeper publish of the same table (the floor). And the publisher's own CPU
+ *               per change, on the embedded registry; baseline: folding the change alone
  *   split       `msec projector` and `msec console` as two processes on that log (shared
  *               SQLite store, ClickHouse server views, ZooKeeper registry): their memory, and
  *               route propagation to 50 SDK clients per route source (ZooKeeper watch, the
@@ -18,6 +19,7 @@ import { pino } from 'pino';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite.ts';
 import { msecDatabaseFile } from '../adapters/sqlite/open.ts';
 import { SqliteViewStore } from '../adapters/views/sqlite.ts';
+import { MemoryRegistry } from '../adapters/registry/memory.ts';
 import { ZooKeeperRegistry } from '../adapters/registry/zookeeper.ts';
 import { RegistryPublisher } from '../apps/projector/registry-publisher.ts';
 import { ProjectionRunner } from '../apps/projector/runner.ts';
@@ -114,6 +116,32 @@ async function publishOneChange(zk: ZooKeeperServer, home: string, services: See
   }
 }
 
+/** Per change: fold + publish on the embedded registry, and the fold alone (ms). */
+async function publisherCpu(home: string, services: SeededService[], changes: number) {
+  const { state: start, head } = await routingStateOf(home);
+  const registry = new MemoryRegistry({ logger: silent });
+  const publisher = new RegistryPublisher({ registry, logger: silent, verifyEveryMs: 0 });
+  await publisher.sync(start, head);
+  const event = (k: number) => {
+    const service = services[(k * 37) % services.length]!;
+    return weightSet(service, k % service.hosts.length, 200 + (k % 50), head + 1 + k);
+  };
+  let state = start;
+  let started = performance.now();
+  for (let k = 0; k < changes; k++) state = routingProjection.apply(state, event(k));
+  const foldMs = (performance.now() - started) / changes;
+  state = start;
+  started = performance.now();
+  for (let k = 0; k < changes; k++) {
+    state = routingProjection.apply(state, event(k));
+    await publisher.sync(state, head + 1 + k);
+  }
+  const publishMs = (performance.now() - started) / changes;
+  await publisher.close();
+  await registry.close();
+  return { foldMs, publishMs };
+}
+
 export async function benchScale(): Promise<void> {
   const why = zooKeeperUnavailable();
   if (why) throw new Error(`the scale bench needs a real ZooKeeper: ${why}`);
@@ -133,6 +161,9 @@ export async function benchScale(): Promise<void> {
 
     const p = await publishOneChange(zk, home, services, trials);
     console.log(`scale.publish_one_change_ms p50=${p.p50.toFixed(1)} p99=${p.p99.toFixed(1)} baseline.zookeeper_publish_ms p50=${p.floorP50.toFixed(1)} p99=${p.floorP99.toFixed(1)} ratio=${(p.floorP50 / p.p50).toFixed(3)}  (HostWeightSet folded → registry publisher → ZooKeeper, ${about} held; ${trials} changes; first full pass ${p.fullSeconds.toFixed(1)} s)`);
+
+    const c = await publisherCpu(home, services, 2000);
+    console.log(`scale.publisher_cpu_per_change_ms=${c.publishMs.toFixed(3)} baseline.fold_only_ms=${c.foldMs.toFixed(3)} ratio=${(c.foldMs / c.publishMs).toFixed(3)}  (HostWeightSet folded and published to the embedded registry, ${about} held; 2 000 changes)`);
 
     await benchPropagation({ zk, home, services, trials, about });
   } finally {

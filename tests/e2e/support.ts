@@ -54,11 +54,11 @@ export function startUp(home: string, env: Record<string, string> = {}): Promise
 
 /**
  * `msec up|console|projector` in the background; resolves once it printed the console URL
- * (or, for the projector, that it runs).
+ * (or, for the projector, that it runs). `nodeArgs` go to node itself (`--cpu-prof` …).
  */
-export async function startRole(role: 'up' | 'console' | 'projector', home: string, env: Record<string, string> = {}, args: string[] = []): Promise<Started> {
+export async function startRole(role: 'up' | 'console' | 'projector', home: string, env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): Promise<Started> {
   const port = role === 'projector' ? [] : ['--port', '0'];
-  const proc = spawn(process.execPath, [bin, role, '--home', home, ...port, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, bin, role, '--home', home, ...port, ...args], {
     env: { ...process.env, MSEC_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
