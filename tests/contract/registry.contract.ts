@@ -1,7 +1,7 @@
 /**
  * The name-service contract (adapters/registry/port.ts): every RouteRegistry + RouteSource
- * pair runs it — the embedded MemoryRegistry, ZooKeeper (registry and watcher), and the
- * console's long poll (the console's own route handler serving what a registry holds).
+ * pair runs it — the embedded MemoryRegistry, ZooKeeper (registry and watcher), the console's
+ * long poll (the console's own route handler serving what a registry holds) and static tables.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
