@@ -1,12 +1,16 @@
 import type { RecordedEvent } from '../domain/events.ts';
-import type { HostProtocol, ServiceEvent, ServiceEventType, ServiceKind } from '../domain/services/events.ts';
+import type { ServiceEvent, ServiceEventType } from '../domain/services/events.ts';
 import type { AgentEvent } from '../domain/agents/events.ts';
+import { compareRouteInstances, type RouteInstance, type RouteTable } from '../schemas/route-table.ts';
 import type { StateProjection } from './projection.ts';
 import { compareText, keyedList, search, withSorted } from './sorted-list.ts';
 
 /**
  * The name service's routing tables (msec-reference §1.2): per second-level service, the
- * ENABLED instances only. A new host starts disabled; enabling it ("scale out") is what routes
+ * ENABLED instances only, as the one RouteTable every reader takes (schemas/route-table.ts):
+ * the registry publisher, the console's route API and, through them, the SDK and the agents.
+ * A table that did not change is the same object in the next state, so a reader finds what
+ * changed by identity. A new host starts disabled; enabling it ("scale out") is what routes
  * traffic to it, never a release.
  *
  * `version` is the global position of the last event that changed what a client would route
@@ -27,27 +31,12 @@ export interface RoutingState {
   downHosts?: string[];
 }
 
-export interface RouteInstance {
-  ip: string;
-  port: number;
-  protocol: HostProtocol;
-  weight: number;
-  /** The host's agent stopped beating: clients pick it only when every instance is down. */
-  down?: true;
-}
-
 export interface ServiceRoutes {
-  service: string;
-  /** MSEC's route policy: "standard" services get heartbeat checks, "odd" ones do not. */
-  kind: ServiceKind;
-  version: number;
-  /** Enabled hosts, sorted by IP (numerically) then port. */
-  instances: RouteInstance[];
+  /** What clients route with: the enabled hosts, sorted by IP (numerically) then port. */
+  table: RouteTable;
   /** Disabled hosts, same order: kept to know protocol and weight when they are enabled. */
   standby: RouteInstance[];
 }
-
-export type Route = Omit<ServiceRoutes, 'standby'>;
 
 const handled: readonly (ServiceEventType | 'AgentDown' | 'AgentUp')[] = [
   'ServiceCreated', 'ServiceDeleted', 'HostAdded', 'HostEnabled', 'HostDisabled', 'HostRemoved', 'HostWeightSet', 'AgentDown', 'AgentUp',
@@ -56,7 +45,7 @@ const handled: readonly (ServiceEventType | 'AgentDown' | 'AgentUp')[] = [
 export const routingProjection: StateProjection<RoutingState> = {
   kind: 'state',
   name: 'routing',
-  version: 2,
+  version: 3,
   handles: handled,
   initialState: () => ({ services: [], downHosts: [] }),
   apply: (state, event) => (event.type === 'AgentDown' || event.type === 'AgentUp'
@@ -77,32 +66,28 @@ function applyHostLiveness(state: RoutingState, event: RecordedEvent<Extract<Age
     const { down: _was, ...rest } = i;
     return down ? { ...rest, down: true } : rest;
   };
-  const services = state.services.map((t) => (t.instances.some((i) => i.ip === ip)
-    ? { ...t, version: event.position, instances: t.instances.map(mark) }
-    : t));
+  const services = state.services.map((s) => (s.table.instances.some((i) => i.ip === ip)
+    ? { ...s, table: { ...s.table, version: event.position, instances: s.table.instances.map(mark) } }
+    : s));
   return { services, downHosts };
 }
 
-export function routeFor(state: RoutingState, service: string): Route | null {
-  const routes = tables.find(state.services, service);
-  return routes ? publicRoute(routes) : null;
+/** The service's table, or null (the state's own object: do not change it). */
+export function routeFor(state: RoutingState, service: string): RouteTable | null {
+  return tables.find(state.services, service)?.table ?? null;
 }
 
-/** Every service's route, by service name. */
-export function allRoutes(state: RoutingState): Route[] {
-  return state.services.map(publicRoute);
-}
-
-function publicRoute({ service, kind, version, instances }: ServiceRoutes): Route {
-  return { service, kind, version, instances };
+/** Every service's table, by service name. */
+export function allRoutes(state: RoutingState): RouteTable[] {
+  return state.services.map((s) => s.table);
 }
 
 function applyRoutingEvent(state: RoutingState, event: RecordedEvent<ServiceEvent>): RoutingState {
   switch (event.type) {
     case 'ServiceCreated': {
       const { service, kind } = event.data;
-      const table: ServiceRoutes = { service, kind, version: event.position, instances: [], standby: [] };
-      return { ...state, services: tables.with(state.services, table) };
+      const routes: ServiceRoutes = { table: { service, policy: kind, version: event.position, instances: [] }, standby: [] };
+      return { ...state, services: tables.with(state.services, routes) };
     }
     case 'ServiceDeleted':
       return { ...state, services: tables.without(state.services, event.data.service) };
@@ -152,7 +137,10 @@ function applyRoutingEvent(state: RoutingState, event: RecordedEvent<ServiceEven
   }
 }
 
-type HostLists = Pick<ServiceRoutes, 'instances' | 'standby'>;
+interface HostLists {
+  instances: RouteInstance[];
+  standby: RouteInstance[];
+}
 
 /** Applies a host change; bumps `version` only when the served instance list changed. */
 function change(
@@ -160,20 +148,21 @@ function change(
   event: RecordedEvent<Extract<ServiceEvent, { data: { service: string } }>>,
   update: (table: HostLists) => HostLists,
 ): RoutingState {
-  const table = tables.find(state.services, event.data.service);
-  if (!table) return state;
-  const { instances, standby } = update(table);
-  if (instances === table.instances && standby === table.standby) return state;
+  const routes = tables.find(state.services, event.data.service);
+  if (!routes) return state;
+  const { table } = routes;
+  const { instances, standby } = update({ instances: table.instances, standby: routes.standby });
+  if (instances === table.instances && standby === routes.standby) return state;
+  // The served table keeps its identity (and version) when only the standby list moved.
   const served = sameInstances(instances, table.instances);
-  const version = served ? table.version : event.position;
-  return { ...state, services: tables.with(state.services, { ...table, version, instances: served ? table.instances : instances, standby }) };
+  return { ...state, services: tables.with(state.services, { table: served ? table : { ...table, version: event.position, instances }, standby }) };
 }
 
 function same(a: { ip: string; port: number }, b: { ip: string; port: number }): boolean {
   return a.ip === b.ip && a.port === b.port;
 }
 
-const tables = keyedList<ServiceRoutes>((table) => table.service);
+const tables = keyedList<ServiceRoutes>((routes) => routes.table.service);
 
 function find(hosts: RouteInstance[], at: { ip: string; port: number }): RouteInstance | undefined {
   const { found, at: i } = search(hosts, (h) => compareHosts(h, at));
@@ -192,23 +181,5 @@ function sameInstances(a: RouteInstance[], b: RouteInstance[]): boolean {
   });
 }
 
-/** The order instances are served in: by IP, then port. */
-function compareHosts(a: { ip: string; port: number }, b: { ip: string; port: number }): number {
-  return compareIp(a.ip, b.ip) || a.port - b.port;
-}
-
-/** IPv4 in numeric order (10.0.0.9 before 10.0.0.10); anything else in code-unit order after. */
-function compareIp(a: string, b: string): number {
-  const na = ipv4Number(a);
-  const nb = ipv4Number(b);
-  if (na !== null && nb !== null) return na - nb || compareText(a, b);
-  if (na !== null) return -1;
-  if (nb !== null) return 1;
-  return compareText(a, b);
-}
-
-function ipv4Number(ip: string): number | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
+/** The order instances are served in (the canonical one): by IP, numerically, then port. */
+const compareHosts = compareRouteInstances;

@@ -2,20 +2,20 @@
  * The embedded name service: one process holds the tables and serves its own RPC clients.
  * Same rules as ZooKeeper: a publish makes the stored table equal to the one given (whatever
  * its version), watchers get the current table (null when none) and then every change, tables
- * come back canonical (route-json.ts). Nothing outside the process can write it, so there is
+ * come back canonical (schemas/route-table.ts). Nothing outside the process can write it, so there is
  * no access to check.
  * Notifications are asynchronous, like a watch: a publisher never runs client code inline.
- * Tables handed out are frozen and shared (route-json.ts, frozenRouteTable).
+ * Tables handed out are frozen and shared (frozenRouteTable).
  */
 import pino, { type Logger } from 'pino';
 import type { Subscription } from '../eventstore/port.ts';
-import { routeListener, type RouteListener } from './route-listener.ts';
-import type { RegistryAccessReport, RouteRegistry, RouteTable, RouteWatcher } from './port.ts';
-import { canonicalRouteTable, frozenRouteTable, sameRouteTable, splitServiceName } from './route-json.ts';
+import { canonicalRouteTable, frozenRouteTable, sameRouteTable, splitServiceName, type RouteTable } from '../../schemas/route-table.ts';
+import { routeListener } from './route-source.ts';
+import type { RegistryAccessReport, RouteListener, RouteRegistry, RouteSource } from './port.ts';
 
 type Listener = RouteListener;
 
-export class MemoryRegistry implements RouteRegistry, RouteWatcher {
+export class MemoryRegistry implements RouteRegistry, RouteSource {
   private readonly tables = new Map<string, RouteTable>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly storedListeners = new Set<(service: string | null) => void>();

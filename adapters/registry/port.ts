@@ -1,32 +1,12 @@
 import type { Subscription } from '../eventstore/port.ts';
+import type { RouteTable } from '../../schemas/route-table.ts';
 
 /**
- * The name service as clients see it (msec-reference §1.2): per second-level service, the
- * ENABLED instances with their static weights, and the routing projection's version of it.
- * Published by the control plane (the routing projection), read and watched by RPC clients.
+ * The name service (msec-reference §1.2): per second-level service, its routing table
+ * (schemas/route-table.ts, the one shape every layer uses). Published by the control plane
+ * (the projector's registry publisher, from the routing projection), read and watched by RPC
+ * clients and agents through a RouteSource.
  */
-export interface RouteTable {
-  /** `First.Second` */
-  service: string;
-  /** MSEC's route policy: `standard` (heartbeat checks) or `odd`. */
-  policy: 'standard' | 'odd';
-  /** The routing projection's version of this table (global position of its last change). */
-  version: number;
-  instances: RouteTableInstance[];
-  /** Optional NLB tuning keys of MSEC (shaping_request_min, success_ratio_base, …). */
-  tuning?: Record<string, number>;
-}
-
-export interface RouteTableInstance {
-  ip: string;
-  port: number;
-  protocol: 'udp' | 'tcp' | 'both';
-  /** Static weight. */
-  weight: number;
-  /** The host's agent stopped beating (3 missed heartbeats): picked only when every instance is down. */
-  down?: true;
-}
-
 /**
  * The control plane's side: writes tables. Only the control plane holds write credentials,
  * and it has ONE writer: the projector's registry publisher, which orders its writes (it
@@ -71,18 +51,26 @@ export interface RegistryAccessReport {
   problems: string[];
 }
 
+export type RouteListener = (table: RouteTable | null) => void;
+
 /**
- * The client's side: a local copy of the tables it asked for, kept fresh by watches.
- * While the registry is unreachable the last copy keeps being served (MSEC's behaviour,
- * msec_faq Q11); after a reconnect or a session expiry every watched table is re-read.
+ * The reader's side, whatever the tables come from: ZooKeeper watches
+ * (zookeeper-watcher.ts), the embedded registry (memory.ts), the console's long poll
+ * (apps/rpc/client/console-routes.ts) or fixed tables (staticRoutes). A local copy of the
+ * tables asked for, kept fresh; while the origin is unreachable the last copy keeps being
+ * served (MSEC's behaviour, msec_faq Q11). Tables handed out are canonical, frozen and shared.
+ * Every adapter runs tests/contract/registry.contract.ts.
  */
-export interface RouteWatcher {
+export interface RouteSource {
   /**
    * Calls `onChange` with the current table (null while the service has none) as soon as it
-   * is known, then on every change. Closing the subscription stops the calls.
+   * is known, then on every change, never twice with the same table, never inline (always
+   * from a later tick). A listener that throws is logged, not allowed to break the others.
+   * Closing the subscription stops the calls.
    */
-  watch(service: string, onChange: (table: RouteTable | null) => void): Subscription;
-  /** The local copy (possibly stale), undefined when never read. */
+  watch(service: string, onChange: RouteListener): Subscription;
+  /** The local copy (possibly stale), undefined when not known yet. */
   current(service: string): RouteTable | null | undefined;
+  /** Stops every watch (a source made by someone else is theirs to close). */
   close(): Promise<void>;
 }

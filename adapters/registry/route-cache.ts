@@ -8,8 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { RouteTable } from './port.ts';
-import { canonicalRouteTable, frozenRouteTable, splitServiceName } from './route-json.ts';
+import { frozenRouteTable, routeTableFromJson, splitServiceName, type RouteTable } from '../../schemas/route-table.ts';
 
 export class RouteDiskCache {
   private readonly pending = new Map<string, RouteTable | null>();
@@ -28,9 +27,12 @@ export class RouteDiskCache {
       return undefined;
     }
     try {
-      const saved = JSON.parse(text) as { service?: string; table?: RouteTable | null };
+      const saved = JSON.parse(text) as { service?: string; table?: unknown };
       if (saved.service !== service || saved.table === undefined) throw new Error('not a route cache file');
-      return saved.table === null ? null : frozenRouteTable(canonicalRouteTable(saved.table));
+      if (saved.table === null) return null;
+      const table = routeTableFromJson(saved.table);
+      if (table.service !== service) throw new Error(`it holds the table of ${table.service}`);
+      return frozenRouteTable(table);
     } catch (error) {
       this.logger.warn({ service, file: this.file(service), err: (error as Error).message }, 'ignoring an unreadable route cache file');
       return undefined;

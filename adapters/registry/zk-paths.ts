@@ -2,7 +2,7 @@
  * Where the name service lives in ZooKeeper: `<chroot><root>/nameservice/<First>/<Second>`.
  * The root defaults to `/msec`; `/` gives MSEC's own layout (`/nameservice/…`).
  */
-import { RouteTableError, splitServiceName } from './route-json.ts';
+import { RouteTableError, splitServiceName } from '../../schemas/route-table.ts';
 import type { ZooKeeperAddress } from './zk-url.ts';
 
 export const defaultRoot = '/msec';

@@ -13,8 +13,7 @@
  * (ZooKeeper's default jute.maxbuffer). The writer refuses tables past the same limits.
  */
 import { createHash } from 'node:crypto';
-import type { RouteTable } from './port.ts';
-import { decodeRouteTable, encodeRouteTable, RouteTableError } from './route-json.ts';
+import { decodeRouteTable, encodeRouteTable, RouteTableError, type RouteTable } from '../../schemas/route-table.ts';
 
 export const defaultShardThresholdBytes = 512 * 1024;
 /** Largest table (its JSON) a reader accepts: ~300 000 instances. */

@@ -12,8 +12,7 @@
  * (read as "no table"). A node met for the first time has its ACL checked (zk-access.ts).
  */
 import type { ACL } from 'node-zookeeper-client';
-import type { RouteTable } from './port.ts';
-import { RouteTableError } from './route-json.ts';
+import { RouteTableError, type RouteTable } from '../../schemas/route-table.ts';
 import type { NameServiceAccess } from './zk-access.ts';
 import { isNoNode, isRace, ZooKeeperError } from './zk-errors.ts';
 import type { ZkOp, ZkWatcher, ZooKeeperSession } from './zk-session.ts';

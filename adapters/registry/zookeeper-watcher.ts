@@ -14,10 +14,10 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Subscription } from '../eventstore/port.ts';
-import { routeListener, type RouteListener } from './route-listener.ts';
-import type { RouteTable, RouteWatcher } from './port.ts';
+import { frozenRouteTable, RouteTableError, sameRouteTable, type RouteTable } from '../../schemas/route-table.ts';
+import { routeListener } from './route-source.ts';
+import type { RouteListener, RouteSource } from './port.ts';
 import { RouteDiskCache } from './route-cache.ts';
-import { frozenRouteTable, RouteTableError, sameRouteTable } from './route-json.ts';
 import { nameServiceBase, serviceNodePath } from './zk-paths.ts';
 import { ZooKeeperSession } from './zk-session.ts';
 import { readStoredTable, type StoredTable } from './zk-table-node.ts';
@@ -55,7 +55,7 @@ interface Watched {
   onEvent: () => void;
 }
 
-export class ZooKeeperRouteWatcher implements RouteWatcher {
+export class ZooKeeperRouteWatcher implements RouteSource {
   private readonly session: ZooKeeperSession;
   private readonly base: string;
   private readonly logger: Logger;

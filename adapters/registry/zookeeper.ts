@@ -1,7 +1,7 @@
 /**
  * The control plane's side of the name service on ZooKeeper (msec-reference §1.2): each
  * service's routing table at `/msec/nameservice/<First>/<Second>` as MSEC's JSON plus
- * `"version"` (route-json.ts), sharded past 512 KB (zk-shards.ts), written by compare-and-set
+ * `"version"` (schemas/route-table.ts), sharded past 512 KB (zk-shards.ts), written by compare-and-set
  * (zk-table-node.ts), with digest ACLs that it keeps right (zk-acl.ts, zk-access.ts). It never
  * writes without the control plane's credential: nodes it made would be world-writable.
  * Every node it writes is watched, so a change behind its back is reported (watchStored).
@@ -14,8 +14,8 @@
 import pino, { type Logger } from 'pino';
 import type { ACL } from 'node-zookeeper-client';
 import type { Subscription } from '../eventstore/port.ts';
-import type { RegistryAccessReport, RouteRegistry, RouteTable } from './port.ts';
-import { checkRouteTable, splitServiceName } from './route-json.ts';
+import { checkRouteTable, splitServiceName, type RouteTable } from '../../schemas/route-table.ts';
+import type { RegistryAccessReport, RouteRegistry } from './port.ts';
 import { NameServiceAccess, type NodeAccess } from './zk-access.ts';
 import { nameServiceAcls } from './zk-acl.ts';
 import { isNoAuth, ZooKeeperError } from './zk-errors.ts';

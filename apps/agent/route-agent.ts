@@ -3,11 +3,12 @@
  * language route by name without a ZooKeeper client: a UDP request names a service, the answer
  * is one instance chosen by weighted random among the enabled ones that are not down (all of
  * them when every one is down). Protocol: schemas/route-agent.md. Routes come from the console
- * (the agent may read routing tables) and are kept fresh by long-polls; a table stays in use
- * while the console is away.
+ * (the agent may read routing tables) as the one RouteTable (schemas/route-table.ts), checked
+ * on arrival, and are kept fresh by long-polls; a table stays in use while the console is away.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
+import { frozenRouteTable, routeTableFromJson, type RouteInstance, type RouteTable } from '../../schemas/route-table.ts';
 import type { ConsoleLink } from './console-link.ts';
 
 export const routeAgentResults = { ok: 0, malformed: -1, unknownService: -2, noInstance: -3, nameTooLong: -4, unavailable: -5 } as const;
@@ -17,9 +18,6 @@ const maxWatched = 1000;
 /** How long a name the console does not know is answered as unknown without asking again. */
 const unknownForMs = 30_000;
 const maxUnknown = 10_000;
-
-interface Instance { ip: string; port: number; protocol: string; weight: number; down?: boolean }
-interface Table { version: number; instances: Instance[] }
 
 export interface RouteAgentOptions {
   ip: string;
@@ -31,7 +29,7 @@ export interface RouteAgentOptions {
 }
 
 export class RouteAgent {
-  private readonly tables = new Map<string, { table: Table | null; fetching?: Promise<void>; watching: boolean }>();
+  private readonly tables = new Map<string, { table: RouteTable | null; fetching?: Promise<void>; watching: boolean }>();
   /** Names the console does not know, until when (anyone can send names: only real services are watched). */
   private readonly unknown = new Map<string, number>();
   private closed = false;
@@ -85,7 +83,7 @@ export class RouteAgent {
   }
 
   /** Weighted random among the instances that are up (among all when none is). */
-  private pick(instances: Instance[]): Instance | undefined {
+  private pick(instances: readonly RouteInstance[]): RouteInstance | undefined {
     const up = instances.filter((i) => !i.down && i.weight > 0);
     const pool = up.length ? up : instances.filter((i) => i.weight > 0);
     const total = pool.reduce((s, i) => s + i.weight, 0);
@@ -98,7 +96,7 @@ export class RouteAgent {
   }
 
   /** The service's table (null: no such service), undefined when the console cannot be asked and nothing is cached. */
-  private async table(name: string): Promise<Table | null | undefined> {
+  private async table(name: string): Promise<RouteTable | null | undefined> {
     const unknownUntil = this.unknown.get(name);
     if (unknownUntil !== undefined) {
       if (Date.now() < unknownUntil) return null;
@@ -136,7 +134,9 @@ export class RouteAgent {
         headers: entry.table ? { 'if-none-match': `"${entry.table.version}"` } : {},
       });
       if (res.status === 304) return;
-      entry.table = (await res.json()) as Table;
+      const table = routeTableFromJson(await res.json());
+      if (table.service !== name) throw new Error(`the console answered the table of ${table.service} for ${name}`);
+      entry.table = frozenRouteTable(table);
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status === 304) return; // unchanged while the long-poll waited

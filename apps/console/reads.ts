@@ -4,17 +4,12 @@ import type { WaitScope } from '../projector/runner.ts';
 import type { AgentsState } from '../../projections/agents.ts';
 import type { MonitoringState } from '../../projections/monitoring.ts';
 import type { ReleasesState } from '../../projections/releases.ts';
+import type { RouteTable } from '../../schemas/route-table.ts';
 
 export type VersionKind = 'config' | 'idl';
 
 /** The audit view's filters are the view store's row filters. */
 export type AuditFilter = RowFilter;
-
-export interface RouteTable {
-  service: string;
-  version: number;
-  instances: { ip: string; port: number; protocol: string; weight: number }[];
-}
 
 export interface ProjectionStatus {
   name: string;

@@ -6,9 +6,11 @@
  * someone else wrote must not pin a route), a service the state lacks is removed. The first
  * pass after start reconciles in full, as MSEC rewrote /nameservice at startup: it checks the
  * nodes' protection (registry.checkAccess repairs ACLs), lists the registry, rewrites every
- * table that differs and removes the stale. Later passes write what changed since, and restore
- * at once a table the registry reports changed behind the publisher's back (watchStored); a
- * full verification pass also runs every `verifyEveryMs`.
+ * table that differs and removes the stale. Later passes write only what changed since (the
+ * routing projection keeps an unchanged table as the same object, so a state is compared with
+ * the last one by identity, not rebuilt: one change among 1 000 services costs one write), and
+ * restore at once a table the registry reports changed behind the publisher's back
+ * (watchStored); a full verification pass also runs every `verifyEveryMs`.
  *
  * One writer: the publisher takes itself to be the only one (one projector per deployment);
  * two would overwrite each other's tables. It alone orders time, by its checkpoint: a state
@@ -22,9 +24,9 @@
 import type { Logger } from 'pino';
 import type { CheckpointStore } from '../../adapters/bus/port.ts';
 import type { Subscription } from '../../adapters/eventstore/port.ts';
-import type { RouteRegistry, RouteTable } from '../../adapters/registry/port.ts';
-import { RouteTableError } from '../../adapters/registry/route-json.ts';
-import type { RoutingState } from '../../projections/routing.ts';
+import type { RouteRegistry } from '../../adapters/registry/port.ts';
+import { RouteTableError, type RouteTable } from '../../schemas/route-table.ts';
+import type { RoutingState, ServiceRoutes } from '../../projections/routing.ts';
 import { PublishedPosition } from './published-position.ts';
 import { eachBounded } from './bounded.ts';
 import { StoredChanges } from './stored-changes.ts';
@@ -71,7 +73,12 @@ export class RegistryPublisher {
   private readonly published: PublishedPosition;
   private readonly verifyEveryMs: number;
   private readonly storedWatch: Subscription;
-  private desired = new Map<string, RouteTable>();
+  /** The tables of the last state synced (the state's own objects, never changed here). */
+  private readonly desired = new Map<string, RouteTable>();
+  /** That state's list of services: a later state with the same list changes nothing. */
+  private syncedServices: readonly ServiceRoutes[] | undefined;
+  /** Services whose table (or its absence) the registry may not hold yet: the next pass looks at these. */
+  private readonly pending = new Set<string>();
   private synced = false;
   private position: number | undefined;
   /** service → version the registry was confirmed to hold as desired. */
@@ -109,14 +116,30 @@ export class RegistryPublisher {
   async sync(state: RoutingState, position?: number): Promise<void> {
     if (this.closed) return;
     if (position !== undefined && (await this.published.load()) && this.published.isBehind(position)) return;
-    this.desired = new Map(state.services.map((s) => [s.service, {
-      service: s.service, policy: s.kind, version: s.version,
-      instances: s.instances.map(({ ip, port, protocol, weight, down }) => ({ ip, port, protocol, weight, ...(down ? { down: true as const } : {}) })),
-    }]));
+    this.take(state.services);
     this.position = position;
     this.synced = true;
     this.dirty = true;
     return this.kick();
+  }
+
+  /** Moves `desired` to the state's tables, noting as pending only the services whose table is another object. */
+  private take(services: readonly ServiceRoutes[]): void {
+    if (services === this.syncedServices) return;
+    this.syncedServices = services;
+    for (const { table } of services) {
+      if (this.desired.get(table.service) === table) continue;
+      this.desired.set(table.service, table);
+      this.pending.add(table.service);
+    }
+    if (this.desired.size === services.length) return;
+    // Some services are gone: only now is a set of the names worth making.
+    const names = new Set(services.map((s) => s.table.service));
+    for (const service of this.desired.keys()) {
+      if (names.has(service)) continue;
+      this.desired.delete(service);
+      this.pending.add(service);
+    }
   }
 
   status(): RegistryPublisherStatus {
@@ -190,10 +213,23 @@ export class RegistryPublisher {
 
   private async publishChanges(): Promise<unknown[]> {
     const suspects = this.changes.take();
-    const changed = [...this.desired.values()].filter((t) => this.confirmed.get(t.service) !== t.version || suspects.has(t.service));
-    const gone = [...this.present].filter((s) => !this.desired.has(s));
-    // Reported changes of services the state lacks: one someone else made, or our own removal.
-    const strays = [...suspects].filter((s) => !this.desired.has(s) && !this.present.has(s));
+    const looked = [...this.pending];
+    this.pending.clear();
+    for (const service of suspects) if (!looked.includes(service)) looked.push(service);
+    const changed: RouteTable[] = [];
+    const gone: string[] = [];
+    const strays: string[] = [];
+    for (const service of looked) {
+      const table = this.desired.get(service);
+      if (table) {
+        if (this.confirmed.get(service) !== table.version || suspects.has(service)) changed.push(table);
+      } else if (this.present.has(service)) {
+        gone.push(service);
+      } else if (suspects.has(service)) {
+        // A reported change of a service the state lacks: one someone else made, or our own removal.
+        strays.push(service);
+      }
+    }
     const restored: string[] = [];
     const errors = [
       ...await this.each(changed, async (table) => {
@@ -206,7 +242,14 @@ export class RegistryPublisher {
     ];
     if (errors.length) this.changes.putBack(suspects);
     else this.changes.restored(restored);
+    for (const service of looked) if (!this.settled(service)) this.pending.add(service);
     return errors;
+  }
+
+  /** Whether the registry was confirmed to hold the service as desired (absent included). */
+  private settled(service: string): boolean {
+    const table = this.desired.get(service);
+    return table ? this.confirmed.get(service) === table.version : !this.present.has(service);
   }
 
   /** The full comparison: protection, then list, rewrite what differs, remove the stale. */
@@ -227,6 +270,7 @@ export class RegistryPublisher {
       ...await this.each([...this.desired.values()], (table) => this.rewrite(table)),
       ...await this.each(stale, (service) => this.removeStale(service)),
     ];
+    for (const service of [...this.pending]) if (this.settled(service)) this.pending.delete(service);
     if (errors.length === 0 && !this.reconciled) {
       this.reconciled = true;
       this.logger.info({ services: this.desired.size, stale: stale.length }, 'name service reconciled with the routing state');

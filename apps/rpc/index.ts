@@ -17,9 +17,9 @@ export { createTransport, udpMaxFrameBytes, type TransportOptions } from '../../
 
 // Client SDK (apps/rpc/client/): exports go below this line.
 export {
-  createClient, RpcClient, consoleRoutes, registryRoutes, staticRoutes, routesFromEnvironment, parallel, NoRouteSource,
+  createClient, RpcClient, consoleRoutes, staticRoutes, routesFromEnvironment, routeTableOf, parallel, NoRouteSource,
   type ClientOptions, type RpcStub, type RouteSource, type StaticRouteSource, type ConsoleRoutesOptions, type Settled, type Task,
-  type BalancerSnapshot,
+  type BalancerSnapshot, type RouteTable,
 } from './client/index.ts';
 export { BusCallReporter, type BusCallReporterOptions, type ReporterStats } from './reports/bus-reporter.ts';
 export { nullReporter, MemoryCallReporter } from './reports/simple-reporters.ts';

@@ -8,9 +8,13 @@
  *     shapingRequestMin outcomes), a server is picked uniformly at random instead;
  *  4. with no live weight at all, any server is picked uniformly.
  * The random source is passed in (values in [0, 1)), so specs can be exact.
+ *
+ * This runs once per RPC call, so the common path (nothing excluded) allocates only the Pick it
+ * answers and makes no function: under tsx every function made at run time is also given its
+ * name (esbuild's keepNames), which cost more than the pick itself (README, Benchmarks).
  */
 import { deadSliceOf, type NlbServer, type NlbState } from './state.ts';
-import { trustedSuccessRatio, type TallyLookup } from './tally.ts';
+import type { TallyLookup } from './tally.ts';
 
 export type Random = () => number;
 
@@ -26,12 +30,12 @@ export interface Pick {
 /** The part of the state a pick reads; rebuilt without the excluded servers when there are any. */
 interface View {
   /** Indexes of the servers that may be picked; undefined: all of them. */
-  candidates?: readonly number[];
-  live: readonly number[];
-  cumulative: readonly number[];
-  liveTotal: number;
-  dead: readonly number[];
-  deadSlice: number;
+  readonly candidates?: readonly number[];
+  readonly live: readonly number[];
+  readonly cumulative: readonly number[];
+  readonly liveTotal: number;
+  readonly dead: readonly number[];
+  readonly deadSlice: number;
 }
 
 export const randomIndex = (random: Random, n: number): number => Math.min(n - 1, Math.floor(random() * n));
@@ -41,30 +45,40 @@ export const randomIndex = (random: Random, n: number): number => Math.min(n - 1
  * removes servers from this pick only (open circuit breakers, instances already tried).
  */
 export function pickServer(state: NlbState, random: Random, tallies: TallyLookup, excluded?: (server: NlbServer) => boolean): Pick | undefined {
-  const view: View = excluded ? viewWithout(state, excluded) : state;
-  const candidates = view.candidates;
-  const count = candidates ? candidates.length : state.servers.length;
-  if (count === 0) return undefined;
-  const uniform = (reason: PickReason): Pick => {
-    const i = randomIndex(random, count);
-    return { server: state.servers[candidates ? candidates[i]! : i]!, reason, state };
-  };
-  if (view.live.length === 0 || view.liveTotal <= 0) return uniform('all-dead');
+  return pickIn(state, excluded ? viewWithout(state, excluded) : state, random, tallies);
+}
 
-  let pick: Pick;
-  const point = Math.floor(random() * (view.liveTotal + view.deadSlice));
-  if (point >= view.liveTotal && view.dead.length > 0 && state.probesLeft > 0) {
-    const server = state.servers[view.dead[randomIndex(random, view.dead.length)]!]!;
-    pick = { server, reason: 'probe', state: { ...state, probesLeft: state.probesLeft - 1 } };
+function pickIn(state: NlbState, view: View, random: Random, tallies: TallyLookup): Pick | undefined {
+  const count = view.candidates ? view.candidates.length : state.servers.length;
+  if (count === 0) return undefined;
+  if (view.live.length === 0 || view.liveTotal <= 0) return uniformPick(state, view, count, random, 'all-dead', state);
+
+  const { liveTotal, dead } = view;
+  const point = Math.floor(random() * (liveTotal + view.deadSlice));
+  let server: NlbServer;
+  let reason: PickReason;
+  let after = state;
+  if (point >= liveTotal && dead.length > 0 && state.probesLeft > 0) {
+    server = state.servers[dead[randomIndex(random, dead.length)]!]!;
+    reason = 'probe';
+    after = { ...state, probesLeft: state.probesLeft - 1 };
   } else {
-    const server = state.servers[view.live[sliceAt(view.cumulative, Math.floor(random() * view.liveTotal))]!]!;
-    pick = { server, reason: 'weighted', state };
+    server = state.servers[view.live[sliceAt(view.cumulative, Math.floor(random() * liveTotal))]!]!;
+    reason = 'weighted';
   }
-  const { successRatioMin, shapingRequestMin } = state.settings;
-  if (trustedSuccessRatio(tallies(pick.server.key), shapingRequestMin) < successRatioMin) {
-    return { ...uniform('uniform'), state: pick.state };
+  const settings = state.settings;
+  const tally = tallies(server.key);
+  // trustedSuccessRatio (tally.ts), inline: 1 until the server has shapingRequestMin outcomes.
+  if (tally !== undefined && tally.requests >= settings.shapingRequestMin
+    && (tally.requests - tally.failures) / tally.requests < settings.successRatioMin) {
+    return uniformPick(state, view, count, random, 'uniform', after);
   }
-  return pick;
+  return { server, reason, state: after };
+}
+
+function uniformPick(state: NlbState, view: View, count: number, random: Random, reason: PickReason, after: NlbState): Pick {
+  const i = randomIndex(random, count);
+  return { server: state.servers[view.candidates ? view.candidates[i]! : i]!, reason, state: after };
 }
 
 /** The index of the slice holding `point`: the first i with cumulative[i] > point. */
@@ -80,13 +94,18 @@ export function sliceAt(cumulative: readonly number[], point: number): number {
 }
 
 function viewWithout(state: NlbState, excluded: (server: NlbServer) => boolean): View {
-  const out = (i: number) => excluded(state.servers[i]!);
-  const candidates = state.servers.map((_, i) => i).filter((i) => !out(i));
-  const live = state.live.filter((i) => !out(i));
+  const out = state.servers.map(excluded);
+  const candidates: number[] = [];
+  for (let i = 0; i < out.length; i++) if (!out[i]) candidates.push(i);
+  const live: number[] = [];
   const cumulative: number[] = [];
   let total = 0;
-  for (const i of live) cumulative.push((total += state.servers[i]!.weight));
-  const dead = state.dead.filter((i) => !out(i));
+  for (const i of state.live) {
+    if (out[i]) continue;
+    live.push(i);
+    cumulative.push((total += state.servers[i]!.weight));
+  }
+  const dead = state.dead.filter((i) => !out[i]);
   const deadSlice = dead.length ? deadSliceOf(total, state.settings) : 0;
   return { candidates, live, cumulative, liveTotal: total, dead, deadSlice };
 }

@@ -50,7 +50,11 @@ export interface NlbState {
   readonly lowWeightCount: number;
 }
 
-export interface RouteInstance {
+/**
+ * What the NLB reads of a routing table's instance: the table's own RouteInstance
+ * (schemas/route-table.ts) fits it as it is; domain/ imports no schema.
+ */
+export interface NlbInstance {
   ip: string;
   port: number;
   protocol: NlbProtocol;
@@ -67,7 +71,7 @@ export const serverKey = (ip: string, port: number): string => `${ip}:${port}`;
  * weight (capped at a lowered static weight) and dead mark; new ones start at full static
  * weight, as MSEC's copy_specified_servers does.
  */
-export function nlbStateFor(service: string, instances: readonly RouteInstance[], settings: NlbSettings, previous?: NlbState): NlbState {
+export function nlbStateFor(service: string, instances: readonly NlbInstance[], settings: NlbSettings, previous?: NlbState): NlbState {
   const known = new Map(previous?.servers.map((s) => [s.key, s]));
   // When every host is down the marks say nothing useful: route as if none were.
   const allDown = instances.length > 0 && instances.every((i) => i.down === true);

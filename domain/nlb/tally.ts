@@ -21,6 +21,16 @@ export function addOutcome(tally: Readonly<Tally> | undefined, failed: boolean, 
   };
 }
 
+/**
+ * addOutcome in place, for a tally its caller owns (the client's window: one outcome per call,
+ * where a new object per call would be the most of what recording costs).
+ */
+export function recordOutcome(tally: Tally, failed: boolean, latencyMs: number): void {
+  tally.requests++;
+  if (failed) tally.failures++;
+  else tally.latencyMsSum += Math.max(0, latencyMs);
+}
+
 export function mergeTallies(a: Readonly<Tally> | undefined, b: Readonly<Tally> | undefined): Tally {
   const x = a ?? emptyTally;
   const y = b ?? emptyTally;

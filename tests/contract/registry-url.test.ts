@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import zookeeper from 'node-zookeeper-client';
 import { describeAcls, digestId, nameServiceAcls, sameAcls } from '../../adapters/registry/zk-acl.ts';
 import { nameServiceBase, serviceNodePath } from '../../adapters/registry/zk-paths.ts';
-import { decodeRouteTable, encodeRouteTable } from '../../adapters/registry/route-json.ts';
+import { decodeRouteTable, encodeRouteTable } from '../../schemas/route-table.ts';
 import { encodeNode, joinShards, parseNode } from '../../adapters/registry/zk-shards.ts';
 import { describeZooKeeperAddress, parseZooKeeperUrl, redactZooKeeperUrl, requireWriterCredential } from '../../adapters/registry/zk-url.ts';
 import { isStaleRead } from '../../adapters/registry/zookeeper-watcher.ts';

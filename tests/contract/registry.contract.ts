@@ -1,11 +1,13 @@
 /**
- * The name-service contract (adapters/registry/port.ts): every RouteRegistry + RouteWatcher
- * pair runs it — the embedded MemoryRegistry and ZooKeeper.
+ * The name-service contract (adapters/registry/port.ts): every RouteRegistry + RouteSource
+ * pair runs it — the embedded MemoryRegistry, ZooKeeper (registry and watcher), the console's
+ * long poll (the console's own route handler serving what a registry holds) and static tables.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Subscription } from '../../adapters/eventstore/port.ts';
-import type { RouteRegistry, RouteTable, RouteWatcher } from '../../adapters/registry/port.ts';
+import type { RouteRegistry, RouteSource } from '../../adapters/registry/port.ts';
+import type { RouteTable } from '../../schemas/route-table.ts';
 import { unique, waitUntil } from './support.ts';
 
 export interface RegistryFixture {
@@ -13,7 +15,7 @@ export interface RegistryFixture {
   /** A second writer on the same name service (another control-plane process). */
   otherRegistry(): Promise<RouteRegistry>;
   /** A client-side watcher on the same name service. */
-  watcher: RouteWatcher;
+  watcher: RouteSource;
   cleanup(): Promise<void>;
 }
 
@@ -27,7 +29,7 @@ export function routeTable(service: string, version: number, hosts = 2, extra: P
 }
 
 /** Records what a watch delivers. */
-export function recorder(watcher: RouteWatcher, service: string): { seen: Array<RouteTable | null>; versions: () => Array<number | null>; sub: Subscription } {
+export function recorder(watcher: RouteSource, service: string): { seen: Array<RouteTable | null>; versions: () => Array<number | null>; sub: Subscription } {
   const seen: Array<RouteTable | null> = [];
   const sub = watcher.watch(service, (table) => seen.push(table));
   return { seen, versions: () => seen.map((t) => t?.version ?? null), sub };
@@ -36,10 +38,10 @@ export function recorder(watcher: RouteWatcher, service: string): { seen: Array<
 export function registryContract(name: string, makeFixture: () => Promise<RegistryFixture>, options: { watchTimeoutMs?: number } = {}): void {
   const within = options.watchTimeoutMs ?? 5_000;
 
-  describe(`RouteRegistry + RouteWatcher contract: ${name}`, () => {
+  describe(`RouteRegistry + RouteSource contract: ${name}`, () => {
     let fixture: RegistryFixture;
     let registry: RouteRegistry;
-    let watcher: RouteWatcher;
+    let watcher: RouteSource;
     beforeEach(async () => {
       fixture = await makeFixture();
       ({ registry, watcher } = fixture);

@@ -14,7 +14,7 @@ import { recorder, routeTable } from './registry.contract.ts';
 import { address, capturingLogger, Closer, controlPlane, quiet, registryOn, skipReason, watcherOn, zkServer } from './registry-zk-fixture.ts';
 
 const routing = (services: Array<[string, number, number]>): RoutingState => ({
-  services: services.map(([service, version, hosts]) => ({ service, kind: 'standard', version, instances: routeTable(service, version, hosts).instances, standby: [] })),
+  services: services.map(([service, version, hosts]) => ({ table: routeTable(service, version, hosts), standby: [] })),
 });
 
 if (skipReason) {

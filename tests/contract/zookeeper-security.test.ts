@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { after, describe, test } from 'node:test';
-import { encodeRouteTable } from '../../adapters/registry/route-json.ts';
-import type { RouteTable } from '../../adapters/registry/port.ts';
+import { encodeRouteTable, type RouteTable } from '../../schemas/route-table.ts';
 import { describeAcls, digestId, nameServiceAcls } from '../../adapters/registry/zk-acl.ts';
 import { RegistryPublisher } from '../../apps/projector/registry-publisher.ts';
 import type { RoutingState } from '../../projections/routing.ts';
@@ -26,7 +25,7 @@ const hijack = (service: string): RouteTable =>
   routeTable(service, pinnedVersion, 1, { instances: [{ ip: '6.6.6.6', port: 7963, protocol: 'tcp', weight: 100 }] });
 const json = (table: RouteTable) => Buffer.from(encodeRouteTable(table));
 const routing = (tables: RouteTable[]): RoutingState => ({
-  services: tables.map((t) => ({ service: t.service, kind: t.policy, version: t.version, instances: t.instances, standby: [] })),
+  services: tables.map((table) => ({ table, standby: [] })),
 });
 /** How the control plane's nodes look to a client holding its credential. */
 const protectedAcl = `digest:${digestId(controlPlane)}=cdrwa,world:anyone=r`;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { RouteTable } from '../../adapters/registry/port.ts';
+import type { RouteTable } from '../../schemas/route-table.ts';
 import { unique, waitUntil } from './support.ts';
 import { recorder, routeTable } from './registry.contract.ts';
 import { RegistryPublisher } from '../../apps/projector/registry-publisher.ts';
@@ -109,13 +109,13 @@ if (skipReason) {
         assert.deepEqual(watcher.current('Huge.mod_bad'), table);
         // The publisher's start-up reconciliation repairs it, at the same version.
         const publisher = closer.add(new RegistryPublisher({ registry, logger: quiet }));
-        await publisher.sync({ services: [{ service: 'Huge.mod_bad', kind: 'standard', version: 1, instances: table.instances, standby: [] }] });
+        await publisher.sync({ services: [{ table: { service: 'Huge.mod_bad', policy: 'standard', version: 1, instances: table.instances }, standby: [] }] });
         assert.equal(publisher.status().pending, 0);
         assert.deepEqual(await registry.read('Huge.mod_bad'), table);
         // The next state goes through the publisher: it is the one writer, and would restore
         // version 1 over a table written past it.
         const next = big('Huge.mod_bad', 2, 12_002);
-        await publisher.sync({ services: [{ service: 'Huge.mod_bad', kind: 'standard', version: 2, instances: next.instances, standby: [] }] });
+        await publisher.sync({ services: [{ table: { service: 'Huge.mod_bad', policy: 'standard', version: 2, instances: next.instances }, standby: [] }] });
         // The repair removes the node before writing it again: watchers may see null in between.
         await waitUntil('the watcher sees the good version 2', () => seen.seen.at(-1)?.version === 2, 10_000);
         assert.equal(seen.seen.at(-1)?.instances.length, 12_002);

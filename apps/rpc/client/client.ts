@@ -18,7 +18,7 @@ import { parallel, type Task } from './parallel.ts';
 import { chooseProtocol, failsInstance, mayRetryElsewhere } from './policy.ts';
 import { ProtoRegistry } from './proto-registry.ts';
 import { RouteCache } from './route-cache.ts';
-import type { RouteSource } from './route-source.ts';
+import type { RouteSource } from '../../../adapters/registry/port.ts';
 import { NoRouteSource, routesFromEnvironment } from './route-sources.ts';
 import type { BalancerSnapshot, ServiceBalancer } from './service-balancer.ts';
 import { parseTarget, type Target } from './targets.ts';

@@ -1,14 +1,17 @@
 /**
- * Routing tables from the console API (apps/console/routes/routing.ts): one long poll per
- * watched service, `GET /api/routes/<service>?wait=<s>` with `If-None-Match: <version>`, a
- * bearer token. While the console is unreachable (or answers errors) the last table stays in
- * use and the poll backs off, doubling from `backoff.initialMs` to `backoff.maxMs`.
+ * Routing tables from the console API (apps/console/routes/routing.ts), as a RouteSource (the
+ * registry's reader port): one long poll per watched service, `GET /api/routes/<service>?wait=<s>`
+ * with `If-None-Match: <version>`, a bearer token. The console answers the RouteTable itself
+ * (schemas/route-table.ts), checked here. While the console is unreachable (or answers errors)
+ * the last table stays in use and the poll backs off, doubling from `backoff.initialMs` to
+ * `backoff.maxMs`.
  */
 import type { Logger } from 'pino';
 import type { Subscription } from '../../../adapters/eventstore/port.ts';
-import type { RouteTable, RouteTableInstance } from '../../../adapters/registry/port.ts';
+import type { RouteListener, RouteSource } from '../../../adapters/registry/port.ts';
+import { routeListener } from '../../../adapters/registry/route-source.ts';
+import { frozenRouteTable, routeTableFromJson, sameRouteTable, type RouteTable } from '../../../schemas/route-table.ts';
 import { rpcLogger } from './logger.ts';
-import { firstTable, type RouteListener, type RouteSource } from './route-source.ts';
 
 export interface ConsoleRoutesOptions {
   /** Console base URL, e.g. http://console:8080 */
@@ -26,15 +29,6 @@ export interface ConsoleRoutesOptions {
   logger?: Logger;
 }
 
-interface ConsoleRoute {
-  service: string;
-  kind?: string;
-  policy?: string;
-  version: number;
-  instances: RouteTableInstance[];
-  tuning?: Record<string, number>;
-}
-
 interface Poller {
   service: string;
   table: RouteTable | null | undefined;
@@ -45,17 +39,6 @@ interface Poller {
 
 export function consoleRoutes(options: ConsoleRoutesOptions): RouteSource {
   return new ConsoleRouteSource(options);
-}
-
-/** The console's answer as a RouteTable (`kind` is the console's name for MSEC's policy). */
-export function routeTableFromConsole(body: ConsoleRoute): RouteTable {
-  const policy = (body.policy ?? body.kind) === 'odd' ? 'odd' : 'standard';
-  const table: RouteTable = {
-    service: body.service, policy, version: body.version,
-    instances: body.instances.map((i) => ({ ip: i.ip, port: i.port, protocol: i.protocol, weight: i.weight, ...(i.down === true ? { down: true as const } : {}) })),
-  };
-  if (body.tuning && Object.keys(body.tuning).length) table.tuning = { ...body.tuning };
-  return table;
 }
 
 class ConsoleRouteSource implements RouteSource {
@@ -71,9 +54,8 @@ class ConsoleRouteSource implements RouteSource {
     this.logger = o.logger ?? rpcLogger();
   }
 
-  get(service: string): Promise<RouteTable | null> {
-    const known = this.pollers.get(service)?.table;
-    return known !== undefined ? Promise.resolve(known) : firstTable(this, service);
+  current(service: string): RouteTable | null | undefined {
+    return this.pollers.get(service)?.table;
   }
 
   watch(service: string, onChange: RouteListener): Subscription {
@@ -85,7 +67,7 @@ class ConsoleRouteSource implements RouteSource {
       void this.poll(poller);
     }
     const p = poller;
-    const listener: RouteListener = (t) => onChange(t);
+    const listener = routeListener(service, onChange, this.logger);
     p.listeners.add(listener);
     if (p.table !== undefined) queueMicrotask(() => p.listeners.has(listener) && listener(p.table!));
     return {
@@ -144,17 +126,17 @@ class ConsoleRouteSource implements RouteSource {
       return 'missing';
     }
     if (res.status !== 200) throw new Error(`the console answered ${res.status}: ${text.slice(0, 200)}`);
-    const table = routeTableFromConsole(JSON.parse(text) as ConsoleRoute);
+    const table = routeTableFromJson(JSON.parse(text));
+    if (table.service !== p.service) throw new Error(`the console answered the table of ${table.service} for ${p.service}`);
     p.etag = res.headers.get('etag') ?? `"${table.version}"`;
     this.deliver(p, table);
     return 'changed';
   }
 
   private deliver(p: Poller, table: RouteTable | null): void {
-    const before = p.table;
-    if (before !== undefined && JSON.stringify(before) === JSON.stringify(table)) return;
-    p.table = table;
-    for (const l of [...p.listeners]) l(table);
+    if (p.table !== undefined && sameRouteTable(p.table, table)) return;
+    p.table = table && frozenRouteTable(table);
+    for (const l of [...p.listeners]) if (p.listeners.has(l)) l(p.table);
   }
 }
 

@@ -4,8 +4,8 @@
  * first table, within the call's deadline.
  */
 import type { Subscription } from '../../../adapters/eventstore/port.ts';
+import type { RouteSource } from '../../../adapters/registry/port.ts';
 import { RpcError, RpcErrorCode } from '../contracts.ts';
-import type { RouteSource } from './route-source.ts';
 import { ServiceBalancer, type BalancerDeps, type BalancerSnapshot } from './service-balancer.ts';
 
 interface Entry {

@@ -1,28 +1,18 @@
 /**
- * Where a client's routing tables come from: a ZooKeeper watch (registryRoutes over a
- * RouteWatcher), the console's long-poll API (consoleRoutes), or fixed tables (staticRoutes).
- * Every source keeps serving the last table it had while its origin is unreachable.
+ * Where a client's routing tables come from: every one is a RouteSource (the registry's one
+ * reader port, adapters/registry/port.ts): a ZooKeeper watch (ZooKeeperRouteWatcher), the
+ * embedded registry (MemoryRegistry), the console's long-poll API (consoleRoutes), or fixed
+ * tables (staticRoutes). Every source keeps serving the last table it had while its origin is
+ * unreachable.
  */
 import type { Subscription } from '../../../adapters/eventstore/port.ts';
-import type { RouteTable, RouteWatcher } from '../../../adapters/registry/port.ts';
+import type { RouteListener, RouteSource } from '../../../adapters/registry/port.ts';
+import { firstTable, routeListener, routeTableOf } from '../../../adapters/registry/route-source.ts';
+import { canonicalRouteTable, frozenRouteTable, type RouteTable } from '../../../schemas/route-table.ts';
 import { consoleRoutes, type ConsoleRoutesOptions } from './console-routes.ts';
-import { firstTable, type RouteListener, type RouteSource } from './route-source.ts';
+import { rpcLogger } from './logger.ts';
 
-export { consoleRoutes, firstTable, type ConsoleRoutesOptions, type RouteListener, type RouteSource };
-
-/** A ZooKeeper (or embedded) RouteWatcher as a route source. `owned`: close() closes the watcher too. */
-export function registryRoutes(watcher: RouteWatcher, options: { owned?: boolean } = {}): RouteSource {
-  return {
-    get: (service) => {
-      const current = watcher.current(service);
-      return current !== undefined ? Promise.resolve(current) : firstTable(watcher, service);
-    },
-    watch: (service, onChange) => watcher.watch(service, onChange),
-    close: async () => {
-      if (options.owned) await watcher.close();
-    },
-  };
-}
+export { consoleRoutes, firstTable, routeTableOf, type ConsoleRoutesOptions, type RouteListener, type RouteSource };
 
 export interface StaticRouteSource extends RouteSource {
   /** Replaces (or adds) a table and tells its watchers: for tests and tools. */
@@ -32,24 +22,26 @@ export interface StaticRouteSource extends RouteSource {
 
 /** Fixed tables; set()/remove() change them. Watchers are told asynchronously, like a real watch. */
 export function staticRoutes(tables: readonly RouteTable[] = []): StaticRouteSource {
-  const current = new Map(tables.map((t) => [t.service, t]));
+  const fixed = (table: RouteTable) => frozenRouteTable(canonicalRouteTable(table));
+  const current = new Map(tables.map((t) => [t.service, fixed(t)]));
   const listeners = new Map<string, Set<RouteListener>>();
+  const logger = rpcLogger();
   const tell = (service: string) => {
     const set = listeners.get(service);
     if (set) queueMicrotask(() => set.forEach((l) => l(current.get(service) ?? null)));
   };
   return {
-    get: async (service) => current.get(service) ?? null,
+    current: (service) => current.get(service) ?? null,
     watch(service, onChange) {
       const set = listeners.get(service) ?? new Set();
       listeners.set(service, set);
-      const listener: RouteListener = (t) => onChange(t);
+      const listener = routeListener(service, onChange, logger);
       set.add(listener);
       queueMicrotask(() => set.has(listener) && listener(current.get(service) ?? null));
       return { close: async () => void set.delete(listener) };
     },
     set(table) {
-      current.set(table.service, table);
+      current.set(table.service, fixed(table));
       tell(table.service);
     },
     remove(service) {
@@ -63,9 +55,10 @@ export function staticRoutes(tables: readonly RouteTable[] = []): StaticRouteSou
 /** A source made on first use (so a client that only calls addresses never connects anywhere). */
 export function deferredRoutes(make: () => Promise<RouteSource>): RouteSource {
   let made: Promise<RouteSource> | undefined;
-  const source = () => (made ??= make());
+  const source = () => (made ??= make().then((s) => (opened = s)));
+  let opened: RouteSource | undefined;
   return {
-    get: async (service) => (await source()).get(service),
+    current: (service) => opened?.current(service),
     watch(service, onChange) {
       let inner: Subscription | undefined;
       let closed = false;
@@ -104,7 +97,7 @@ export function routesFromEnvironment(env: Record<string, string | undefined> = 
     return deferredRoutes(async () => {
       const { ZooKeeperRouteWatcher } = await import('../../../adapters/registry/zookeeper-watcher.ts');
       const cacheDir = env.MSEC_ROUTE_CACHE_DIR;
-      return registryRoutes(ZooKeeperRouteWatcher.fromUrl(registry, cacheDir ? { cacheDir } : {}), { owned: true });
+      return ZooKeeperRouteWatcher.fromUrl(registry, cacheDir ? { cacheDir } : {});
     });
   }
   const url = env.MSEC_CONSOLE_URL;

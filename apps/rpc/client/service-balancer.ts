@@ -5,9 +5,9 @@
  * probe budget, so catching up in one step is the same), which keeps it free of timers.
  */
 import type { Logger } from 'pino';
-import type { RouteTable } from '../../../adapters/registry/port.ts';
+import type { RouteTable } from '../../../schemas/route-table.ts';
 import {
-  addOutcome, nlbStateFor, pickServer, resolveNlbSettings, shapeWindow, weightsOf,
+  addOutcome, nlbStateFor, pickServer, recordOutcome, resolveNlbSettings, shapeWindow, weightsOf,
   type NlbServer, type NlbSettings, type NlbState, type PickReason, type Random, type Tally,
 } from '../../../domain/nlb/index.ts';
 import type { InstanceBreakers } from './breakers.ts';
@@ -44,6 +44,8 @@ export class ServiceBalancer {
   private windowStart: number;
   private table: RouteTable | null = null;
   private loggedTuning = '';
+  /** Made once: a function made per pick costs more than the pick (domain/nlb/select.ts). */
+  private readonly lookup = (key: string): Tally | undefined => this.tallies.get(key);
 
   constructor(readonly service: string, private readonly deps: BalancerDeps) {
     this.windowStart = deps.clock();
@@ -66,7 +68,7 @@ export class ServiceBalancer {
     if (!this.state) return { kind: 'none' };
     this.shapeIfDue();
     const { breakers, random } = this.deps;
-    const lookup = (key: string) => this.tallies.get(key);
+    const lookup = this.lookup;
     if (breakers.anyTripped) {
       // What the weights would have sent to an instance the breaker holds off because it cannot
       // be reached counts as a failed call there (it would have been one, as in MSEC, which has
@@ -93,8 +95,9 @@ export class ServiceBalancer {
 
   /** One attempt's outcome on an instance of this service. */
   feedback(key: string, failed: boolean, latencyMs: number): void {
-    if (!this.known.has(key)) return;
-    this.tallies.set(key, addOutcome(this.tallies.get(key), failed, latencyMs));
+    const tally = this.tallies.get(key);
+    if (tally) recordOutcome(tally, failed, latencyMs);
+    else if (this.known.has(key)) this.tallies.set(key, addOutcome(undefined, failed, latencyMs));
   }
 
   snapshot(): BalancerSnapshot {

@@ -19,6 +19,10 @@ const polls: { resolve: () => void }[] = [];
 const link = {
   async request(_method: string, path: string, o: { timeoutMs?: number } = {}) {
     asked.push(path);
+    if (path.startsWith('/api/routes/Flight.mod_old')) {
+      // A console of before the one route contract: `kind`, no `policy`, no service name.
+      return new Response(JSON.stringify({ kind: 'standard', version: 1, instances: [{ ip: '10.0.0.6', port: 7963, protocol: 'tcp', weight: 100 }] }), { status: 200 });
+    }
     if (!path.startsWith('/api/routes/Flight.mod_flight')) throw new ConsoleError(404, 'no such service');
     if (path.includes('wait=')) {
       // a long-poll that ends when the test is over (no change meanwhile)
@@ -26,7 +30,7 @@ const link = {
       return new Response(null, { status: 304 });
     }
     void o;
-    return new Response(JSON.stringify({ version: 1, instances: [{ ip: '10.0.0.5', port: 7963, protocol: 'tcp', weight: 100 }] }), { status: 200 });
+    return new Response(JSON.stringify({ service: 'Flight.mod_flight', policy: 'standard', version: 1, instances: [{ ip: '10.0.0.5', port: 7963, protocol: 'tcp', weight: 100 }] }), { status: 200 });
   },
 } as unknown as ConsoleLink;
 
@@ -44,4 +48,8 @@ test('given a flood of made-up names, then each is asked of the console once, no
   const real = await agent.answer(lookup('Flight.mod_flight'));
   assert.equal(resultOf(real), routeAgentResults.ok);
   assert.equal(real!.readUInt16BE(12), 7963);
+});
+
+test('given an answer that is not a route table, then no instance is made up from it: the lookup says to ask again', async () => {
+  assert.equal(resultOf(await agent.answer(lookup('Flight.mod_old'))), routeAgentResults.unavailable);
 });

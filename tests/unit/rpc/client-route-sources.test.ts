@@ -1,13 +1,13 @@
-/** Route sources: the console's long poll (a tiny HTTP server), the registry watcher, static tables, env. */
+/** Route sources: the console's long poll (a tiny HTTP server), the embedded registry, static tables, env. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { MemoryRegistry } from '../../../adapters/registry/memory.ts';
-import type { RouteTable } from '../../../adapters/registry/port.ts';
+import type { RouteTable } from '../../../schemas/route-table.ts';
 import { createClient } from '../../../apps/rpc/client/client.ts';
-import { consoleRoutes, registryRoutes, routesFromEnvironment, staticRoutes } from '../../../apps/rpc/client/route-sources.ts';
+import { consoleRoutes, routesFromEnvironment, routeTableOf, staticRoutes } from '../../../apps/rpc/client/route-sources.ts';
 import { FakeTransport, flightProto, flightRequest, queryFlight, table } from './client-support.ts';
 
 const silent = pino({ level: 'silent' });
@@ -16,7 +16,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 /** The console's GET /api/routes/:name, long poll and all (apps/console/routes/routing.ts). */
 async function fakeConsole(initial: RouteTable) {
-  let route = { service: initial.service, kind: initial.policy, version: initial.version, instances: initial.instances };
+  let route: object = initial;
   const held = new Set<() => void>();
   const seen: { url: string; auth?: string; ifNoneMatch?: string }[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -26,11 +26,11 @@ async function fakeConsole(initial: RouteTable) {
     if (decodeURIComponent(u.pathname) !== `/api/routes/${service}`) return void res.writeHead(404).end('{}');
     const known = req.headers['if-none-match'];
     const answer = () => {
-      const etag = `"${route.version}"`;
+      const etag = `"${(route as RouteTable).version}"`;
       if (known === etag) return void res.writeHead(304, { etag }).end();
       res.writeHead(200, { etag, 'content-type': 'application/json' }).end(JSON.stringify(route));
     };
-    if (known === `"${route.version}"` && u.searchParams.get('wait')) {
+    if (known === `"${(route as RouteTable).version}"` && u.searchParams.get('wait')) {
       const wake = () => {
         held.delete(wake);
         answer();
@@ -44,8 +44,9 @@ async function fakeConsole(initial: RouteTable) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
-    publish(t: RouteTable) {
-      route = { service: t.service, kind: t.policy, version: t.version, instances: t.instances };
+    /** What the console answers next: a table, or (to test the client) anything else. */
+    publish(t: object) {
+      route = t;
       for (const wake of [...held]) wake();
     },
     close: () => new Promise<void>((r) => {
@@ -67,7 +68,8 @@ test('console routes: the first table, then a long poll with If-None-Match that 
     c.publish(table({ a: 100, b: 50 }, { version: 7 }));
     while (tables.length < 2) await tick();
     assert.deepEqual(tables[1], table({ a: 100, b: 50 }, { version: 7 }));
-    assert.deepEqual(await source.get(service), tables[1]);
+    assert.deepEqual(await routeTableOf(source, service), tables[1]);
+    assert.equal(source.current(service), tables[1], 'one shared copy');
     assert.deepEqual(c.seen.slice(0, 2), [
       { url: `/api/routes/${service}`, auth: 'Bearer tok', ifNoneMatch: undefined },
       { url: `/api/routes/${service}?wait=30`, auth: 'Bearer tok', ifNoneMatch: '"1"' },
@@ -83,13 +85,13 @@ test('console routes: while the console is unreachable the last table stays and 
   const delays: number[] = [];
   let n = 0;
   const answers: (() => Response)[] = [
-    () => Response.json({ service, kind: 'standard', version: 1, instances: table({ a: 1 }).instances }, { headers: { etag: '"1"' } }),
+    () => Response.json(table({ a: 1 }), { headers: { etag: '"1"' } }),
     () => { throw new TypeError('fetch failed'); },
     () => { throw new TypeError('fetch failed'); },
     () => new Response('oops', { status: 500 }),
     () => { throw new TypeError('fetch failed'); },
     () => { throw new TypeError('fetch failed'); },
-    () => Response.json({ service, kind: 'odd', version: 2, instances: table({ b: 1 }).instances, tuning: { dead_retry_ratio: 0.02 } }, { headers: { etag: '"2"' } }),
+    () => Response.json({ ...table({ b: 1 }, { version: 2, policy: 'odd' }), tuning: { dead_retry_ratio: 0.02 } }, { headers: { etag: '"2"' } }),
   ];
   // After the scripted answers, polls wait like a long poll with no change, until stopped.
   const fetch = (async (_url: string, init: RequestInit) => {
@@ -101,7 +103,7 @@ test('console routes: while the console is unreachable the last table stays and 
   const sleep = async (ms: number) => {
     delays.push(ms);
     if (delays.length === 3) {
-      assert.deepEqual(await source.get(service), table({ a: 1 })); // still served mid-outage
+      assert.deepEqual(source.current(service), table({ a: 1 })); // still served mid-outage
       outageChecked = true;
     }
   };
@@ -121,7 +123,7 @@ test('console routes: a service without a table reads as null, and is asked abou
   const sleeps: number[] = [];
   const source = consoleRoutes({ url: c.url, token: 'tok', logger: silent, missingRetryMs: 1234, sleep: async (ms) => void sleeps.push(ms) });
   try {
-    assert.equal(await source.get('Other.svc'), null);
+    assert.equal(await routeTableOf(source, 'Other.svc'), null);
     const seen: (RouteTable | null)[] = [];
     const sub = source.watch('Other.svc', (t) => seen.push(t));
     while (sleeps.length < 2) await tick();
@@ -150,28 +152,49 @@ test('a client fed by the console routes its calls to the console\'s instances',
   }
 });
 
-test('registry routes: get waits for the watcher, watch follows publications', async () => {
+test('console routes: an answer that is not a route table is an error; the last table stays', async () => {
+  const c = await fakeConsole(table({ a: 1 }));
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+  const source = consoleRoutes({ url: c.url, token: 'tok', logger, backoff: { initialMs: 5, maxMs: 5 } });
+  try {
+    const seen: (RouteTable | null)[] = [];
+    const sub = source.watch(service, (t) => seen.push(t));
+    while (c.seen.length < 2) await tick(); // the first table, then a long poll
+    // A console of before the one route contract: `kind` where the table has `policy`.
+    c.publish({ service, kind: 'standard', version: 2, instances: table({ b: 1 }).instances });
+    for (const deadline = Date.now() + 5_000; !warnings.some((w) => /policy/.test(w));) {
+      assert.ok(Date.now() < deadline, 'the bad answer is reported');
+      await tick();
+    }
+    assert.deepEqual(seen, [table({ a: 1 })]);
+    assert.deepEqual(source.current(service), table({ a: 1 }));
+    c.publish(table({ b: 1 }, { version: 3 }));
+    while (seen.length < 2) await tick();
+    assert.deepEqual(seen[1], table({ b: 1 }, { version: 3 }));
+    await sub.close();
+  } finally {
+    await source.close();
+    await c.close();
+  }
+});
+
+test('the embedded registry is a route source itself; a client that was given it leaves it open', async () => {
   const registry = new MemoryRegistry();
   await registry.publish(table({ a: 1 }));
-  const source = registryRoutes(registry);
-  assert.deepEqual(await source.get(service), table({ a: 1 }));
-  const seen: (RouteTable | null)[] = [];
-  const sub = source.watch(service, (t) => seen.push(t));
-  while (seen.length < 1) await tick();
-  await registry.publish(table({ a: 1, b: 1 }, { version: 2 }));
-  while (seen.length < 2) await tick();
-  assert.deepEqual(seen.map((t) => t?.version), [1, 2]);
-  await sub.close();
-  await source.close();
-  assert.deepEqual(await registry.read(service), table({ a: 1, b: 1 }, { version: 2 })); // not owned: still open
-  await registryRoutes(registry, { owned: true }).close();
-  await assert.rejects(registry.read(service), /closed/);
+  assert.deepEqual(await routeTableOf(registry, service), table({ a: 1 }));
+  const client = createClient({ routes: registry, transport: new FakeTransport(), logger: silent });
+  client.load(flightProto);
+  assert.equal((await client.call<{ flightsInfo: string }>(service, queryFlight, flightRequest)).flightsInfo, '10.0.0.1:7963');
+  await client.close();
+  assert.deepEqual(await registry.read(service), table({ a: 1 })); // not the client's: still open
+  await registry.close();
 });
 
 test('registry routes: a client follows its table down in version, as when the control plane repairs a hijack', async () => {
   const registry = new MemoryRegistry();
   const transport = new FakeTransport();
-  const client = createClient({ routes: registryRoutes(registry), transport, logger: silent });
+  const client = createClient({ routes: registry, transport, logger: silent });
   try {
     client.load(flightProto);
     const hijacked = table({ a: 100 }, { version: Number.MAX_SAFE_INTEGER, instances: [{ ip: '6.6.6.6', port: 7963, protocol: 'both', weight: 100 }] });
@@ -198,7 +221,7 @@ test('static routes: set and remove tell the watchers', async () => {
   source.remove(service);
   await tick();
   assert.deepEqual(seen, [1, 3, null]);
-  assert.equal(await source.get(service), null);
+  assert.equal(source.current(service), null);
 });
 
 test('routes from the environment: ZooKeeper first, then the console, else none', async () => {

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { RouteTable } from '../../../adapters/registry/port.ts';
+import type { RouteTable } from '../../../schemas/route-table.ts';
 import { RpcError, RpcErrorCode, type Endpoint, type ReplyFrame, type RequestFrame, type RpcTransport } from '../../../apps/rpc/contracts.ts';
 import { createClient, type ClientOptions, type RpcClient } from '../../../apps/rpc/client/client.ts';
 import { staticRoutes, type StaticRouteSource } from '../../../apps/rpc/client/route-sources.ts';

@@ -5,10 +5,10 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { nlbStateFor, pickServer, shapeWindow, type RouteInstance } from '../../../domain/nlb/index.ts';
+import { nlbStateFor, pickServer, shapeWindow, type NlbInstance } from '../../../domain/nlb/index.ts';
 import { instances, keyOf, nameOf, ok, seeded, settings, tallies } from './nlb-spec.ts';
 
-const withDown = (weights: Record<string, number>, down: string[]): RouteInstance[] =>
+const withDown = (weights: Record<string, number>, down: string[]): NlbInstance[] =>
   instances(weights).map((i) => (down.some((d) => keyOf(d) === `${i.ip}:${i.port}`) ? { ...i, down: true } : i));
 
 function picks(state: ReturnType<typeof nlbStateFor>, n: number): Record<string, number> {

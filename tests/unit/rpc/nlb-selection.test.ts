@@ -129,3 +129,25 @@ test('excluding the only live server leaves the dead one to its probes', () => {
   assert.equal(picked.server.key, keyOf('b'));
   assert.equal(picked.reason, 'all-dead');
 });
+
+test('excluding nothing picks exactly as not excluding (same random draws, same servers)', () => {
+  let plain = withDeadC();
+  let viaView = withDeadC();
+  const draws = seeded(11);
+  const recorded: number[] = [];
+  const replay = () => recorded.shift()!;
+  for (let i = 0; i < 2000; i++) {
+    const random = () => {
+      const r = draws();
+      recorded.push(r);
+      return r;
+    };
+    const a = pickServer(plain, random, noTallies)!;
+    const b = pickServer(viaView, replay, noTallies, () => false)!;
+    assert.equal(b.server.key, a.server.key);
+    assert.equal(b.reason, a.reason);
+    plain = a.state;
+    viaView = b.state;
+  }
+  assert.equal(viaView.probesLeft, plain.probesLeft);
+});

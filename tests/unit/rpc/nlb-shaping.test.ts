@@ -1,7 +1,7 @@
 /** Shaping specs: sequences of windows of outcomes → expected weights (msec-reference §1.2). */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { shapeWindow } from '../../../domain/nlb/index.ts';
+import { addOutcome, recordOutcome, shapeWindow, type Tally } from '../../../domain/nlb/index.ts';
 import { fail, given, keyOf, ok, tallies } from './nlb-spec.ts';
 
 test('a healthy service keeps its static weights', () => {
@@ -137,4 +137,15 @@ test('a dead server stays dead across a table change', () => {
   given({ a: 100, b: 100 })
     .when({ a: ok(10), b: fail(10) }).then({ a: 100, b: 'dead' })
     .whenTable({ a: 100, b: 100, c: 100 }).then({ a: 100, b: 'dead', c: 100 });
+});
+
+test('recording an outcome in place counts as adding it', () => {
+  let added: Tally | undefined;
+  const recorded: Tally = { requests: 0, failures: 0, latencyMsSum: 0 };
+  for (const [failed, latencyMs] of [[false, 3], [true, 9], [false, -1], [false, 4]] as const) {
+    added = addOutcome(added, failed, latencyMs);
+    recordOutcome(recorded, failed, latencyMs);
+  }
+  assert.deepEqual(recorded, added);
+  assert.deepEqual(recorded, { requests: 4, failures: 1, latencyMsSum: 7 });
 });
