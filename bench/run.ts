@@ -6,7 +6,7 @@
  *               baseline: raw SqliteEventStore.append of the same events, no HTTP, no projections
  *   replay      events/s rebuilding projections from position 0 over 100 000 events
  *               baseline: raw readAll + protobuf decode of the same log
- * Suites (`npm run bench -- NAME…`): spine (the above), pipeline (relay → Kafka → projections
+ * Suites (`npm run bench -- NAME…`): spine (the above), replay (the replay alone), pipeline (relay → Kafka → projections
  * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
  * msec.events messages are the relay's: bench/bus-authenticity.ts), logs (ingestion, request
  * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), metrics (monitoring
@@ -134,6 +134,10 @@ async function spine() {
   const raw = await rawAppends(total, 100);
   const http = await commandsThroughHttp(total, 16, 100);
   console.log(`commands.http.per_s=${fmt(http)} baseline.raw_append.per_s=${fmt(raw)} ratio=${(http / raw).toFixed(3)}  (${total} HostAdded commands, 16 in flight, 100 services)`);
+  await replaySuite();
+}
+
+async function replaySuite() {
   const r = await replay(Number(process.env.BENCH_EVENTS ?? 100_000));
   console.log(`replay.events_per_s=${fmt(r.replayRate)} baseline.read_decode.per_s=${fmt(r.decodeRate)} ratio=${(r.replayRate / r.decodeRate).toFixed(3)}  (${r.head} events, all ${defaultProjections.length} projections, views in SQLite)`);
 }
@@ -141,6 +145,7 @@ async function spine() {
 /** `npm run bench` runs every suite; `npm run bench -- rpc pipeline` only those named. */
 const suites: Record<string, () => Promise<void>> = {
   spine,
+  replay: replaySuite,
   pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
   bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
   logs: async () => (await import('./logs.ts')).benchLogs(),
@@ -162,7 +167,8 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-for (const name of wanted.length ? wanted : Object.keys(suites)) {
+// `replay` is part of `spine`: run on its own only when named.
+for (const name of wanted.length ? wanted : Object.keys(suites).filter((n) => n !== 'replay')) {
   console.log(`# ${name}`);
   await suites[name]!();
 }

@@ -17,7 +17,8 @@ export interface FoldedBatch {
  * event's position when the projection did not set one, since the store orders and pages by it.
  */
 export function foldBatch(projection: Projection, state: unknown, events: readonly RecordedEvent[]): FoldedBatch {
-  const handled = events.filter((event) => projection.handles.includes(event.type));
+  const handles = handledTypes(projection);
+  const handled = events.filter((event) => handles.has(event.type));
   if (projection.kind === 'state') {
     let next = state;
     for (const event of handled) next = projection.apply(next, event);
@@ -28,4 +29,13 @@ export function foldBatch(projection: Projection, state: unknown, events: readon
     return { ...row, position: typeof position === 'number' ? position : event.position };
   }));
   return { state: null, rows, touched: handled.length > 0 };
+}
+
+/** `handles` as a Set, made once per projection: every event of a replay is looked up in it. */
+const handledSets = new WeakMap<Projection, ReadonlySet<string>>();
+
+function handledTypes(projection: Projection): ReadonlySet<string> {
+  let set = handledSets.get(projection);
+  if (!set) handledSets.set(projection, (set = new Set<string>(projection.handles)));
+  return set;
 }

@@ -83,6 +83,19 @@ export class LiveProjection {
     this.subscription = events.subscribeAll(this.checkpoint, (batch) => this.serial.run(() => this.applyBatch(batch)));
   }
 
+  /**
+   * Folds a page read after position `after`, between two batches, if this projection has
+   * everything up to `after` (false, doing nothing, when it has not: a page before it failed).
+   * Rejects when folding or storing fails, as a subscription's batch would.
+   */
+  offer(page: RecordedEvent[], after: number): Promise<boolean> {
+    return this.serial.run(async () => {
+      if (this.current.checkpoint < after) return false;
+      await this.applyBatch(page);
+      return true;
+    });
+  }
+
   /** Runs `task` between two batches (the switch at the end of a replay). */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
     return this.serial.run(task);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { BatchHandler, EventStore, Subscription } from '../../adapters/eventstore/port.ts';
 import { projectionKey, type RowFilter, type ViewRow, type ViewStore } from '../../adapters/views/port.ts';
 import type { Projection } from '../../projections/projection.ts';
+import { catchUpTogether } from './catch-up-together.ts';
 import { LiveProjection } from './live-projection.ts';
 import { PositionWaiters } from './position-waiters.ts';
 import { digestOf, RebuildCopy } from './rebuild.ts';
@@ -69,6 +70,7 @@ export class ProjectionRunner {
   private readonly replayCatchUpMs: number;
   private started = false;
   private stopping = false;
+  private catchingUp: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.pageSize = options.pageSize ?? 500;
@@ -92,7 +94,16 @@ export class ProjectionRunner {
     if (this.started) throw new Error('the projection runner is already started');
     this.started = true;
     for (const live of this.live.values()) await this.loadRetrying(live);
-    for (const live of this.live.values()) live.follow(this.options.feed?.(live.projection) ?? this.options.store);
+    const { feed, store, logger } = this.options;
+    if (feed) {
+      for (const live of this.live.values()) live.follow(feed(live.projection));
+      return;
+    }
+    // Up to the head with one read of the log for all, then each follows on its own.
+    this.catchingUp = catchUpTogether({
+      store, logger, projections: [...this.live.values()], pageSize: this.pageSize,
+      stopping: () => this.stopping, release: (live) => this.stopping || live.follow(store),
+    }).catch((err: unknown) => logger.warn({ err }, 'the joint catch-up stopped; each projection catches up on its own'));
   }
 
   /**
@@ -103,6 +114,7 @@ export class ProjectionRunner {
     this.stopping = true; // a replay still reading checks this before it starts to wait
     this.waiters.cancelAll(); // also ends a replay already waiting for its live projection
     await Promise.allSettled(this.replays.values());
+    await this.catchingUp;
     await Promise.all([...this.live.values()].map((live) => live.stop()));
     this.started = false;
     this.stopping = false;

@@ -31,8 +31,8 @@ describe('ProjectionRunner after a crash', () => {
     for (let diesAfter = 0; diesAfter <= writesOfAFullRun; diesAfter++) {
       const views = new MemoryViewStore();
       const dying = new DyingViewStore(views, diesAfter);
-      // A snapshot after every batch: as many points to die at as there can be.
-      const first = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, snapshotIntervalMs: 0 });
+      // Small pages and a snapshot after every batch: as many points to die at as there can be.
+      const first = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, snapshotIntervalMs: 0, pageSize: 7 });
       await first.start();
       const finished = await Promise.race([first.waitFor(head, 3000), dying.died.then(() => false)]);
       await first.stop();
