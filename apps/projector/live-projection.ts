@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { BatchHandler, Subscription } from '../../adapters/eventstore/port.ts';
 import { projectionKey, type ViewStore } from '../../adapters/views/port.ts';
 import type { RecordedEvent } from '../../domain/events.ts';
-import type { Projection } from '../../projections/projection.ts';
+import type { Projection, StoredRowContext } from '../../projections/projection.ts';
 import { foldBatch } from './fold-batch.ts';
 import { Serial } from './serial.ts';
 
@@ -33,11 +33,16 @@ export interface LiveProjectionOptions {
  * - State projections move in memory first (readers use that) and store a snapshot at most
  *   every `snapshotIntervalMs`, and when stopped. A crash loses only in-memory progress,
  *   which the restart folds again from the events.
+ * - A row projection's context is a state kept the same way, stored under the projection's
+ *   key with the position it was folded to. A restart folds the context again from there; the
+ *   rows of events already stored are not written again.
  */
 export class LiveProjection {
   readonly key: string;
   private current: { state: unknown; checkpoint: number } = { state: null, checkpoint: 0 };
   private storedCheckpoint = 0;
+  /** Row projections: the checkpoint stored with the rows (rows up to it are in the store). */
+  private rowsStoredUpTo = 0;
   private unsaved = false;
   private lastSnapshotAt = -Infinity;
   private snapshotTimer: NodeJS.Timeout | null = null;
@@ -69,13 +74,24 @@ export class LiveProjection {
 
   /** Reads the stored state and checkpoint (nothing stored: initial state, position 0). */
   async load(): Promise<void> {
-    if (this.projection.kind === 'state') {
+    const { projection } = this;
+    if (projection.kind === 'state') {
       const stored = await this.views.loadState(this.key);
-      this.current = stored ?? { state: this.projection.initialState(), checkpoint: 0 };
-    } else {
-      this.current = { state: null, checkpoint: (await this.views.checkpoint(this.key)) ?? 0 };
+      this.current = stored ?? { state: projection.initialState(), checkpoint: 0 };
+      this.storedCheckpoint = this.current.checkpoint;
+      return;
     }
-    this.storedCheckpoint = this.current.checkpoint;
+    this.rowsStoredUpTo = (await this.views.checkpoint(this.key)) ?? 0;
+    this.storedCheckpoint = this.rowsStoredUpTo;
+    if (!projection.context) {
+      this.current = { state: null, checkpoint: this.rowsStoredUpTo };
+      return;
+    }
+    // The context resumes from its snapshot (from position 0 without one): the events from
+    // there to the rows' checkpoint fold the context only.
+    const stored = (await this.views.loadState<StoredRowContext>(this.key))?.state;
+    const usable = stored && typeof stored.at === 'number' && stored.at <= this.rowsStoredUpTo;
+    this.current = usable ? { state: stored.context, checkpoint: stored.at } : { state: projection.context.initialState(), checkpoint: 0 };
   }
 
   follow(events: { subscribeAll(after: number, handler: BatchHandler): Subscription }): void {
@@ -105,6 +121,7 @@ export class LiveProjection {
   adopt(state: unknown, checkpoint: number): void {
     this.current = { state, checkpoint };
     this.storedCheckpoint = checkpoint;
+    this.rowsStoredUpTo = checkpoint;
     this.unsaved = false;
     this.lastError = null;
     this.options.onProgress();
@@ -131,11 +148,13 @@ export class LiveProjection {
     try {
       folded = foldBatch(this.projection, this.current.state, fresh);
       const due = folded.touched || last - this.storedCheckpoint >= this.options.persistEvery;
-      if (due && this.projection.kind === 'rows') {
-        await this.views.appendRows(this.key, folded.rows, last);
+      if (due && this.projection.kind === 'rows' && last > this.rowsStoredUpTo) {
+        const rows = fresh[0]!.position > this.rowsStoredUpTo ? folded.rows : folded.rows.filter((row) => row.position > this.rowsStoredUpTo);
+        await this.views.appendRows(this.key, rows, last);
         this.storedCheckpoint = last;
+        this.rowsStoredUpTo = last;
       }
-      if (due && this.projection.kind === 'state') this.unsaved = true;
+      if (due && (this.projection.kind === 'state' || this.projection.context)) this.unsaved = true;
     } catch (err) {
       this.fail(err, `folding or storing events ${fresh[0]!.position}-${last}; the batch will be retried, reads stay at ${this.checkpoint}`);
       throw err; // the subscription retries the same batch after a delay
@@ -173,14 +192,19 @@ export class LiveProjection {
   /** Runs inside the serial queue, so state and checkpoint are one consistent pair. */
   private async snapshot(): Promise<void> {
     const { state, checkpoint } = this.current;
+    const rows = this.projection.kind === 'rows';
+    // A row projection's context still behind its stored rows (folded again after a restart)
+    // waits: stored now, it would move the rows' checkpoint back.
+    if (rows && checkpoint < this.rowsStoredUpTo) return;
     this.lastSnapshotAt = performance.now();
     try {
-      await this.views.saveState(this.key, state, checkpoint);
+      await this.views.saveState(this.key, rows ? ({ at: checkpoint, context: state } satisfies StoredRowContext) : state, checkpoint);
     } catch (err) {
       this.fail(err, `storing the snapshot at position ${checkpoint}; reads are not affected, it will be stored again later`);
       throw err;
     }
     this.storedCheckpoint = checkpoint;
+    if (rows) this.rowsStoredUpTo = checkpoint;
     this.unsaved = false;
     this.lastError = null;
   }

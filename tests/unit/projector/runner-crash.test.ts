@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryViewStore } from '../../../adapters/views/memory.ts';
 import { ProjectionRunner } from '../../../apps/projector/runner.ts';
-import { auditRow } from '../../../projections/audit.ts';
+import { auditRowsOf } from '../../../projections/audit.ts';
 import { catalogProjection } from '../../../projections/catalog.ts';
 import { defaultProjections } from '../../../projections/index.ts';
 import { routingProjection } from '../../../projections/routing.ts';
@@ -24,7 +24,7 @@ describe('ProjectionRunner after a crash', () => {
       catalog: e.foldState(catalogProjection, events),
       routing: e.foldState(routingProjection, events),
       users: e.foldState(usersProjection, events),
-      audit: events.map(auditRow).reverse(),
+      audit: auditRowsOf(events).reverse(),
     };
 
     let writesOfAFullRun = Infinity;
