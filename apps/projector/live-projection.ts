@@ -4,6 +4,7 @@ import { projectionKey, type ViewStore } from '../../adapters/views/port.ts';
 import type { RecordedEvent } from '../../domain/events.ts';
 import type { Projection, StoredRowContext } from '../../projections/projection.ts';
 import { foldBatch } from './fold-batch.ts';
+import { RowWriter } from './row-writer.ts';
 import { Serial } from './serial.ts';
 
 export interface LiveProjectionOptions {
@@ -48,6 +49,12 @@ export class LiveProjection {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private subscription: Subscription | null = null;
   private readonly serial = new Serial();
+  /** Row projections with group commit: what is folded and not yet stored (see RowWriter). */
+  private writer: RowWriter | null = null;
+  /** With a write under way: the checkpoint of the rows stored so far, the one readers see. */
+  private storedVisible = 0;
+  /** Group commit: the position of the last context snapshot stored. */
+  private contextSavedAt = 0;
   /** The last failure (folding a batch or storing output), cleared by the next success. */
   lastError: string | null = null;
 
@@ -60,12 +67,27 @@ export class LiveProjection {
     this.key = projectionKey(projection.name, projection.version);
   }
 
+  /**
+   * Row projections: store rows behind the feed, several batches per write (RowWriter). Only
+   * for a feed that gives back every event after the stored checkpoint when subscribed again;
+   * call before the first batch.
+   */
+  enableGroupCommit(): void {
+    if (this.projection.kind !== 'rows' || this.writer) return;
+    this.writer = new RowWriter({
+      write: (rows, checkpoint) => this.views.appendRows(this.key, rows, checkpoint),
+      stored: (upTo, context) => this.rowsStored(upTo, context),
+      failed: (err, retryInMs) => this.fail(err, `storing rows after position ${this.checkpoint}; retrying in ${retryInMs} ms, reads stay there`),
+    });
+  }
+
   get name(): string {
     return this.projection.name;
   }
 
+  /** The position readers can count on: for rows stored behind the feed, what is stored. */
   get checkpoint(): number {
-    return this.current.checkpoint;
+    return this.writer?.busy ? this.storedVisible : this.current.checkpoint;
   }
 
   get state(): unknown {
@@ -92,6 +114,7 @@ export class LiveProjection {
     const stored = (await this.views.loadState<StoredRowContext>(this.key))?.state;
     const usable = stored && typeof stored.at === 'number' && stored.at <= this.rowsStoredUpTo;
     this.current = usable ? { state: stored.context, checkpoint: stored.at } : { state: projection.context.initialState(), checkpoint: 0 };
+    this.contextSavedAt = this.current.checkpoint;
   }
 
   follow(events: { subscribeAll(after: number, handler: BatchHandler): Subscription }): void {
@@ -112,9 +135,12 @@ export class LiveProjection {
     });
   }
 
-  /** Runs `task` between two batches (the switch at the end of a replay). */
+  /** Runs `task` between two batches, every folded row stored (the switch at the end of a replay). */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.serial.run(task);
+    return this.serial.run(async () => {
+      await this.writer?.drained();
+      return task();
+    });
   }
 
   /** Takes over a rebuilt read model, already stored under `key` with this checkpoint. */
@@ -122,6 +148,7 @@ export class LiveProjection {
     this.current = { state, checkpoint };
     this.storedCheckpoint = checkpoint;
     this.rowsStoredUpTo = checkpoint;
+    this.contextSavedAt = checkpoint;
     this.unsaved = false;
     this.lastError = null;
     this.options.onProgress();
@@ -131,7 +158,10 @@ export class LiveProjection {
   async stop(): Promise<void> {
     const subscription = this.subscription;
     this.subscription = null;
+    const written = this.writer?.stop();
     await subscription?.close();
+    await written;
+    if (this.writer && this.current.checkpoint === this.rowsStoredUpTo) await this.saveContext(this.current.checkpoint, this.current.state);
     this.clearSnapshotTimer();
     await this.serial.run(async () => {
       if (this.unsaved) await this.snapshot().catch(() => undefined); // reported by snapshot()
@@ -144,6 +174,7 @@ export class LiveProjection {
     const fresh = batch.filter((event) => event.position > this.current.checkpoint);
     if (fresh.length === 0) return;
     const last = fresh[fresh.length - 1]!.position;
+    if (this.writer) return this.queueBatch(fresh, last, this.writer);
     let folded;
     try {
       folded = foldBatch(this.projection, this.current.state, fresh);
@@ -163,6 +194,48 @@ export class LiveProjection {
     this.lastError = null;
     this.options.onProgress();
     if (this.unsaved) await this.snapshotSoon();
+  }
+
+  /** Group commit: folds the batch and queues its rows; readers move once the writer stored them. */
+  private async queueBatch(fresh: RecordedEvent[], last: number, writer: RowWriter): Promise<void> {
+    let folded;
+    try {
+      folded = foldBatch(this.projection, this.current.state, fresh);
+    } catch (err) {
+      this.fail(err, `folding events ${fresh[0]!.position}-${last}; the batch will be retried, reads stay at ${this.checkpoint}`);
+      throw err;
+    }
+    const due = folded.touched || last - this.storedCheckpoint >= this.options.persistEvery;
+    if (!writer.busy) this.storedVisible = this.current.checkpoint;
+    if (writer.busy || (due && last > this.rowsStoredUpTo)) {
+      const rows = fresh[0]!.position > this.rowsStoredUpTo ? folded.rows : folded.rows.filter((row) => row.position > this.rowsStoredUpTo);
+      writer.enqueue(rows, last, folded.state);
+    }
+    this.current = { state: folded.state, checkpoint: last };
+    if (!writer.busy) this.options.onProgress();
+    await writer.room();
+  }
+
+  /** The writer stored rows up to `upTo`: readers move there; the context is snapshotted when due. */
+  private async rowsStored(upTo: number, context: unknown): Promise<void> {
+    this.rowsStoredUpTo = Math.max(this.rowsStoredUpTo, upTo);
+    this.storedCheckpoint = this.rowsStoredUpTo;
+    this.storedVisible = upTo;
+    this.lastError = null;
+    this.options.onProgress();
+    if (performance.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs) await this.saveContext(upTo, context);
+  }
+
+  /** A row projection's context at a position whose rows are all stored. Never throws: a restart folds it from an older one. */
+  private async saveContext(at: number, context: unknown): Promise<void> {
+    if (this.projection.kind !== 'rows' || !this.projection.context || at <= this.contextSavedAt) return;
+    this.lastSnapshotAt = performance.now();
+    try {
+      await this.views.saveState(this.key, { at, context } satisfies StoredRowContext, at);
+      this.contextSavedAt = at;
+    } catch (err) {
+      this.fail(err, `storing the context at position ${at}; it is stored again later (a restart folds it from an older one)`);
+    }
   }
 
   /** Stores the snapshot now if the last one is old enough, else once it is. */

@@ -10,6 +10,12 @@ import { digestOf, RebuildCopy } from './rebuild.ts';
 /** Where a live projection takes its events from: the store's global log or the bus. */
 export interface EventFeed {
   subscribeAll(after: number, handler: BatchHandler): Subscription;
+  /**
+   * Subscribing again after a stored checkpoint brings back every later event, whatever was
+   * acknowledged before (the store does; the bus feed does when it catches up from the store).
+   * Row projections then store rows behind the feed, several batches per write.
+   */
+  readonly resumesFromCheckpoint?: boolean;
 }
 
 export interface ProjectionRunnerOptions {
@@ -96,9 +102,14 @@ export class ProjectionRunner {
     for (const live of this.live.values()) await this.loadRetrying(live);
     const { feed, store, logger } = this.options;
     if (feed) {
-      for (const live of this.live.values()) live.follow(feed(live.projection));
+      for (const live of this.live.values()) {
+        const source = feed(live.projection);
+        if (source.resumesFromCheckpoint) live.enableGroupCommit();
+        live.follow(source);
+      }
       return;
     }
+    for (const live of this.live.values()) live.enableGroupCommit();
     // Up to the head with one read of the log for all, then each follows on its own.
     this.catchingUp = catchUpTogether({
       store, logger, projections: [...this.live.values()], pageSize: this.pageSize,
