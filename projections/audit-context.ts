@@ -8,8 +8,12 @@ import { keyedList } from './sorted-list.ts';
  * audit projection folds it beside its rows (projection.ts, `context`).
  */
 export interface AuditContext {
-  /** Sorted by full service name; a service appears once an event about it needs it. */
-  services: ServiceFacts[];
+  /**
+   * Services in `serviceBuckets` buckets by a hash of their name, each sorted by name; a
+   * service appears once an event about it needs it. Buckets keep an update to a copy of one
+   * small list (every event of a replay of a large log updates one).
+   */
+  buckets: ServiceFacts[][];
 }
 
 export interface ServiceFacts {
@@ -39,12 +43,32 @@ export interface PriorValue {
   logLevel?: string;
 }
 
-export const emptyAuditContext = (): AuditContext => ({ services: [] });
+export const serviceBuckets = 64;
+
+export const emptyAuditContext = (): AuditContext => ({ buckets: Array.from({ length: serviceBuckets }, () => []) });
 
 const serviceFacts = keyedList<ServiceFacts>((s) => s.service);
 const hostFacts = keyedList<HostFacts>((h) => h.address);
 
 const address = (host: { ip: string; port: number }) => `${host.ip}:${host.port}`;
+
+/** FNV-1a of the name: the same bucket on every machine. */
+function bucketOf(service: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < service.length; i++) h = Math.imul(h ^ service.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % serviceBuckets;
+}
+
+function findService(context: AuditContext, service: string): ServiceFacts | undefined {
+  return serviceFacts.find(context.buckets[bucketOf(service)] ?? [], service);
+}
+
+function withBucket(context: AuditContext, service: string, change: (bucket: ServiceFacts[]) => ServiceFacts[]): AuditContext {
+  const at = bucketOf(service);
+  const buckets = context.buckets.slice();
+  buckets[at] = change(buckets[at] ?? []);
+  return { buckets };
+}
 
 /** What the event is about to change, from the context before it; undefined when it changes nothing known. */
 export function priorValueOf(context: AuditContext, event: DomainEvent): PriorValue | undefined {
@@ -63,11 +87,11 @@ export function priorValueOf(context: AuditContext, event: DomainEvent): PriorVa
       return host && { weight: host.weight, enabled: host.enabled };
     }
     case 'ConfigVersionAdded':
-      return { version: serviceFacts.find(context.services, event.data.service)?.configs.at(-1) ?? '' };
+      return { version: findService(context, event.data.service)?.configs.at(-1) ?? '' };
     case 'IdlVersionAdded':
-      return { version: serviceFacts.find(context.services, event.data.service)?.idls.at(-1) ?? '' };
+      return { version: findService(context, event.data.service)?.idls.at(-1) ?? '' };
     case 'LogLevelSet':
-      return { logLevel: serviceFacts.find(context.services, event.data.service)?.logLevel ?? '' };
+      return { logLevel: findService(context, event.data.service)?.logLevel ?? '' };
     default:
       return undefined;
   }
@@ -78,7 +102,7 @@ export function applyAuditContext(context: AuditContext, event: RecordedEvent): 
   const e = event as RecordedEvent<DomainEvent>;
   switch (e.type) {
     case 'ServiceDeleted':
-      return { services: serviceFacts.without(context.services, e.data.service) };
+      return findService(context, e.data.service) ? withBucket(context, e.data.service, (bucket) => serviceFacts.without(bucket, e.data.service)) : context;
     case 'HostAdded':
       return withService(context, e.data.service, (s) => ({
         ...s, hosts: hostFacts.with(s.hosts, { address: address(e.data), weight: e.data.weight, enabled: false }),
@@ -120,13 +144,13 @@ export function applyAuditContext(context: AuditContext, event: RecordedEvent): 
 }
 
 function findHost(context: AuditContext, service: string, at: string): HostFacts | undefined {
-  const facts = serviceFacts.find(context.services, service);
+  const facts = findService(context, service);
   return facts && hostFacts.find(facts.hosts, at);
 }
 
 function withService(context: AuditContext, service: string, change: (facts: ServiceFacts) => ServiceFacts): AuditContext {
-  const facts = serviceFacts.find(context.services, service) ?? { service, hosts: [], configs: [], idls: [] };
-  return { services: serviceFacts.with(context.services, change(facts)) };
+  const facts = findService(context, service) ?? { service, hosts: [], configs: [], idls: [] };
+  return withBucket(context, service, (bucket) => serviceFacts.with(bucket, change(facts)));
 }
 
 /** Changes a known host; a host the context never saw added stays unknown. */

@@ -223,7 +223,9 @@ export class LiveProjection {
     this.storedVisible = upTo;
     this.lastError = null;
     this.options.onProgress();
-    if (performance.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs) await this.saveContext(upTo, context);
+    // Less often than a state (10×): a context only spares a restart a longer fold, and it can
+    // be as large as the catalog (the audit's holds every host).
+    if (performance.now() - this.lastSnapshotAt >= 10 * this.options.snapshotIntervalMs) await this.saveContext(upTo, context);
   }
 
   /** A row projection's context at a position whose rows are all stored. Never throws: a restart folds it from an older one. */
