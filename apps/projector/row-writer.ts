@@ -32,6 +32,8 @@ export class RowWriter {
   private queued = false;
   private running: Promise<void> | null = null;
   private stopping = false;
+  /** Cuts a retry's pause short (stop() is not kept waiting for it). */
+  private wake: (() => void) | null = null;
   private readonly waiting: (() => void)[] = [];
   private readonly maxQueuedRows: number;
   private readonly delays: { initialMs: number; maxMs: number };
@@ -70,6 +72,7 @@ export class RowWriter {
   async stop(): Promise<void> {
     this.stopping = true;
     this.release(); // a feed held back by room() goes on, so its subscription can close
+    this.wake?.();
     await this.drained();
     this.stopping = false;
   }
@@ -96,7 +99,14 @@ export class RowWriter {
         this.options.failed(err, delay);
         this.rows = rows.concat(this.rows); // tried again first, with what came meanwhile
         this.queued = true;
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
         delay = Math.min(delay * 2, this.delays.maxMs);
       }
     }

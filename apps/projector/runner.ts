@@ -31,6 +31,8 @@ export interface ProjectionRunnerOptions {
   logger: Logger;
   /** Events per page while replaying (default 500). */
   pageSize?: number;
+  /** Events per page while the projections catch up together at start (default 1 000). */
+  catchUpPageSize?: number;
   /** See LiveProjectionOptions.persistEvery (default 1000). */
   persistEvery?: number;
   /** Least time between two stored snapshots of a state projection (default 1000 ms; 0: after every batch). */
@@ -112,7 +114,7 @@ export class ProjectionRunner {
     for (const live of this.live.values()) live.enableGroupCommit();
     // Up to the head with one read of the log for all, then each follows on its own.
     this.catchingUp = catchUpTogether({
-      store, logger, projections: [...this.live.values()], pageSize: this.pageSize,
+      store, logger, projections: [...this.live.values()], pageSize: this.options.catchUpPageSize ?? 1000,
       stopping: () => this.stopping, release: (live) => this.stopping || live.follow(store),
     }).catch((err: unknown) => logger.warn({ err }, 'the joint catch-up stopped; each projection catches up on its own'));
   }

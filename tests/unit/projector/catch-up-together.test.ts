@@ -21,7 +21,7 @@ describe('ProjectionRunner: catching up together', () => {
         return store.readAll(after, limit);
       },
     });
-    const runner = new ProjectionRunner({ store: counting, views: new MemoryViewStore(), projections: defaultProjections, logger: silent, pageSize: 10 });
+    const runner = new ProjectionRunner({ store: counting, views: new MemoryViewStore(), projections: defaultProjections, logger: silent, catchUpPageSize: 10 });
     await runner.start();
     try {
       assert.equal(await runner.waitFor(head, 2000), true);
@@ -43,7 +43,7 @@ describe('ProjectionRunner: catching up together', () => {
       appendRows: (key: string, rows: readonly ViewRow[], checkpoint: number) =>
         (failing ? Promise.reject(new Error('disk full')) : views.appendRows(key, rows, checkpoint)),
     });
-    const runner = new ProjectionRunner({ store, views: flaky, projections: defaultProjections, logger: silent, pageSize: 5 });
+    const runner = new ProjectionRunner({ store, views: flaky, projections: defaultProjections, logger: silent, catchUpPageSize: 5 });
     await runner.start();
     try {
       const checkpoint = (name: string) => runner.status().find((s) => s.name === name)!.checkpoint;

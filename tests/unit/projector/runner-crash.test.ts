@@ -32,7 +32,7 @@ describe('ProjectionRunner after a crash', () => {
       const views = new MemoryViewStore();
       const dying = new DyingViewStore(views, diesAfter);
       // Small pages and a snapshot after every batch: as many points to die at as there can be.
-      const first = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, snapshotIntervalMs: 0, pageSize: 7 });
+      const first = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, snapshotIntervalMs: 0, catchUpPageSize: 7 });
       await first.start();
       const finished = await Promise.race([first.waitFor(head, 3000), dying.died.then(() => false)]);
       await first.stop();
