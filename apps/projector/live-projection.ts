@@ -118,8 +118,10 @@ export class LiveProjection {
   }
 
   follow(events: { subscribeAll(after: number, handler: BatchHandler): Subscription }): void {
-    this.logger.info({ projection: this.key, checkpoint: this.checkpoint }, `projection ${this.key} follows the event feed after position ${this.checkpoint}`);
-    this.subscription = events.subscribeAll(this.checkpoint, (batch) => this.serial.run(() => this.applyBatch(batch)));
+    // From what is folded: rows still on their way to the store are not read again.
+    const after = this.current.checkpoint;
+    this.logger.info({ projection: this.key, checkpoint: after }, `projection ${this.key} follows the event feed after position ${after}`);
+    this.subscription = events.subscribeAll(after, (batch) => this.serial.run(() => this.applyBatch(batch)));
   }
 
   /**
