@@ -1,7 +1,8 @@
 /**
  * ClickHouse insert throughput, for bench/run.ts:
- *   rawInsertRate     rows/s of plain JSONEachRow inserts of audit-like rows into the views
- *                     table (the baseline: what the engine and the client can take)
+ *   rawInsertRate     rows/s of plain inserts of audit-like rows into the views table, by
+ *                     default as ClickHouse recommends: 100 000 rows per INSERT in a compact
+ *                     format (TabSeparated). The baseline: what the engine and the client can take
  *   storeAppendRate   rows/s through ClickHouseViewStore.appendRows in batches, as the audit
  *                     projection writes (key lookup, rows, checkpoint per batch)
  * Both take a target (`{ url }` for a server, `{ chdbPath }` for the embedded engine) and work
@@ -15,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { ClickHouseViewStore } from '../adapters/views/clickhouse.ts';
 import { openClickHouse, type ClickHouse, type ClickHouseTarget } from '../adapters/views/clickhouse-client.ts';
 import { migrate } from '../adapters/views/clickhouse-migrate.ts';
-import { sql, sqlIdentifier } from '../adapters/views/clickhouse-sql.ts';
+import { sql, sqlIdentifier, tsvField } from '../adapters/views/clickhouse-sql.ts';
 import type { ViewRow } from '../adapters/views/port.ts';
 
 const benchDatabase = 'msec_bench';
@@ -36,8 +37,16 @@ export function auditLikeRow(position: number): ViewRow & { reason: string; revi
   };
 }
 
-/** Raw JSONEachRow inserts of `rows` audit-like rows, `batchSize` per request; rows/s. */
-export async function rawInsertRate(target: ClickHouseTarget, rows: number, batchSize = 5_000): Promise<number> {
+export interface RawInsertOptions {
+  /** Rows per INSERT (default 100 000, ClickHouse's advice: large batches). */
+  batchSize?: number;
+  /** Default TabSeparated (compact; the engine parses it 2–3× faster than JSONEachRow). */
+  format?: 'TabSeparated' | 'JSONEachRow';
+}
+
+/** Raw inserts of `rows` audit-like rows; rows/s. Building the request bodies is not timed. */
+export async function rawInsertRate(target: ClickHouseTarget, rows: number, options: RawInsertOptions = {}): Promise<number> {
+  const { batchSize = 100_000, format = 'TabSeparated' } = options;
   return withScratch(target, async (ch) => {
     const records = Array.from({ length: rows }, (_, i) => {
       const row = auditLikeRow(i + 1);
@@ -46,9 +55,15 @@ export async function rawInsertRate(target: ClickHouseTarget, rows: number, batc
         actor: row.actor, stream: row.stream, type: row.type, row: JSON.stringify(row), precedence: 1,
       };
     });
+    const columns = ['generation', 'position', 'event_id', 'time', 'actor', 'stream', 'type', 'row', 'precedence'] as const;
+    const bodies: string[] = [];
+    for (let i = 0; format === 'TabSeparated' && i < records.length; i += batchSize) {
+      bodies.push(records.slice(i, i + batchSize).map((r) => `${columns.map((c) => tsvField(String(r[c]))).join('\t')}\n`).join(''));
+    }
     const started = performance.now();
-    for (let i = 0; i < records.length; i += batchSize) {
-      await ch.insert(`${benchDatabase}.view_rows`, records.slice(i, i + batchSize), 'inserting bench rows');
+    for (let i = 0, n = 0; i < records.length; i += batchSize, n++) {
+      if (format === 'TabSeparated') await ch.insertTabSeparated(`${benchDatabase}.view_rows`, columns, bodies[n]!, 'inserting bench rows');
+      else await ch.insert(`${benchDatabase}.view_rows`, records.slice(i, i + batchSize), 'inserting bench rows');
     }
     const seconds = (performance.now() - started) / 1000;
     await expectRows(ch, rows);
@@ -100,7 +115,7 @@ async function main(): Promise<void> {
   } else {
     const server = await startClickHouse();
     try {
-      console.log(`ClickHouse 18.16 server  raw JSONEachRow ${fmt(await rawInsertRate({ url: server.url }, rows))} rows/s   `
+      console.log(`ClickHouse 18.16 server  raw TabSeparated, 100 000 rows/insert ${fmt(await rawInsertRate({ url: server.url }, rows))} rows/s   `
         + `ClickHouseViewStore.appendRows ${fmt(await storeAppendRate({ url: server.url }, rows / 4))} rows/s`);
     } finally {
       await server.stop();
@@ -108,7 +123,7 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'msec-bench-chdb-'));
   try {
-    console.log(`chdb (ClickHouse 26.x)   raw JSONEachRow ${fmt(await rawInsertRate({ chdbPath: dir }, rows))} rows/s   `
+    console.log(`chdb (ClickHouse 26.x)   raw TabSeparated, 100 000 rows/insert ${fmt(await rawInsertRate({ chdbPath: dir }, rows))} rows/s   `
       + `ClickHouseViewStore.appendRows ${fmt(await storeAppendRate({ chdbPath: dir }, rows / 4))} rows/s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  *   replay      events/s rebuilding projections from position 0 over 100 000 events
  *               baseline: raw readAll + protobuf decode of the same log
  * Suites (`npm run bench -- NAME…`): spine (the above), commands (the commands/s line alone;
- * BENCH_CPU_PROF=<folder> profiles the `msec up` process), pipeline (relay → Kafka → projections
+ * BENCH_CPU_PROF=<folder> profiles the `msec up` process), replay (the replay alone), pipeline (relay → Kafka → projections
  * → ClickHouse: bench/pipeline.ts), rpc (echo against gRPC: bench/rpc.ts), bus (checking that
  * msec.events messages are the relay's: bench/bus-authenticity.ts), logs (ingestion, request
  * lookup among 1 000 000 records, the SDK's cost per record: bench/logs.ts), metrics (monitoring
@@ -136,6 +136,10 @@ async function commands() {
 
 async function spine() {
   await commands();
+  await replaySuite();
+}
+
+async function replaySuite() {
   const r = await replay(Number(process.env.BENCH_EVENTS ?? 100_000));
   console.log(`replay.events_per_s=${fmt(r.replayRate)} baseline.read_decode.per_s=${fmt(r.decodeRate)} ratio=${(r.replayRate / r.decodeRate).toFixed(3)}  (${r.head} events, all ${defaultProjections.length} projections, views in SQLite)`);
 }
@@ -144,6 +148,7 @@ async function spine() {
 const suites: Record<string, () => Promise<void>> = {
   spine,
   commands,
+  replay: replaySuite,
   pipeline: async () => (await import('./pipeline.ts')).benchPipeline(),
   bus: async () => (await import('./bus-authenticity.ts')).benchBusAuthenticity(),
   logs: async () => (await import('./logs.ts')).benchLogs(),
@@ -168,8 +173,8 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-/** Part of another suite: run only when named. */
-const partOfAnother = new Set(['commands']);
+/** Parts of another suite (spine): run on their own only when named. */
+const partOfAnother = new Set(['commands', 'replay']);
 for (const name of wanted.length ? wanted : Object.keys(suites).filter((n) => !partOfAnother.has(n))) {
   console.log(`# ${name}`);
   await suites[name]!();

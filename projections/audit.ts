@@ -1,10 +1,13 @@
 import type { DomainEvent, RecordedEvent } from '../domain/events.ts';
 import { describeGrant } from '../domain/access/roles.ts';
+import { applyAuditContext, emptyAuditContext, priorValueOf, type AuditContext, type PriorValue } from './audit-context.ts';
 import { allDomainEventTypes } from './event-types.ts';
 import type { RowProjection } from './projection.ts';
 
 /**
- * The audit trail: one row per domain event, who did what, when, why, to which stream.
+ * The audit trail: one row per domain event, who did what, when, why, to which stream, and
+ * what the event changed from (`was`: the old weight, enabled state, newest version, log
+ * level), from the context the projection folds beside its rows (audit-context.ts).
  * The summary is one line of English for people; it never carries a secret (password or
  * token hashes) nor a version's text, since the audit view is readable by every user and may
  * be exported.
@@ -19,17 +22,23 @@ export interface AuditRow {
   type: string;
   revision: number;
   summary: string;
+  /** The prior value of what the event changed, when the audit knew it. */
+  was?: PriorValue;
 }
 
-export const auditProjection: RowProjection<AuditRow> = {
+/** Version 2: rows say what each event changed from (`was`); a new version rewrites them all. */
+export const auditProjection: RowProjection<AuditRow, AuditContext> = {
   kind: 'rows',
   name: 'audit',
-  version: 1,
+  version: 2,
   handles: allDomainEventTypes,
-  rows: (event) => [auditRow(event)],
+  rows: (event, context) => [auditRow(event, context)],
+  context: { initialState: emptyAuditContext, apply: applyAuditContext },
 };
 
-export function auditRow(event: RecordedEvent): AuditRow {
+/** The row of an event, given the audit context before it (none: the past is unknown, no prior values). */
+export function auditRow(event: RecordedEvent, context?: AuditContext): AuditRow {
+  const was = context && priorValueOf(context, event as RecordedEvent<DomainEvent>);
   return {
     eventId: event.id,
     position: event.position,
@@ -39,11 +48,23 @@ export function auditRow(event: RecordedEvent): AuditRow {
     stream: event.stream,
     type: event.type,
     revision: event.revision,
-    summary: summarize(event),
+    summary: summarize(event, was),
+    ...(was ? { was } : {}),
   };
 }
 
-export function summarize(event: DomainEvent): string {
+/** The rows of a whole history, oldest first, each with the context before it. */
+export function auditRowsOf(events: readonly RecordedEvent[]): AuditRow[] {
+  let context = emptyAuditContext();
+  return events.map((event) => {
+    const row = auditRow(event, context);
+    context = applyAuditContext(context, event);
+    return row;
+  });
+}
+
+/** One line for people; `was` (from the audit context) adds what the event changed from. */
+export function summarize(event: DomainEvent, was?: PriorValue): string {
   switch (event.type) {
     case 'FirstLevelServiceCreated':
       return `first-level service ${event.data.name} created (${event.data.kind})`;
@@ -68,19 +89,20 @@ export function summarize(event: DomainEvent): string {
       return `host ${address(event.data)} added to ${service} (${protocol}, weight ${weight}, disabled)`;
     }
     case 'HostEnabled':
-      return `host ${address(event.data)} enabled (scale out) on ${event.data.service}`;
+      return `host ${address(event.data)} enabled (scale out${wasEnabled(was)}) on ${event.data.service}`;
     case 'HostDisabled':
-      return `host ${address(event.data)} disabled (scale in) on ${event.data.service}`;
+      return `host ${address(event.data)} disabled (scale in${wasEnabled(was)}) on ${event.data.service}`;
     case 'HostRemoved':
-      return `host ${address(event.data)} removed from ${event.data.service}`;
+      return `host ${address(event.data)} removed from ${event.data.service}`
+        + (was?.weight !== undefined ? ` (was ${was.enabled ? 'enabled' : 'disabled'}, weight ${was.weight})` : '');
     case 'HostWeightSet':
-      return `host ${address(event.data)} weight set to ${event.data.weight} on ${event.data.service}`;
+      return `host ${address(event.data)} weight set to ${event.data.weight}${was?.weight !== undefined ? ` (was ${was.weight})` : ''} on ${event.data.service}`;
     case 'ConfigVersionAdded':
-      return `config ${event.data.tag} added to ${event.data.service}${memo(event.data.memo)}`;
+      return `config ${event.data.tag} added to ${event.data.service}${previousVersion(was)}${memo(event.data.memo)}`;
     case 'ConfigVersionDeleted':
       return `config ${event.data.tag} deleted from ${event.data.service}`;
     case 'IdlVersionAdded':
-      return `IDL ${event.data.tag} added to ${event.data.service}${memo(event.data.memo)}`;
+      return `IDL ${event.data.tag} added to ${event.data.service}${previousVersion(was)}${memo(event.data.memo)}`;
     case 'IdlVersionDeleted':
       return `IDL ${event.data.tag} deleted from ${event.data.service}`;
     case 'UserCreated':
@@ -139,8 +161,10 @@ export function summarize(event: DomainEvent): string {
       return event.data.previousKeyId
         ? `command key ${event.data.keyId} introduced, succeeding ${event.data.previousKeyId}`
         : `command key ${event.data.keyId} introduced (the first)`;
-    case 'LogLevelSet':
-      return event.data.level ? `log level of ${event.data.service} set to ${event.data.level}` : `log level of ${event.data.service} back to its config version's`;
+    case 'LogLevelSet': {
+      const before = was?.logLevel === undefined ? '' : ` (was ${was.logLevel || "its config version's"})`;
+      return event.data.level ? `log level of ${event.data.service} set to ${event.data.level}${before}` : `log level of ${event.data.service} back to its config version's${before}`;
+    }
     case 'LogColorRuleAdded':
       return `coloring rule ${event.data.field}=${oneLine(event.data.value, 80)} added to ${event.data.service}`;
     case 'LogColorRuleRemoved':
@@ -212,6 +236,16 @@ export function summarize(event: DomainEvent): string {
       return `${unknown.type} recorded`;
     }
   }
+}
+
+/** "; was disabled" inside the parentheses of an enable or disable. */
+function wasEnabled(was: PriorValue | undefined): string {
+  return was?.enabled === undefined ? '' : `; was ${was.enabled ? 'enabled' : 'disabled'}`;
+}
+
+function previousVersion(was: PriorValue | undefined): string {
+  if (was?.version === undefined) return '';
+  return was.version ? ` (previous: ${was.version})` : ' (the first)';
 }
 
 function describeRule(r: { max: number; min: number; diff: number; diffPercent: number; forMinutes: number; scope: string }): string {

@@ -39,6 +39,8 @@ export interface EventFeed {
 export interface BusEventFeed extends EventFeed {
   /** What this feed refused since it was made, by reason. */
   refusals(): RefusalCounts;
+  /** True with `catchUpFrom`: subscribing again after a checkpoint brings back every later event. */
+  readonly resumesFromCheckpoint: boolean;
 }
 
 export interface EventFeedOptions {
@@ -74,6 +76,7 @@ export function busEventFeed(bus: MessageBus, options: EventFeedOptions): BusEve
   const refusals = eventFeedRefusals(logger, { group, topic }, options.refusalLogEveryMs);
   return {
     refusals: () => refusals.snapshot(),
+    resumesFromCheckpoint: store !== undefined,
     subscribeAll(after, handler) {
       const chain = new PositionChain(after);
       /** The store's head as last read: a message claiming more makes the feed read it again. */

@@ -11,6 +11,7 @@
  *   the target, what was being done and what to do next.
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
+import { Readable } from 'node:stream';
 import type { SqlFragment } from './clickhouse-sql.ts';
 
 export type ClickHouseTarget =
@@ -29,6 +30,11 @@ export interface ClickHouse {
   select<T = Record<string, unknown>>(query: SqlFragment, doing: string): Promise<T[]>;
   /** Inserts rows in one JSONEachRow request; `table` is a trusted `db.table` name. */
   insert(table: string, rows: readonly object[], doing: string): Promise<void>;
+  /**
+   * Inserts lines already in TabSeparated (fields escaped with `tsvField`) in one request:
+   * ClickHouse parses it two to three times faster than JSONEachRow.
+   */
+  insertTabSeparated(table: string, columns: readonly [string, ...string[]], body: string, doing: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,14 @@ function wrap(client: ClickHouseClient, engine: 'server' | 'chdb', where: string
       if (rows.length === 0) return;
       try {
         await client.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+      } catch (err) {
+        fail(err, doing);
+      }
+    },
+    async insertTabSeparated(table, columns, body, doing) {
+      if (body === '') return;
+      try {
+        await client.insert({ table, values: Readable.from([Buffer.from(body)], { objectMode: false }), format: 'TabSeparated', columns: [...columns] });
       } catch (err) {
         fail(err, doing);
       }

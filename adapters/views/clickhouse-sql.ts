@@ -112,3 +112,22 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return `${(value as object).constructor?.name ?? 'object'} object`;
   return `${typeof value} value`;
 }
+
+/**
+ * A text as a field of a TabSeparated insert: `\`, tab, line breaks and NUL escaped by a
+ * backslash, as ClickHouse reads them back; `null` is `\N` (a Nullable column's NULL). A lone
+ * UTF-16 surrogate has no UTF-8 form and becomes U+FFFD (as Buffer.from would make it): a row
+ * must never be refused for it, or its projection would retry it forever.
+ */
+export function tsvField(value: string | null): string {
+  if (value === null) return '\\N';
+  const text = isWellFormed(value) ? value : value.replace(loneSurrogates, '\ufffd');
+  return tsvSpecial.test(text) ? text.replace(tsvSpecialAll, (c) => tsvEscapes[c]!) : text;
+}
+
+const loneSurrogates = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// eslint-disable-next-line no-control-regex
+const tsvSpecial = /[\\\t\n\r\u0000]/;
+// eslint-disable-next-line no-control-regex
+const tsvSpecialAll = /[\\\t\n\r\u0000]/g;
+const tsvEscapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u0000': '\\0' };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { int64, openClickHouse, type ClickHouse, type ClickHouseTarget } from './clickhouse-client.ts';
 import { migrate } from './clickhouse-migrate.ts';
-import { joinSql, sql, sqlIdentifier, type SqlFragment } from './clickhouse-sql.ts';
+import { joinSql, sql, sqlIdentifier, tsvField, type SqlFragment } from './clickhouse-sql.ts';
 import { normalizeRowFilter, rowInstant, type RowFilter, type ViewRow, type ViewStore } from './port.ts';
 
 /**
@@ -15,10 +15,13 @@ import { normalizeRowFilter, rowInstant, type RowFilter, type ViewRow, type View
  *   INSERT), so readers switch at once; the abandoned generation is deleted afterwards
  *   (ALTER … DELETE, in the background).
  * - A state and its checkpoint are one row of `view_states`; the newest version wins.
- * - Rows are inserted first, then a versioned checkpoint row. Queries only show rows at or
- *   below the stored checkpoint, so rows of a batch whose checkpoint was never written (a crash
- *   in between) are invisible until the retry stores it, and a row written twice is shown once
- *   (LIMIT 1 BY event_id, keeping the first written; merges keep the same copy).
+ * - Rows and a versioned checkpoint go in one TabSeparated INSERT, the checkpoint as its last
+ *   line (a row with no event id that a materialized view copies into view_checkpoints:
+ *   migration 002); a batch of more than `insertChunk` rows is sent in several, the checkpoint
+ *   in the last. Queries only show rows at or below the stored checkpoint, so rows of a batch
+ *   whose checkpoint was never written (a crash in between) are invisible until the retry
+ *   stores it, and a row written twice is shown once (LIMIT 1 BY event_id, keeping the first
+ *   written; merges keep the same copy).
  * Versions come from a clock that never goes back below a version it has read, so a write is
  * always newer than what it replaces, whatever the machine's clock did across restarts.
  * One writer per key at a time (the projection runner's rule) is assumed.
@@ -92,27 +95,31 @@ export class ClickHouseViewStore implements ViewStore {
 
   async appendRows(projectionKey: string, rows: readonly ViewRow[], checkpoint: number): Promise<void> {
     assertPosition(checkpoint, `checkpoint of ${projectionKey}`);
+    const generation = await this.generationForWrite(projectionKey);
     // Everything is serialised and checked before anything is written: all or nothing.
-    const records = rows.map((row) => {
+    const precedence = maxVersion - this.clock.next();
+    const tail = `\t${precedence}\n`;
+    const lines = rows.map((row) => {
       assertPosition(row.position, `position of row ${row.eventId}`);
       if (row.position > checkpoint) {
         throw new RangeError(`row ${row.eventId} is at position ${row.position}, after the checkpoint ${checkpoint} it is stored with: rows are only visible up to their checkpoint`);
       }
       if (typeof row.eventId !== 'string' || row.eventId === '') throw new TypeError(`a row of ${projectionKey} at position ${row.position} has no event id`);
-      return {
-        position: row.position, event_id: row.eventId, time: rowInstant(row),
-        actor: text(row.actor), stream: text(row.stream), type: text(row.type), row: JSON.stringify(row),
-      };
+      const json = JSON.stringify(row);
+      if (json === undefined) throw new TypeError(`row ${row.eventId} of ${projectionKey} is not JSON-serialisable`);
+      return `${generation}\t${row.position}\t${tsvField(row.eventId)}\t${tsvField(rowInstant(row))}\t${tsvField(text(row.actor))}`
+        + `\t${tsvField(text(row.stream))}\t${tsvField(text(row.type))}\t${tsvField(json)}${tail}`;
     });
-    const generation = await this.generationForWrite(projectionKey);
+    const checkpointLine = `${generation}\t${checkpoint}\t\t\t\\N\t\\N\t\\N\t\t${maxVersion - this.clock.next()}\n`;
     const doing = `storing rows of ${projectionKey} up to position ${checkpoint}`;
-    const precedence = maxVersion - this.clock.next();
     // Chunks keep each request quick (chdb parses an insert's body with the statement); they
     // need not be atomic, since rows above the stored checkpoint stay invisible.
-    for (let i = 0; i < records.length; i += insertChunk) {
-      await this.ch.insert(this.rows.text, records.slice(i, i + insertChunk).map((r) => ({ generation, ...r, precedence })), doing);
+    for (let i = 0; i < lines.length; i += insertChunk) {
+      const last = i + insertChunk >= lines.length;
+      const body = lines.slice(i, i + insertChunk).join('') + (last ? checkpointLine : '');
+      await this.ch.insertTabSeparated(this.rows.text, rowColumns, body, doing);
     }
-    await this.ch.insert(this.checkpoints.text, [{ generation, version: this.clock.next(), checkpoint }], doing);
+    if (lines.length === 0) await this.ch.insertTabSeparated(this.rows.text, rowColumns, checkpointLine, doing);
   }
 
   async queryRows(projectionKey: string, filter?: RowFilter): Promise<ViewRow[]> {
@@ -177,7 +184,8 @@ export class ClickHouseViewStore implements ViewStore {
     if (!generation) return [];
     const head = await this.head(generation, projectionKey);
     if (!head) return [];
-    const where = joinSql([sql`generation = ${generation}`, sql`position <= ${head.checkpoint}`, ...conditions], ' AND ');
+    // Rows with no event id are the checkpoints that travelled with the rows.
+    const where = joinSql([sql`generation = ${generation}`, sql`position <= ${head.checkpoint}`, sql`event_id != ''`, ...conditions], ' AND ');
     const found = await this.ch.select<{ row: string }>(
       sql`SELECT row FROM ${this.rows} WHERE ${where} ORDER BY ${order}, precedence DESC LIMIT 1 BY event_id LIMIT ${limit}`, doing);
     return found.map(({ row }) => JSON.parse(row) as ViewRow);
@@ -260,6 +268,8 @@ class VersionClock {
 
 /** Rows per insert request. */
 const insertChunk = 5_000;
+
+const rowColumns = ['generation', 'position', 'event_id', 'time', 'actor', 'stream', 'type', 'row', 'precedence'] as const;
 
 /** Precedence of a row: higher for rows written earlier (ReplacingMergeTree keeps the highest). */
 const maxVersion = Number.MAX_SAFE_INTEGER;

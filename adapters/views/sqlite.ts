@@ -5,8 +5,8 @@ import { normalizeRowFilter, rowInstant, type RowFilter, type ViewRow, type View
 /**
  * The embedded ViewStore (MSEC_VIEWS=embedded): one SQLite file, shared safely with other
  * tables (everything here is prefixed `view_`). State documents are JSON text; rows go to one
- * table with the audit filters as indexed columns, keyed by (projection key, event id) so a
- * redelivered event is ignored. Every write is one transaction with its checkpoint.
+ * table with the audit filters as indexed columns (see rowsSchema). Every write is one
+ * transaction with its checkpoint.
  */
 const schema = `
   CREATE TABLE IF NOT EXISTS view_checkpoints (
@@ -17,22 +17,32 @@ const schema = `
     projection_key TEXT PRIMARY KEY,
     state          TEXT NOT NULL
   );
+`;
+
+/**
+ * Rows are identified by (projection key, position): one row per event, and an event is its
+ * position, so a redelivered event is ignored. Identifying them by the event id instead (a
+ * random text key) made every insert land in a random page of that index: 3× slower on a
+ * replay. The table itself is in insertion order (rowid), and rows are large (the JSON):
+ * keyed by position it would be a covering index that the planner prefers to the filter
+ * indexes, and a filter on a rare stream would then scan every row.
+ */
+const rowsSchema = `
   CREATE TABLE IF NOT EXISTS view_rows (
     projection_key TEXT NOT NULL,
-    event_id       TEXT NOT NULL,
     position       INTEGER NOT NULL,
+    event_id       TEXT NOT NULL,
     time           TEXT NOT NULL,
     actor          TEXT,
     stream         TEXT,
     type           TEXT,
-    row            TEXT NOT NULL,
-    PRIMARY KEY (projection_key, event_id)
+    row            TEXT NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS view_rows_by_position ON view_rows (projection_key, position);
-  CREATE INDEX IF NOT EXISTS view_rows_by_stream   ON view_rows (projection_key, stream, position);
-  CREATE INDEX IF NOT EXISTS view_rows_by_actor    ON view_rows (projection_key, actor, position);
-  CREATE INDEX IF NOT EXISTS view_rows_by_type     ON view_rows (projection_key, type, position);
-  CREATE INDEX IF NOT EXISTS view_rows_by_time     ON view_rows (projection_key, time);
+  CREATE UNIQUE INDEX IF NOT EXISTS view_rows_by_position ON view_rows (projection_key, position);
+  CREATE INDEX IF NOT EXISTS view_rows_by_stream ON view_rows (projection_key, stream, position);
+  CREATE INDEX IF NOT EXISTS view_rows_by_actor  ON view_rows (projection_key, actor, position);
+  CREATE INDEX IF NOT EXISTS view_rows_by_type   ON view_rows (projection_key, type, position);
+  CREATE INDEX IF NOT EXISTS view_rows_by_time   ON view_rows (projection_key, time);
 `;
 
 const tables = ['view_checkpoints', 'view_states', 'view_rows'] as const;
@@ -57,6 +67,7 @@ export class SqliteViewStore implements ViewStore {
     this.ownsDb = typeof database === 'string';
     this.db = typeof database === 'string' ? openSqlite(database) : database;
     this.db.exec(schema);
+    migrateRows(this.db);
 
     this.setCheckpoint = this.db.prepare(
       'INSERT INTO view_checkpoints (projection_key, checkpoint) VALUES (?, ?) '
@@ -64,7 +75,7 @@ export class SqliteViewStore implements ViewStore {
     const setState = this.db.prepare(
       'INSERT INTO view_states (projection_key, state) VALUES (?, ?) ON CONFLICT (projection_key) DO UPDATE SET state = excluded.state');
     this.insertRow = this.db.prepare(
-      'INSERT OR IGNORE INTO view_rows (projection_key, event_id, position, time, actor, stream, type, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      'INSERT OR IGNORE INTO view_rows (projection_key, position, event_id, time, actor, stream, type, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
 
     this.writeState = this.db.transaction((key: string, state: string, checkpoint: number) => {
       setState.run(key, state);
@@ -72,7 +83,7 @@ export class SqliteViewStore implements ViewStore {
     });
     this.writeRows = this.db.transaction((key: string, rows: readonly ViewRow[], checkpoint: number) => {
       for (const row of rows) {
-        this.insertRow.run(key, row.eventId, row.position, rowInstant(row), text(row.actor), text(row.stream), text(row.type), JSON.stringify(row));
+        this.insertRow.run(key, row.position, row.eventId, rowInstant(row), text(row.actor), text(row.stream), text(row.type), JSON.stringify(row));
       }
       this.setCheckpoint.run(key, checkpoint);
     });
@@ -118,14 +129,14 @@ export class SqliteViewStore implements ViewStore {
     add('time < ?', f.until);
     add('position < ?', f.before);
     const rows = this.db.prepare(
-      `SELECT row FROM view_rows WHERE ${where.join(' AND ')} ORDER BY position DESC, event_id DESC LIMIT ?`,
+      `SELECT row FROM view_rows WHERE ${where.join(' AND ')} ORDER BY position DESC LIMIT ?`,
     ).all(...params, f.limit) as { row: string }[];
     return rows.map(({ row }) => JSON.parse(row) as ViewRow);
   }
 
   async scanRows(projectionKey: string, afterPosition: number, limit: number): Promise<ViewRow[]> {
     const rows = this.db.prepare(
-      'SELECT row FROM view_rows WHERE projection_key = ? AND position > ? ORDER BY position, event_id LIMIT ?',
+      'SELECT row FROM view_rows WHERE projection_key = ? AND position > ? ORDER BY position LIMIT ?',
     ).all(projectionKey, afterPosition, limit) as { row: string }[];
     return rows.map(({ row }) => JSON.parse(row) as ViewRow);
   }
@@ -147,6 +158,29 @@ export class SqliteViewStore implements ViewStore {
   async close(): Promise<void> {
     if (this.ownsDb && this.db.open) this.db.close();
   }
+}
+
+/**
+ * Creates the rows table, or moves the rows of a file made before rows were identified by
+ * position (by event id then) into it, in one transaction.
+ */
+function migrateRows(db: SqliteDatabase): void {
+  const columns = db.prepare("SELECT name, pk FROM pragma_table_info('view_rows')").all() as { name: string; pk: number }[];
+  const keyedByEventId = columns.some((c) => c.name === 'event_id' && c.pk > 0);
+  if (!keyedByEventId) {
+    db.exec(rowsSchema);
+    return;
+  }
+  db.transaction(() => {
+    db.exec('ALTER TABLE view_rows RENAME TO view_rows_by_event_id');
+    for (const index of ['view_rows_by_position', 'view_rows_by_stream', 'view_rows_by_actor', 'view_rows_by_type', 'view_rows_by_time']) {
+      db.exec(`DROP INDEX IF EXISTS ${index}`);
+    }
+    db.exec(rowsSchema);
+    db.exec(`INSERT OR IGNORE INTO view_rows (projection_key, position, event_id, time, actor, stream, type, row)
+      SELECT projection_key, position, event_id, time, actor, stream, type, row FROM view_rows_by_event_id ORDER BY projection_key, position`);
+    db.exec('DROP TABLE view_rows_by_event_id');
+  })();
 }
 
 function text(value: unknown): string | null {

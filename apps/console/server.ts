@@ -12,6 +12,7 @@ import { userRoutes } from './routes/users.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { routingRoutes } from './routes/routing.ts';
+import { StateHistory } from './state-history.ts';
 import { historyRoutes } from './routes/history.ts';
 import { topicRoutes } from './routes/topics.ts';
 import { devPackageRoutes } from './routes/devpack.ts';
@@ -90,9 +91,11 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   await app.register(sessionRoutes(ctx));
   await app.register(userRoutes(ctx));
-  await app.register(serviceRoutes(ctx));
+  // Time travel (?at= on a service and its routes): snapshots shared by both routes.
+  const history = new StateHistory({ store: ctx.store, now: ctx.clock });
+  await app.register(serviceRoutes(ctx, history));
   await app.register(versionRoutes(ctx));
-  await app.register(routingRoutes(ctx));
+  await app.register(routingRoutes(ctx, history));
   await app.register(historyRoutes(ctx));
   if (ctx.bus) await app.register(topicRoutes(ctx, ctx.bus));
   await app.register(devPackageRoutes(ctx));

@@ -1,6 +1,6 @@
 import type { EventStore } from '../../adapters/eventstore/port.ts';
 import type { ViewStore } from '../../adapters/views/port.ts';
-import type { Projection } from '../../projections/projection.ts';
+import type { Projection, StoredRowContext } from '../../projections/projection.ts';
 import { RowsDigest, stateDigest } from './digest.ts';
 import { foldBatch } from './fold-batch.ts';
 
@@ -21,7 +21,7 @@ export class RebuildCopy {
     readonly key: string,
     private readonly pageSize: number,
   ) {
-    this.state = projection.kind === 'state' ? projection.initialState() : null;
+    this.state = projection.kind === 'state' ? projection.initialState() : projection.context?.initialState() ?? null;
   }
 
   get builtState(): unknown {
@@ -47,10 +47,11 @@ export class RebuildCopy {
     }
   }
 
-  /** Stores the copy's output with its checkpoint, ready to be promoted. */
+  /** Stores the copy's output (and a row projection's context) with its checkpoint, ready to be promoted. */
   async store(checkpoint: number): Promise<void> {
-    if (this.projection.kind === 'state') await this.views.saveState(this.key, this.state, checkpoint);
-    else await this.views.appendRows(this.key, [], checkpoint);
+    if (this.projection.kind === 'state') return this.views.saveState(this.key, this.state, checkpoint);
+    await this.views.appendRows(this.key, [], checkpoint);
+    if (this.projection.context) await this.views.saveState(this.key, { at: checkpoint, context: this.state } satisfies StoredRowContext, checkpoint);
   }
 
   digest(): Promise<string> {

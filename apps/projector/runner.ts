@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { BatchHandler, EventStore, Subscription } from '../../adapters/eventstore/port.ts';
 import { projectionKey, type RowFilter, type ViewRow, type ViewStore } from '../../adapters/views/port.ts';
 import type { Projection } from '../../projections/projection.ts';
+import { catchUpTogether } from './catch-up-together.ts';
 import { LiveProjection } from './live-projection.ts';
 import { PositionWaiters } from './position-waiters.ts';
 import { digestOf, RebuildCopy } from './rebuild.ts';
@@ -9,6 +10,12 @@ import { digestOf, RebuildCopy } from './rebuild.ts';
 /** Where a live projection takes its events from: the store's global log or the bus. */
 export interface EventFeed {
   subscribeAll(after: number, handler: BatchHandler): Subscription;
+  /**
+   * Subscribing again after a stored checkpoint brings back every later event, whatever was
+   * acknowledged before (the store does; the bus feed does when it catches up from the store).
+   * Row projections then store rows behind the feed, several batches per write.
+   */
+  readonly resumesFromCheckpoint?: boolean;
 }
 
 export interface ProjectionRunnerOptions {
@@ -24,6 +31,8 @@ export interface ProjectionRunnerOptions {
   logger: Logger;
   /** Events per page while replaying (default 500). */
   pageSize?: number;
+  /** Events per page while the projections catch up together at start (default 1 000). */
+  catchUpPageSize?: number;
   /** See LiveProjectionOptions.persistEvery (default 1000). */
   persistEvery?: number;
   /** Least time between two stored snapshots of a state projection (default 1000 ms; 0: after every batch). */
@@ -79,6 +88,7 @@ export class ProjectionRunner {
   private readonly replayCatchUpMs: number;
   private started = false;
   private stopping = false;
+  private catchingUp: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.pageSize = options.pageSize ?? 500;
@@ -110,10 +120,32 @@ export class ProjectionRunner {
     if (this.started) throw new Error('the projection runner is already started');
     this.started = true;
     for (const live of this.live.values()) await this.loadRetrying(live);
-    const { feed, store } = this.options;
-    const together = feed ? [] : [...this.live.values()].filter((live) => live.projection.kind === 'state');
-    for (const live of this.live.values()) if (!together.includes(live)) live.follow(feed?.(live.projection) ?? store);
-    if (together.length) this.together = followTogether(store, together, this.options.logger);
+    const { feed, store, logger } = this.options;
+    if (feed) {
+      for (const live of this.live.values()) {
+        const source = feed(live.projection);
+        if (source.resumesFromCheckpoint) live.enableGroupCommit();
+        live.follow(source);
+      }
+      return;
+    }
+    for (const live of this.live.values()) live.enableGroupCommit();
+    // Up to the head with one read of the log for all; then the row projections (the audit)
+    // follow on their own, so they never hold the others back, and the state projections share
+    // one subscription (each batch read once and handed to all).
+    const together: LiveProjection[] = [];
+    this.catchingUp = catchUpTogether({
+      store, logger, projections: [...this.live.values()], pageSize: this.options.catchUpPageSize ?? 1000,
+      stopping: () => this.stopping,
+      release: (live) => {
+        if (this.stopping) return;
+        if (live.projection.kind === 'state') together.push(live);
+        else live.follow(store);
+      },
+    }).catch((err: unknown) => logger.warn({ err }, 'the joint catch-up stopped; each projection catches up on its own'))
+      .then(() => {
+        if (!this.stopping && together.length) this.together = followTogether(store, together, logger);
+      });
   }
 
   /**
@@ -124,6 +156,7 @@ export class ProjectionRunner {
     this.stopping = true; // a replay still reading checks this before it starts to wait
     this.waiters.cancelAll(); // also ends a replay already waiting for its live projection
     await Promise.allSettled(this.replays.values());
+    await this.catchingUp;
     const together = this.together;
     this.together = null;
     await together?.close();

@@ -44,7 +44,7 @@ function migrationSuite(engine: string, target: () => ClickHouseTarget, skip: st
       assert.deepEqual(first.applied, loadMigrations().map((m) => m.version));
       assert.deepEqual(await tables(database), [
         'call_edges', 'log_drops', 'logs', 'logs_requests', 'logs_requests_mv', 'metrics_ip_minute', 'metrics_service_minute',
-        'schema_migrations', 'view_checkpoints', 'view_keys', 'view_rows', 'view_states',
+        'schema_migrations', 'view_checkpoints', 'view_keys', 'view_row_checkpoints', 'view_rows', 'view_states',
       ]);
       const second = await migrate(ch, database);
       assert.deepEqual(second.applied, []);

@@ -18,17 +18,23 @@ type Row = ViewRow & { summary: string };
 const row = (position: number, summary = `event ${position}`): Row =>
   ({ eventId: `e-${position}`, position, time: '2024-05-01T10:00:00.000Z', actor: 'alice', stream: 's', type: 'T', summary });
 
-/** The client, with the next insert into `table` failing as if the process died before it. */
-function failingOnce(ch: ClickHouse, table: string): ClickHouse & { armed: boolean } {
+/**
+ * The client, with the next insert of rows dying after the rows and before the checkpoint
+ * that travels with them (its last line, the row with no event id): as if the process died
+ * between two chunks of a large batch.
+ */
+function dyingBeforeTheCheckpoint(ch: ClickHouse): ClickHouse & { armed: boolean } {
   const wrapped = {
     ...ch,
     armed: true,
-    async insert(name: string, rows: readonly object[], doing: string) {
-      if (wrapped.armed && name.endsWith(`.${table}`)) {
+    async insertTabSeparated(name: string, columns: readonly [string, ...string[]], body: string, doing: string) {
+      if (wrapped.armed && name.endsWith('.view_rows')) {
         wrapped.armed = false;
-        throw new Error(`the process died before ${doing}`);
+        const rowsOnly = body.split('\n').filter((line) => line !== '' && line.split('\t')[2] !== '').map((line) => `${line}\n`).join('');
+        await ch.insertTabSeparated(name, columns, rowsOnly, doing);
+        throw new Error(`the process died before the checkpoint of ${doing}`);
       }
-      return ch.insert(name, rows, doing);
+      return ch.insertTabSeparated(name, columns, body, doing);
     },
   };
   return wrapped;
@@ -52,13 +58,13 @@ function storeSuite(engine: string, target: () => ClickHouseTarget, skip: string
 
     it('shows nothing of a batch whose checkpoint was never stored, and the retry shows it once', async () => {
       const database = fresh();
-      const dying = failingOnce(ch, 'view_checkpoints');
+      const dying = dyingBeforeTheCheckpoint(ch);
       dying.armed = false;
       const store = await ClickHouseViewStore.on(dying, { database });
       await store.appendRows('audit_v1', [row(1), row(2)], 2);
       dying.armed = true;
       await assert.rejects(store.appendRows('audit_v1', [row(3), row(4)], 4), /the process died/);
-      assert.equal(await count(database, 'view_rows'), 4, 'the rows of the failed batch are in the table');
+      assert.equal(await count(database, 'view_rows', sql`event_id != ''`), 4, 'the rows of the failed batch are in the table');
       assert.equal(await store.checkpoint('audit_v1'), 2);
       assert.deepEqual((await store.queryRows('audit_v1')).map((r) => r.position), [2, 1]);
       assert.deepEqual((await store.scanRows('audit_v1', 0, 10)).map((r) => r.position), [1, 2]);
@@ -75,7 +81,7 @@ function storeSuite(engine: string, target: () => ClickHouseTarget, skip: string
       await store.appendRows('audit_v1', [row(1, 'second'), row(2), row(3)], 3);
       assert.deepEqual((await store.queryRows('audit_v1')).map((r) => (r as Row).summary), ['event 3', 'event 2', 'first']);
       await ch.command(sql`OPTIMIZE TABLE ${sqlIdentifier(database)}.view_rows FINAL`, 'merging view_rows');
-      assert.equal(await count(database, 'view_rows'), 3);
+      assert.equal(await count(database, 'view_rows', sql`event_id != ''`), 3);
       assert.deepEqual((await store.queryRows('audit_v1')).map((r) => (r as Row).summary), ['event 3', 'event 2', 'first']);
     });
 
@@ -106,8 +112,24 @@ function storeSuite(engine: string, target: () => ClickHouseTarget, skip: string
       await store.promote('audit_v1_rebuild', 'audit_v1');
       await store.drop('users_v1');
       await waitUntil('the replaced and dropped generations are deleted',
-        async () => (await count(database, 'view_rows')) === 3 && (await count(database, 'view_states')) === 0, 30_000);
+        async () => (await count(database, 'view_rows', sql`event_id != ''`)) === 3 && (await count(database, 'view_states')) === 0, 30_000);
       assert.deepEqual((await store.queryRows('audit_v1')).map((r) => r.position), [3, 2, 1]);
+    });
+
+    it('stores rows and their checkpoint in one insert, the checkpoint as a line with no event id', async () => {
+      const database = fresh();
+      const inserts: string[] = [];
+      const counting = { ...ch, insert: (t: string, r: readonly object[], d: string) => (inserts.push(t), ch.insert(t, r, d)),
+        insertTabSeparated: (t: string, c: readonly [string, ...string[]], b: string, d: string) => (inserts.push(t), ch.insertTabSeparated(t, c, b, d)) };
+      const store = await ClickHouseViewStore.on(counting, { database });
+      await store.appendRows('audit_v1', [row(1)], 1); // creates the key's generation first
+      inserts.length = 0;
+      await store.appendRows('audit_v1', [row(2), row(3)], 5);
+      assert.deepEqual(inserts, [`${database}.view_rows`]);
+      assert.equal(await store.checkpoint('audit_v1'), 5);
+      await store.appendRows('audit_v1', [], 7);
+      assert.equal(await store.checkpoint('audit_v1'), 7);
+      assert.deepEqual((await store.scanRows('audit_v1', 0, 10)).map((r) => r.position), [1, 2, 3]);
     });
 
     it('refuses a row after the checkpoint it is stored with (it would never be visible)', async () => {

@@ -32,6 +32,7 @@ function recording(ch: ClickHouse): { ch: ClickHouse; sent: string[] } {
     command: (s: SqlFragment, doing: string) => (sent.push(s.text), ch.command(s, doing)),
     select: <T>(q: SqlFragment, doing: string) => (sent.push(q.text), ch.select<T>(q, doing)),
     insert: (table: string, rows: readonly object[], doing: string) => (sent.push(`INSERT INTO ${table} FORMAT JSONEachRow (${rows.length} rows)`), ch.insert(table, rows, doing)),
+    insertTabSeparated: (table, columns, body, doing) => (sent.push(`INSERT INTO ${table} FORMAT TabSeparated (${body.split('\n').length - 1} lines)`), ch.insertTabSeparated(table, columns, body, doing)),
     close: () => ch.close(),
   };
   return { ch: wrapped, sent };

@@ -58,4 +58,40 @@ describe('SqliteViewStore', () => {
     assert.match(plan.map((p) => p.detail).join('\n'), /USING INDEX view_rows_by_stream/);
     db.close();
   });
+
+  it('moves the rows of a file made when rows were keyed by event id, keeping them readable', async () => {
+    const path = join(dir, 'views-by-event-id.sqlite');
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE view_checkpoints (projection_key TEXT PRIMARY KEY, checkpoint INTEGER NOT NULL);
+      CREATE TABLE view_states (projection_key TEXT PRIMARY KEY, state TEXT NOT NULL);
+      CREATE TABLE view_rows (
+        projection_key TEXT NOT NULL, event_id TEXT NOT NULL, position INTEGER NOT NULL, time TEXT NOT NULL,
+        actor TEXT, stream TEXT, type TEXT, row TEXT NOT NULL, PRIMARY KEY (projection_key, event_id));
+      CREATE INDEX view_rows_by_position ON view_rows (projection_key, position);
+      CREATE INDEX view_rows_by_stream ON view_rows (projection_key, stream, position);`);
+    const insert = old.prepare('INSERT INTO view_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const position of [1, 2]) {
+      const row = { eventId: `e-${position}`, position, time: '2024-05-01T10:00:00.000Z', actor: 'admin', stream: 's', type: 'HostAdded', summary: `event ${position}` };
+      insert.run('audit_v1', row.eventId, position, row.time, row.actor, row.stream, row.type, JSON.stringify(row));
+    }
+    old.prepare('INSERT INTO view_checkpoints VALUES (?, ?)').run('audit_v1', 2);
+    old.close();
+
+    const store = new SqliteViewStore(path);
+    try {
+      assert.deepEqual((await store.queryRows('audit_v1', { stream: 's' })).map((r) => (r as { summary?: string }).summary), ['event 2', 'event 1']);
+      assert.equal(await store.checkpoint('audit_v1'), 2);
+      await store.appendRows('audit_v1', [{ eventId: 'e-2', position: 2, time: '2024-05-01T10:00:00.000Z' }, { eventId: 'e-3', position: 3, time: '2024-05-01T10:00:00.000Z' }], 3);
+      assert.deepEqual((await store.scanRows('audit_v1', 0, 10)).map((r) => r.position), [1, 2, 3]);
+    } finally {
+      await store.close();
+    }
+    const reopened = new SqliteViewStore(path); // a second open finds the new table and moves nothing
+    try {
+      assert.equal((await reopened.queryRows('audit_v1')).length, 3);
+    } finally {
+      await reopened.close();
+    }
+  });
 });

@@ -97,6 +97,25 @@ test('Flight.mod_flight: create, hosts, scale out, versions, audit, kill -9, rep
     const systemEntries = msecJson<{ entries: AuditEntry[] }>(['audit', '--actor', 'system'], env).entries;
     assert.ok(systemEntries.some((e) => e.stream === 'service-RESERVED.monitor'), 'RESERVED.monitor exists from the start');
 
+    // Time travel: the routing table and the service as they were before a weight change,
+    // and the audit saying what the change replaced.
+    const weighted = msecJson<{ position: number }>(['host', 'weight', 'Flight.mod_flight', '127.0.0.11:7963', '300'], env).position;
+    const routeThen = msecJson<Route & { at: { position: number; time: string } }>(['route', 'Flight.mod_flight', '--at', String(weighted - 1)], env);
+    assert.deepEqual(routeThen.instances.map((i) => i.weight), [100]);
+    assert.equal(routeThen.at.position, weighted - 1);
+    assert.deepEqual(msecJson<Route>(['route', 'Flight.mod_flight'], env).instances.map((i) => i.weight), [300]);
+    const byTime = msecJson<Route & { at: { position: number } }>(['route', 'Flight.mod_flight', '--at', routeThen.at.time], env);
+    assert.ok(byTime.at.position <= weighted - 1 && byTime.instances[0]!.weight === 100, `--at ${routeThen.at.time} answered ${JSON.stringify(byTime)}`);
+    assert.match(ok(['service', 'show', 'Flight.mod_flight', '--at', String(weighted - 1)]).stdout, /127\.0\.0\.11 +7963 +both +100 +enabled[\s\S]*as of position \d+ \(/);
+    const [change] = msecJson<{ entries: AuditEntry[] }>(['audit', '--type', 'HostWeightSet'], env).entries;
+    assert.equal(change!.summary, 'host 127.0.0.11:7963 weight set to 300 (was 100) on Flight.mod_flight');
+    for (const bad of [['--at', 'tomorrow'], ['--at', String(weighted + 1000)], ['--at', '2999-01-01T00:00:00Z']]) {
+      const r = msec(['route', 'Flight.mod_flight', ...bad], env);
+      assert.equal(r.code, 1, `route ${bad.join(' ')}: ${r.stdout}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line on stderr: ${r.stderr}`);
+      assert.match(r.stderr, /^msec: .*(neither a position nor a time|after the end of the log|in the future)/);
+    }
+
     const snapshot = () => ({
       tree: msecJson(['service', 'list'], env),
       service: msecJson(['service', 'show', 'Flight.mod_flight'], env),

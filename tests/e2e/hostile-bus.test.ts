@@ -21,6 +21,8 @@ import { eventually, exited, startRole, type Started } from './support.ts';
 import { clickHouseServerUnavailable, startClickHouse, type ClickHouseServer } from '../services/clickhouse.ts';
 import { mockBusUrl, startKafkaMock, type KafkaMock } from '../services/kafka-mock.ts';
 import { startZooKeeper, zooKeeperUnavailable, type ZooKeeperServer } from '../services/zookeeper.ts';
+import { projectionKey } from '../../adapters/views/port.ts';
+import { auditProjection } from '../../projections/audit.ts';
 
 const unavailable = zooKeeperUnavailable() ?? clickHouseServerUnavailable();
 const home = mkdtempSync(join(tmpdir(), 'msec-hostile-'));
@@ -167,8 +169,8 @@ test('forgeries on msec.events never reach ZooKeeper or the audit; real commands
     // ... and the audit, in ClickHouse, once each.
     const head = (await projections()).head;
     const audit = await eventually('the audit holds every event of the store', () => {
-      const generation = `(SELECT generation FROM msec.view_keys FINAL WHERE projection_key = 'audit_v1')`;
-      const rows = clickhouse(`SELECT event_id, type, stream, row FROM msec.view_rows WHERE generation = ${generation} ORDER BY position LIMIT 1 BY event_id FORMAT JSONEachRow`)
+      const generation = `(SELECT generation FROM msec.view_keys FINAL WHERE projection_key = '${projectionKey(auditProjection.name, auditProjection.version)}')`;
+      const rows = clickhouse(`SELECT event_id, type, stream, row FROM msec.view_rows WHERE generation = ${generation} AND event_id != '' ORDER BY position LIMIT 1 BY event_id FORMAT JSONEachRow`)
         .trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event_id: string; type: string; stream: string; row: string });
       return rows.length === head ? rows : undefined;
     }, 120_000);

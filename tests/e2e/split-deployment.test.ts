@@ -16,6 +16,8 @@ import { eventually, exited, msec, msecJson, startRole, type Started } from './s
 import { startZooKeeper, zooKeeperUnavailable, type ZooKeeperServer } from '../services/zookeeper.ts';
 import { clickHouseServerUnavailable, startClickHouse, type ClickHouseServer } from '../services/clickhouse.ts';
 import { mockBusUrl, startKafkaMock, type KafkaMock } from '../services/kafka-mock.ts';
+import { projectionKey } from '../../adapters/views/port.ts';
+import { auditProjection } from '../../projections/audit.ts';
 
 const unavailable = zooKeeperUnavailable() ?? clickHouseServerUnavailable();
 const home = mkdtempSync(join(tmpdir(), 'msec-split-'));
@@ -63,8 +65,8 @@ function clickhouseClient(query: string): string {
 
 /** Audit rows as the ClickHouse server holds them, deduplicated as the view's queries do. */
 function auditRowsInClickHouse(): { eventId: string; type: string; stream: string; actor: string }[] {
-  const generation = `(SELECT generation FROM msec.view_keys FINAL WHERE projection_key = 'audit_v1')`;
-  const text = clickhouseClient(`SELECT event_id, type, stream, actor FROM msec.view_rows WHERE generation = ${generation} ORDER BY position LIMIT 1 BY event_id FORMAT JSONEachRow`);
+  const generation = `(SELECT generation FROM msec.view_keys FINAL WHERE projection_key = '${projectionKey(auditProjection.name, auditProjection.version)}')`;
+  const text = clickhouseClient(`SELECT event_id, type, stream, actor FROM msec.view_rows WHERE generation = ${generation} AND event_id != '' ORDER BY position LIMIT 1 BY event_id FORMAT JSONEachRow`);
   return text.trim().split('\n').filter(Boolean).map((line) => {
     const r = JSON.parse(line) as { event_id: string; type: string; stream: string; actor: string };
     return { eventId: r.event_id, type: r.type, stream: r.stream, actor: r.actor };

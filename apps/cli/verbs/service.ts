@@ -2,6 +2,7 @@ import { boolOpt, integerArg, strOpt, usageLine } from '../args.ts';
 import { seg } from '../client.ts';
 import { connect, printDone, printJson, type Command, type Ctx, type MutationAnswer } from '../context.ts';
 import { formatFields, formatTable, shortTime } from '../table.ts';
+import { atOption, pastPointText, type PastPoint } from './route.ts';
 
 /** `msec service create|list|show|delete`: the two-level service tree. */
 
@@ -41,6 +42,8 @@ export interface ServiceDetail {
   configs?: VersionView[];
   idls?: VersionView[];
   children?: ServiceChild[];
+  /** With --at: the point of the log the answer is from. */
+  at?: PastPoint;
 }
 
 /** MSEC's services listen on 7963 unless told otherwise. */
@@ -76,6 +79,10 @@ export function hostTable(ctx: Ctx, hosts: readonly HostView[]): string {
 }
 
 export function serviceDetailText(ctx: Ctx, s: ServiceDetail): string {
+  return serviceFieldsText(ctx, s) + (s.at ? `\n${pastPointText(s.at)}` : '');
+}
+
+function serviceFieldsText(ctx: Ctx, s: ServiceDetail): string {
   if (s.children) {
     const children = s.children.length === 0
       ? '(none)\n'
@@ -133,9 +140,11 @@ const show: Command = {
   summary: 'show a service: hosts, config and IDL versions (or the children of a first level)',
   kind: 'query',
   positionals: [{ name: 'NAME' }],
+  options: { at: atOption },
   async run(ctx, line) {
     const client = await connect(ctx, line);
-    const answer = await client.get<ServiceDetail>(`/api/services/${seg(line.args.NAME!)}`);
+    const at = strOpt(line.opts, 'at');
+    const answer = await client.get<ServiceDetail>(`/api/services/${seg(line.args.NAME!)}`, at === undefined ? {} : { query: { at } });
     if (line.opts.json === true) return printJson(ctx, answer);
     ctx.out(serviceDetailText(ctx, answer));
   },

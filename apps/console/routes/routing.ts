@@ -4,24 +4,33 @@ import { parseServiceName } from '../../../domain/services/index.ts';
 import { schemas, type ConsoleContext } from '../context.ts';
 import { abortOnClose, waitUntil } from '../long-poll.ts';
 import { HttpProblem } from '../problems.ts';
-import { routingProjection } from '../../../projections/routing.ts';
+import { routeFor, routingProjection } from '../../../projections/routing.ts';
+import { atParameter, describeAt, pastState } from '../time-travel-reads.ts';
+import type { StateHistory } from '../state-history.ts';
 
 const etagOf = (version: number) => `"${version}"`;
 
-export function routingRoutes(ctx: ConsoleContext) {
+export function routingRoutes(ctx: ConsoleContext, history: StateHistory) {
   return async (app: FastifyInstance) => {
     app.get('/api/routes', { config: { permission: 'routes.read' }, schema: { tags: ['routing'], summary: 'Every routing table' } }, async () => ({ routes: ctx.reads.routes() }));
 
-    app.get<{ Params: { name: string }; Querystring: { wait?: number } }>('/api/routes/:name', {
+    app.get<{ Params: { name: string }; Querystring: { wait?: number; at?: string } }>('/api/routes/:name', {
       config: { permission: 'routes.read' },
       schema: {
         tags: ['routing'],
-        summary: 'Enabled instances of a service. With If-None-Match and ?wait=<s>, waits for the next change (304 when none came)',
+        summary: 'Enabled instances of a service. With If-None-Match and ?wait=<s>, waits for the next change (304 when none came); with ?at=POSITION|TIME, as they were then',
         params: { type: 'object', required: ['name'], properties: { name: schemas.serviceName } },
-        querystring: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 120 } } },
+        querystring: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 120 }, at: atParameter } },
       },
     }, async (request, reply) => {
       const service = parseServiceName(request.params.name).full;
+      if (request.query.at !== undefined) {
+        if (request.query.wait) throw new HttpProblem(400, 'invalid', 'at and wait do not go together: the past does not change');
+        const past = await pastState(history, request.query.at);
+        const route = routeFor(past.routing, service);
+        if (!route) throw new HttpProblem(404, 'not_found', `there was no routing table for ${service} at ${describeAt(past.at)}`);
+        return { ...route, at: past.at };
+      }
       const known = request.headers['if-none-match'];
       const current = () => {
         const r = ctx.reads.route(service);

@@ -6,6 +6,9 @@ import { streams } from '../../../domain/streams.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
 import { createService, deleteService } from '../service-workflows.ts';
 import { HttpProblem } from '../problems.ts';
+import { serviceDetail } from '../../../projections/catalog.ts';
+import { atParameter, describeAt, pastState } from '../time-travel-reads.ts';
+import type { StateHistory } from '../state-history.ts';
 import { scopesAllowing } from '../../../domain/access/roles.ts';
 
 type NameParams = { name: string };
@@ -15,7 +18,7 @@ const nameParams = { type: 'object', required: ['name'], properties: { name: sch
 const hostParams = { type: 'object', required: ['name', 'addr'], properties: { name: schemas.serviceName, addr: schemas.address } } as const;
 const reasonOnly = { type: ['object', 'null'], properties: { reason: schemas.reason }, additionalProperties: false } as const;
 
-export function serviceRoutes(ctx: ConsoleContext) {
+export function serviceRoutes(ctx: ConsoleContext, history: StateHistory) {
   return async (app: FastifyInstance) => {
     // Everyone sees the part of the tree they may read: all of it, or their first levels.
     app.get('/api/services', { config: { permission: 'authenticated' }, schema: { tags: ['services'], summary: 'The service tree (the part the caller may read)' } }, async (request) => {
@@ -47,8 +50,21 @@ export function serviceRoutes(ctx: ConsoleContext) {
       return commandAnswer(ctx, reply, outcome, 201, { service: parseServiceName(b.name).full });
     });
 
-    app.get<{ Params: NameParams }>('/api/services/:name', { config: { permission: 'read' }, schema: { tags: ['services'], params: nameParams } }, async (request) => {
-      const found = ctx.reads.service(parseServiceName(request.params.name).full);
+    app.get<{ Params: NameParams; Querystring: { at?: string } }>('/api/services/:name', {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['services'], summary: 'A service; with ?at=POSITION|TIME, as it was then (folded from the log)', params: nameParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { at: atParameter } },
+      },
+    }, async (request) => {
+      const name = parseServiceName(request.params.name).full;
+      if (request.query.at !== undefined) {
+        const past = await pastState(history, request.query.at);
+        const found = serviceDetail(past.catalog, name);
+        if (!found) throw new HttpProblem(404, 'not_found', `service ${request.params.name} did not exist at ${describeAt(past.at)}`);
+        return { ...found, at: past.at };
+      }
+      const found = ctx.reads.service(name);
       if (!found) throw new HttpProblem(404, 'not_found', `service ${request.params.name} does not exist`);
       return found;
     });

@@ -190,3 +190,30 @@ test('route --watch: long-polls with If-None-Match, skips 304s and unchanged ans
     assert.equal(c.requests[0]!.headers['if-none-match'], undefined);
   });
 });
+
+test('route --at and service show --at: ask the console for the past, say which point the answer is from', async () => {
+  const at = { position: 42, time: '2024-05-01T10:00:00.000Z' };
+  const route = { service: 'A.b', version: 7, instances: [{ ip: '10.0.0.1', port: 7963, protocol: 'tcp', weight: 100 }], at };
+  const service = { name: 'A.b', kind: 'standard', lang: 'go', port: 7963, revision: 3, hosts: [{ ip: '10.0.0.1', port: 7963, protocol: 'tcp', weight: 100, enabled: true }], configs: [], idls: [], at };
+  await withConsole({
+    'GET /api/routes/A.b': (req) => (req.query.get('at') === 'soon' ? problem(400, 'at="soon" is neither a position nor a time: give a position of the log (e.g. 1200)') : { body: route }),
+    'GET /api/services/A.b': { body: service },
+  }, async (c, env) => {
+    const r = await runCli(['route', 'A.b', '--at', '2024-05-01T10:00:00Z'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(c.requests[0]!.query.get('at'), '2024-05-01T10:00:00Z');
+    assert.equal(r.stdout, 'IP        PORT  PROTO  WEIGHT\n10.0.0.1  7963  tcp       100\nversion: 7\nas of position 42 (2024-05-01T10:00:00.000Z)\n');
+    const s = await runCli(['service', 'show', 'A.b', '--at', '42'], { env });
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(c.requests[1]!.query.get('at'), '42');
+    assert.match(s.stdout, /HOSTS\n.*\n10\.0\.0\.1 +7963 +tcp +100 +enabled\n/);
+    assert.match(s.stdout, /\nas of position 42 \(2024-05-01T10:00:00\.000Z\)\n$/);
+    const bad = await runCli(['route', 'A.b', '--at', 'soon'], { env });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'msec: at="soon" is neither a position nor a time: give a position of the log (e.g. 1200)\n');
+    const both = await runCli(['route', 'A.b', '--at', '42', '--watch'], { env });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /^msec: --at and --watch do not go together/);
+    assert.equal(c.requests.length, 3, 'the usage error sent nothing');
+  });
+});

@@ -73,7 +73,7 @@ test('log settings: commands with reasons, refused with what to do, audited', as
   assert.equal((await h.call({ method: 'POST', url: '/api/services/Nope.svc/log-settings/fields', payload: { name: 'a', type: 'int' } })).statusCode, 404);
   assert.equal((await h.call({ method: 'GET', url: '/api/services/Shop/log-settings' })).statusCode, 400);
   const audit = (await h.call({ method: 'GET', url: '/api/audit?stream=logs-Shop.front' })).json() as { entries: { summary: string; reason: string }[] };
-  assert.deepEqual(audit.entries.map((e) => e.summary).reverse(), ['log field orderId (int) added to Shop.front', 'coloring rule orderId=42 added to Shop.front', 'log level of Shop.front set to DEBUG']);
+  assert.deepEqual(audit.entries.map((e) => e.summary).reverse(), ['log field orderId (int) added to Shop.front', 'coloring rule orderId=42 added to Shop.front', "log level of Shop.front set to DEBUG (was its config version's)"]);
   assert.equal(audit.entries.at(-1)!.reason, 'trace orders');
 });
 

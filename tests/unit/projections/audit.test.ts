@@ -8,7 +8,9 @@ import { agentEventTypes, keyringEventTypes } from '../../../domain/agents/event
 import { logSettingsEventTypes } from '../../../domain/logs/settings.ts';
 import { monitoringEventTypes } from '../../../domain/monitoring/events.ts';
 import { releaseEventTypes } from '../../../domain/releases/events.ts';
-import { auditProjection, auditRow, oneLine } from '../../../projections/audit.ts';
+import { auditProjection, auditRow, auditRowsOf, oneLine } from '../../../projections/audit.ts';
+import { applyAuditContext, emptyAuditContext, type AuditContext } from '../../../projections/audit-context.ts';
+import type { RecordedEvent } from '../../../domain/events.ts';
 import * as e from './events.ts';
 
 const svc = 'Flight.mod_flight';
@@ -109,7 +111,7 @@ describe('audit projection', () => {
 
   it('writes one row per event: who, when, why, which stream, and a summary', () => {
     const [event] = e.recorded([e.hostEnabled(svc, '10.0.0.1:7963')], { after: 41, actor: 'alice', reason: 'peak traffic' });
-    assert.deepEqual(auditProjection.rows(event!), [{
+    assert.deepEqual(auditProjection.rows(event!, emptyAuditContext()), [{
       eventId: e.eventId(42), position: 42, time: '2024-05-01T08:42:00.000Z', actor: 'alice', reason: 'peak traffic',
       stream: 'service-Flight.mod_flight', type: 'HostEnabled', revision: 0,
       summary: 'host 10.0.0.1:7963 enabled (scale out) on Flight.mod_flight',
@@ -123,7 +125,7 @@ describe('audit projection', () => {
   }
 
   it('never puts a password hash, token hash, config or IDL text in a row', () => {
-    const rows = e.recorded(everyType.map(([event]) => event)).map(auditRow);
+    const rows = auditRowsOf(e.recorded(everyType.map(([event]) => event)));
     const text = JSON.stringify(rows);
     for (const secret of secrets) assert.ok(!text.includes(JSON.stringify(secret).slice(1, -1)), `row leaks ${secret}`);
     assert.doesNotMatch(text, /SECRET/);
@@ -142,4 +144,91 @@ describe('audit projection', () => {
     const [event] = e.recorded([e.userRemoved('bob')], { reason: 'left the team\nticket #12' });
     assert.equal(auditRow(event!).reason, 'left the team\nticket #12');
   });
+});
+
+/**
+ * Prior values as specifications: given these past events, when this event, then its row
+ * says what it changed from. `was` folds the past through the audit's own context, each
+ * context deep-frozen so a fold that changed its input would fail.
+ */
+describe('audit projection: what each event changed from', () => {
+  const host = '10.0.0.1:7963';
+  const given = (...past: DomainEvent[]) => ({
+    when(event: DomainEvent) {
+      const events = e.recorded([...past, event]);
+      let context: AuditContext = e.deepFreeze(emptyAuditContext());
+      for (const earlier of events.slice(0, -1)) context = e.deepFreeze(applyAuditContext(context, earlier as RecordedEvent));
+      const row = auditRow(events.at(-1)!, context);
+      return {
+        then(summary: string, was?: object) {
+          assert.equal(row.summary, summary);
+          assert.deepEqual(row.was, was);
+        },
+      };
+    },
+  });
+
+  it('a weight set says the weight before', () =>
+    given(e.hostAdded(svc, host, { weight: 100 })).when(e.hostWeightSet(svc, host, 200))
+      .then('host 10.0.0.1:7963 weight set to 200 (was 100) on Flight.mod_flight', { weight: 100 }));
+
+  it('a second weight set says the first one', () =>
+    given(e.hostAdded(svc, host), e.hostWeightSet(svc, host, 200)).when(e.hostWeightSet(svc, host, 50))
+      .then('host 10.0.0.1:7963 weight set to 50 (was 200) on Flight.mod_flight', { weight: 200 }));
+
+  it('an enable says the host was disabled (hosts start disabled)', () =>
+    given(e.hostAdded(svc, host)).when(e.hostEnabled(svc, host))
+      .then('host 10.0.0.1:7963 enabled (scale out; was disabled) on Flight.mod_flight', { enabled: false }));
+
+  it('an enable of an enabled host says so', () =>
+    given(e.hostAdded(svc, host), e.hostEnabled(svc, host)).when(e.hostEnabled(svc, host))
+      .then('host 10.0.0.1:7963 enabled (scale out; was enabled) on Flight.mod_flight', { enabled: true }));
+
+  it('a disable says the host was enabled', () =>
+    given(e.hostAdded(svc, host), e.hostEnabled(svc, host)).when(e.hostDisabled(svc, host))
+      .then('host 10.0.0.1:7963 disabled (scale in; was enabled) on Flight.mod_flight', { enabled: true }));
+
+  it('a removal says what the host was', () =>
+    given(e.hostAdded(svc, host), e.hostEnabled(svc, host), e.hostWeightSet(svc, host, 300)).when(e.hostRemoved(svc, host))
+      .then('host 10.0.0.1:7963 removed from Flight.mod_flight (was enabled, weight 300)', { weight: 300, enabled: true }));
+
+  it('a host added again after its removal starts over', () =>
+    given(e.hostAdded(svc, host, { weight: 5 }), e.hostEnabled(svc, host), e.hostRemoved(svc, host), e.hostAdded(svc, host, { weight: 7 }))
+      .when(e.hostEnabled(svc, host))
+      .then('host 10.0.0.1:7963 enabled (scale out; was disabled) on Flight.mod_flight', { enabled: false }));
+
+  it('a host of another service, or one never added, has no prior value', () => {
+    given(e.hostAdded('Flight.other', host, { weight: 9 })).when(e.hostWeightSet(svc, host, 200))
+      .then('host 10.0.0.1:7963 weight set to 200 on Flight.mod_flight');
+    given().when(e.hostRemoved(svc, host)).then('host 10.0.0.1:7963 removed from Flight.mod_flight');
+  });
+
+  it('a deleted service forgets its hosts and versions', () =>
+    given(e.hostAdded(svc, host), e.configAdded(svc, 'v1', 'x'), e.serviceDeleted(svc), e.serviceCreated(svc)).when(e.configAdded(svc, 'v1', 'y'))
+      .then('config v1 added to Flight.mod_flight (the first)', { version: '' }));
+
+  it('a config version names the newest one before it', () => {
+    given().when(e.configAdded(svc, 'v1', 'x', 'seed'))
+      .then('config v1 added to Flight.mod_flight (the first) (memo: seed)', { version: '' });
+    given(e.configAdded(svc, 'v1', 'x')).when(e.configAdded(svc, 'v2', 'y'))
+      .then('config v2 added to Flight.mod_flight (previous: v1)', { version: 'v1' });
+  });
+
+  it('after a delete, the newest remaining version is the previous one', () =>
+    given(e.configAdded(svc, 'v1', 'x'), e.configAdded(svc, 'v2', 'y'), e.configDeleted(svc, 'v2')).when(e.configAdded(svc, 'v3', 'z'))
+      .then('config v3 added to Flight.mod_flight (previous: v1)', { version: 'v1' }));
+
+  it('IDL versions are followed apart from configs', () =>
+    given(e.configAdded(svc, 'c1', 'x'), e.idlAdded(svc, 'i1', 'x')).when(e.idlAdded(svc, 'i2', 'y'))
+      .then('IDL i2 added to Flight.mod_flight (previous: i1)', { version: 'i1' }));
+
+  it('a log level says the level before, or the config version\'s', () => {
+    given().when({ type: 'LogLevelSet', data: { service: svc, level: 'DEBUG' } })
+      .then("log level of Flight.mod_flight set to DEBUG (was its config version's)", { logLevel: '' });
+    given({ type: 'LogLevelSet', data: { service: svc, level: 'DEBUG' } }).when({ type: 'LogLevelSet', data: { service: svc, level: '' } })
+      .then("log level of Flight.mod_flight back to its config version's (was DEBUG)", { logLevel: 'DEBUG' });
+  });
+
+  it('events that change nothing the audit follows carry no prior value', () =>
+    given(e.hostAdded(svc, host)).when(e.userCreated('alice')).then('user alice created'));
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryViewStore } from '../../../adapters/views/memory.ts';
 import { ProjectionRunner } from '../../../apps/projector/runner.ts';
-import { auditRow } from '../../../projections/audit.ts';
+import { auditRowsOf } from '../../../projections/audit.ts';
 import { catalogProjection } from '../../../projections/catalog.ts';
 import { defaultProjections } from '../../../projections/index.ts';
 import { routingProjection } from '../../../projections/routing.ts';
@@ -24,15 +24,15 @@ describe('ProjectionRunner after a crash', () => {
       catalog: e.foldState(catalogProjection, events),
       routing: e.foldState(routingProjection, events),
       users: e.foldState(usersProjection, events),
-      audit: events.map(auditRow).reverse(),
+      audit: auditRowsOf(events).reverse(),
     };
 
     let writesOfAFullRun = Infinity;
     for (let diesAfter = 0; diesAfter <= writesOfAFullRun; diesAfter++) {
       const views = new MemoryViewStore();
       const dying = new DyingViewStore(views, diesAfter);
-      // A snapshot after every batch: as many points to die at as there can be.
-      const first = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, snapshotIntervalMs: 0 });
+      // Small pages and a snapshot after every batch: as many points to die at as there can be.
+      const first = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, snapshotIntervalMs: 0, catchUpPageSize: 7 });
       await first.start();
       const finished = await Promise.race([first.waitFor(head, 3000), dying.died.then(() => false)]);
       await first.stop();

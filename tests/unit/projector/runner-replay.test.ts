@@ -3,11 +3,14 @@ import { describe, it } from 'node:test';
 import type { EventStore } from '../../../adapters/eventstore/port.ts';
 import { MemoryViewStore } from '../../../adapters/views/memory.ts';
 import { ProjectionRunner } from '../../../apps/projector/runner.ts';
-import { auditRow } from '../../../projections/audit.ts';
+import { auditProjection, auditRowsOf } from '../../../projections/audit.ts';
+import { projectionKey } from '../../../adapters/views/port.ts';
 import { catalogProjection, serviceDetail, type CatalogState } from '../../../projections/catalog.ts';
 import { defaultProjections } from '../../../projections/index.ts';
 import * as e from '../projections/events.ts';
 import { append, DyingViewStore, history, memoryStore, readEverything, silent } from './fixtures.ts';
+
+const auditKey = projectionKey(auditProjection.name, auditProjection.version);
 
 /** The event store with slow reads of the global log, so a replay takes a while. */
 function slowReads(store: EventStore, delayMs: number): EventStore {
@@ -62,8 +65,8 @@ describe('ProjectionRunner.replay', () => {
     const events = await readEverything(store);
     const truth = e.foldState(catalogProjection, events);
     await views.saveState('catalog_v1', { ...truth, firstLevels: [] }, head); // e.g. written by a buggy version
-    const rows = events.map(auditRow);
-    await views.appendRows('audit_v1', rows.map((r, i) => (i === 2 ? { ...r, summary: 'wrong' } : r)), head);
+    const rows = auditRowsOf(events);
+    await views.appendRows(auditKey, rows.map((r, i) => (i === 2 ? { ...r, summary: 'wrong' } : r)), head);
 
     const { runner } = await caughtUp(store, views, []);
     try {
@@ -129,7 +132,7 @@ describe('ProjectionRunner.replay', () => {
     await runner.stop();
 
     const dying = new DyingViewStore(views, 1); // the drop of an old copy passes, then it dies
-    await views.appendRows('audit_v1_rebuild', [{ eventId: 'junk', position: 1 }], 1);
+    await views.appendRows(`${auditKey}_rebuild`, [{ eventId: 'junk', position: 1 }], 1);
     const crashing = new ProjectionRunner({ store, views: dying, projections: defaultProjections, logger: silent, pageSize: 4 });
     await crashing.start();
     await assert.rejects(crashing.replay('audit'), /died/);
@@ -143,7 +146,7 @@ describe('ProjectionRunner.replay', () => {
       assert.deepEqual(restarted.state('routing'), before);
       assert.equal((await restarted.replay('audit')).identical, true);
       assert.equal((await restarted.replay('routing')).identical, true);
-      assert.equal(await views.checkpoint('audit_v1_rebuild'), null);
+      assert.equal(await views.checkpoint(`${auditKey}_rebuild`), null);
     } finally {
       await restarted.stop();
       await store.close();

@@ -8,7 +8,7 @@ import { MemoryViewStore } from '../../../adapters/views/memory.ts';
 import { SqliteViewStore } from '../../../adapters/views/sqlite.ts';
 import type { ViewStore } from '../../../adapters/views/port.ts';
 import { ProjectionRunner, UnknownProjection } from '../../../apps/projector/runner.ts';
-import { auditProjection, auditRow } from '../../../projections/audit.ts';
+import { auditProjection, auditRowsOf } from '../../../projections/audit.ts';
 import { catalogProjection, findService, type CatalogState } from '../../../projections/catalog.ts';
 import { defaultProjections } from '../../../projections/index.ts';
 import { routeFor, routingProjection, type RoutingState } from '../../../projections/routing.ts';
@@ -28,7 +28,7 @@ async function expected(store: ReturnType<typeof memoryStore>) {
     catalog: e.foldState(catalogProjection, events),
     routing: e.foldState(routingProjection, events),
     users: e.foldState(usersProjection, events),
-    audit: events.map(auditRow).reverse(),
+    audit: auditRowsOf(events).reverse(),
   };
 }
 
