@@ -135,6 +135,9 @@ describe('ProjectionRunner', () => {
     const runner = runnerOn(counting, new MemoryViewStore());
     await runner.start();
     try {
+      // They subscribe once the joint catch-up (one read of the log for all) reached the head.
+      for (let i = 0; i < 200 && subscriptions < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
       assert.equal(subscriptions, 2);
       const head = await append(store, history(0));
       assert.equal(await runner.waitFor(head, 2000), true);
