@@ -3,6 +3,8 @@
  * 1 = the console refused or failed, 2 = the command line is wrong, 3 = the console cannot
  * be reached or we have no (valid) credentials for it.
  */
+import { readFileSync } from 'node:fs';
+
 export class CliError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode = 1) {
@@ -62,4 +64,13 @@ export class AuthMissingError extends CliError {
 export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** The bytes of a file the user named, or a usage error saying why it cannot be read. */
+export function readUpload(path: string, usage: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, usage);
+  }
 }

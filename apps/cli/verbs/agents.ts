@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { integerArg, strOpt, usageLine } from '../args.ts';
 import { seg, type ConsoleClient } from '../client.ts';
 import { connect, connectStoppable, consoleUrl, printDone, printJson, type Command, type Ctx, type MutationAnswer } from '../context.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { CliError, readUpload, UsageError } from '../errors.ts';
 import { formatTable, shortTime } from '../table.ts';
 
 /**
@@ -235,12 +235,7 @@ const push: Command = {
   options: { mode: { type: 'string', value: 'MODE', help: 'file mode, octal (default 644)' } },
   async run(ctx, line) {
     const ip = line.args.IP!;
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(line.args.FILE!);
-    } catch (err) {
-      throw new UsageError(`cannot read ${line.args.FILE}: ${(err as Error).message}`, usageLine(push));
-    }
+    const bytes = readUpload(line.args.FILE!, usageLine(push));
     const client = await connect(ctx, line);
     const issued = await client.send<MutationAnswer & { commandId: string; sha256: string }>('PUT', `/api/agents/${seg(ip)}/files`, {
       rawBody: bytes, query: { path: line.args.PATH!, ...(strOpt(line.opts, 'mode') ? { mode: strOpt(line.opts, 'mode') } : {}) },

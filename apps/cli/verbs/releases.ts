@@ -3,21 +3,13 @@
  * and library files, release plans carried out by the hosts' agents (progress streamed while
  * they run), and the capacity wizard.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { boolOpt, integerArg, strOpt, usageLine } from '../args.ts';
 import { seg, type ConsoleClient } from '../client.ts';
 import { connect, connectStoppable, printDone, printJson, type Command, type Ctx, type MutationAnswer } from '../context.ts';
-import { UsageError } from '../errors.ts';
+import { readUpload, UsageError } from '../errors.ts';
 import { formatTable, shortTime } from '../table.ts';
-
-function readUpload(path: string, spec: Command): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, usageLine(spec));
-  }
-}
 
 const sizeText = (n: number) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)}M` : n >= 1024 ? `${Math.round(n / 1024)}K` : `${n}B`);
 
@@ -38,7 +30,7 @@ function fileCommands(k: { group: 'artifact' | 'library'; route: 'artifacts' | '
     notes: k.group === 'artifact' ? ['Artifacts are immutable: a tag is written once. `npm run artifact` in a dev package builds one.'] : ['A library file of the same name is replaced (library files are not versioned).'],
     async run(ctx, line) {
       const file = line.args.FILE!;
-      const bytes = readUpload(file, put);
+      const bytes = readUpload(file, usageLine(put));
       const memo = strOpt(line.opts, 'memo');
       const id = k.group === 'artifact' ? line.args.TAG! : strOpt(line.opts, 'name') ?? basename(file);
       const client = await connect(ctx, line);

@@ -7,6 +7,7 @@
  * two consoles driving one plan, repeat nothing: the second write of a step is absorbed.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { releasePlanDecider, serviceReleasesDecider, nextAction, type ReleasePlanCommand, type ReleasePlanState, type ReleaseStepReport, configForHost, type HostOperation } from '../../../domain/releases/index.ts';
 import { serviceDecider } from '../../../domain/services/index.ts';
@@ -101,20 +102,20 @@ export class PlanRunner {
         case 'wait':
           return;
         case 'timeout':
-          await this.record(state, {
+          await this.record({
             type: 'RecordReleaseHostOutcome', planId, ip: action.ip, operation: action.operation, commandId: action.commandId, ok: false,
             error: `the agent of ${action.ip} did not answer within ${Math.round(plan.hostTimeoutMs / 1000)} s (is it down? msec agent list)`, output: '', steps: [], atMs: this.clock(),
           }, stepId(planId, action.ip, action.operation, 'timeout'));
           break;
         case 'pause-canary':
-          await this.record(state, { type: 'PauseRelease', planId, why: 'canary' }, stepId(planId, 'canary-pause'));
+          await this.record({ type: 'PauseRelease', planId, why: 'canary' }, stepId(planId, 'canary-pause'));
           return;
         case 'rollback':
           this.o.logger.warn({ planId, reason: action.reason }, `release plan ${planId} rolls back: ${action.reason}`);
-          await this.record(state, { type: 'StartReleaseRollback', planId, reason: action.reason }, stepId(planId, 'auto-rollback'));
+          await this.record({ type: 'StartReleaseRollback', planId, reason: action.reason }, stepId(planId, 'auto-rollback'));
           break;
         case 'finish': {
-          await this.record(state, { type: 'FinishRelease', planId }, stepId(planId, 'finish', state.status));
+          await this.record({ type: 'FinishRelease', planId }, stepId(planId, 'finish', state.status));
           await this.o.commands.execute(streams.releases(plan.service), serviceReleasesDecider,
             { type: 'EndReleaseRun', service: plan.service, planId }, this.meta(planId, stepId(planId, 'end-run', state.status)));
           return;
@@ -131,7 +132,7 @@ export class PlanRunner {
     return { commandId, actor: view?.createdBy || 'msec', reason: `release plan ${planId}`, at: this.clock() };
   }
 
-  private async record(_state: ReleasePlanState, command: ReleasePlanCommand, commandId: string): Promise<void> {
+  private async record(command: ReleasePlanCommand, commandId: string): Promise<void> {
     await this.o.commands.execute(streams.release(command.planId), releasePlanDecider, command, this.meta(command.planId, commandId));
   }
 
@@ -159,7 +160,7 @@ export class PlanRunner {
         const { ok, error, output, steps } = this.readOutcome(outcome);
         // Back in routing before the host counts as done: a restart of the console in between repeats this (a no-op), never skips it.
         if (ok && plan.enable && steps.some((s) => s.step === 'started' && s.ok)) await this.setEnabled(plan.service, plan.planId, h.ip, h.port, true, operation);
-        await this.record(state, {
+        await this.record({
           type: 'RecordReleaseHostOutcome', planId: plan.planId, ip: h.ip, operation, commandId: run.commandId, ok, error, output, steps, atMs: this.clock(),
         }, stepId(plan.planId, h.ip, operation, 'outcome'));
         recorded = true;
@@ -208,7 +209,7 @@ export class PlanRunner {
     }
     for (const h of hosts) {
       const commandId = uuidv7(this.clock());
-      await this.record(state, { type: 'DispatchReleaseHost', planId: plan.planId, ip: h.ip, operation, commandId, atMs: this.clock() }, stepId(plan.planId, h.ip, operation, 'dispatch'));
+      await this.record({ type: 'DispatchReleaseHost', planId: plan.planId, ip: h.ip, operation, commandId, atMs: this.clock() }, stepId(plan.planId, h.ip, operation, 'dispatch'));
       // The plan may have recorded another id for this host (a racing console): send that one.
       const fresh = await this.o.commands.state(streams.release(plan.planId), releasePlanDecider);
       const run = fresh.hosts.find((x) => x.ip === h.ip)?.[operation];
@@ -272,13 +273,9 @@ export class PlanRunner {
       }, this.meta(plan.planId, commandId));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      await this.record(state, {
+      await this.record({
         type: 'RecordReleaseHostOutcome', planId: plan.planId, ip, operation, commandId, ok: false, error: `not sent: ${err.message}`, output: '', steps: [], atMs: this.clock(),
       }, stepId(plan.planId, ip, operation, 'not-sent'));
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
