@@ -13,6 +13,8 @@ import { agentRequestHeaders } from '../../../apps/console/agents/agent-auth.ts'
 import { agentConsole, type AgentConsole, type EnrolledAgent } from './agents-harness.ts';
 import { smallOrderKeys } from '../agents/weak-keys.ts';
 import { encodeReport, reportTopics } from '../../../schemas/reports.ts';
+import { issueCommand } from '../../../apps/console/agents/command-issuer.ts';
+import { uuidv7 } from '../../../domain/event-ids.ts';
 
 let h: AgentConsole;
 let a: EnrolledAgent;
@@ -276,6 +278,19 @@ describe('commands, files and output of one agent are not another\'s', () => {
     const before = h.blobFiles().length;
     problem(await b.request('PUT', '/api/agent/blobs', { body: Buffer.from('more and more'), headers: { 'x-msec-command-id': commandId } }), 409, /has its upload already/);
     assert.equal(h.blobFiles().length, before);
+  });
+
+  test('a release command brings back its steps only: an upload over 256 KiB under it is refused and stores nothing', async () => {
+    const { commandId } = await issueCommand(h.ctx.commands, h.ctx.agents!.keys, {
+      ip: b.ip, action: 'release', summary: 'uninstall Flight.mod_flight', paths: ['msec/Flight/mod_flight'], fileSha256: [],
+      payload: { planId: 'p1', service: 'Flight.mod_flight', operation: 'uninstall', releaseType: '', artifact: null, config: null, libraries: [], port: 7963, healthTimeoutMs: 0, stopTimeoutMs: 1000, versionsJson: '' },
+    }, { commandId: uuidv7(h.now()), actor: 'admin', reason: '', at: h.now() });
+    await h.ctx.projections.waitFor(await h.store.headPosition(), 5000);
+    const before = h.blobFiles().length;
+    problem(await b.request('PUT', '/api/agent/blobs', { body: Buffer.alloc(256 * 1024 + 1, 1), headers: { 'x-msec-command-id': commandId } }), 413, /a release's steps take at most/);
+    assert.equal(h.blobFiles().length, before);
+    const steps = Buffer.from('steps');
+    assert.equal((await b.request('PUT', '/api/agent/blobs', { body: steps, headers: { 'x-msec-command-id': commandId } })).statusCode, 200);
   });
 
   test('output chunks naming no running exec of the agent are not kept (ids of its choosing hold no memory)', async () => {
