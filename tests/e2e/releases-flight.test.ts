@@ -157,7 +157,8 @@ test('Flight.mod_flight released by msec: artifact, config v1 to two agents, onl
       while (!stop) {
         calls++;
         try {
-          const a = await flight.queryFlight(bison, { idempotent: true });
+          // 5 s, not MSEC's 800 ms: what is measured is routing during the release, not a CI box's CPU starvation.
+          const a = await flight.queryFlight(bison, { idempotent: true, timeoutMs: 5000 });
           if (a.errmsg !== 'success') throw new Error(a.errmsg);
         } catch (err) {
           failures++;
@@ -176,7 +177,7 @@ test('Flight.mod_flight released by msec: artifact, config v1 to two agents, onl
     await load;
     console.log(`# rolling release ${third} (--batch 1 --enable --drain 2) under load: ${calls} calls, ${failures} failed${errors.length ? ` (${[...new Set(errors)].slice(0, 3).join('; ')})` : ''}`);
     assert.equal(rolling.code, 0, `${rolling.stdout}\n${rolling.stderr}`);
-    assert.equal(failures, 0, 'no call fails during a rolling release with --enable');
+    assert.equal(failures, 0, `no call fails during a rolling release with --enable (${[...new Set(errors)].slice(0, 5).join('; ')})`);
     assert.ok(calls > 200, `the load ran throughout (${calls} calls)`);
     // The routes are whole again and the pace rule lets the next plan start.
     assert.equal(msecJson<Route>(['route', 'Flight.mod_flight'], env).instances.length, 2);

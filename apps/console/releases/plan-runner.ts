@@ -204,7 +204,9 @@ export class PlanRunner {
       const routed = new Set((this.o.reads.route(plan.service)?.instances ?? []).map((i) => `${i.ip}:${i.port}`));
       const leaving = hosts.filter((h) => routed.has(`${h.ip}:${h.port}`));
       for (const h of leaving) await this.setEnabled(plan.service, plan.planId, h.ip, h.port, false, operation);
-      // Clients learn of the change (ZooKeeper or the console's watch) before the process stops.
+      // Clients learn of the change (ZooKeeper or the console's watch) before the process stops:
+      // the drain counts from when the routing view has it (a busy projector may lag the write).
+      if (leaving.length) await this.untilUnrouted(plan.service, leaving.map((h) => `${h.ip}:${h.port}`));
       if (leaving.length && plan.drainSeconds > 0) await (this.o.sleep ?? sleep)(plan.drainSeconds * 1000);
     }
     for (const h of hosts) {
@@ -215,6 +217,13 @@ export class PlanRunner {
       const run = fresh.hosts.find((x) => x.ip === h.ip)?.[operation];
       if (run) await this.send(fresh, h.ip, operation, run.commandId);
     }
+  }
+
+  /** Waits (up to 30 s) until the routing view no longer routes any of `instances`. */
+  private async untilUnrouted(service: string, instances: string[]): Promise<void> {
+    const deadline = performance.now() + 30_000;
+    const routed = () => (this.o.reads.route(service)?.instances ?? []).some((i) => instances.includes(`${i.ip}:${i.port}`));
+    while (routed() && performance.now() < deadline && !this.stopped) await sleep(50);
   }
 
   /** After a console restart: commands recorded as sent may not have been signed yet; sending again is absorbed by their id. */
