@@ -8,11 +8,12 @@
 #   librdkafka-dev gcc the Kafka-protocol broker: librdkafka's mock cluster in a small C
 #                      helper (tests/services/kafka-mock.c) compiled on first use
 #   python3-protobuf   the Python RPC client that proves the wire format is language-neutral
+#   redis-server redis-tools  Redis 7: the KV's instances (started by agents) and redis-cli --cluster in its bench
 # Needs root (or sudo) only when something is missing. Services are never started here:
 # the tests start their own on free loopback ports and stop them.
 set -euo pipefail
 
-wanted=(chromium zookeeper clickhouse-server clickhouse-client librdkafka-dev gcc libc6-dev python3-protobuf)
+wanted=(chromium zookeeper clickhouse-server clickhouse-client librdkafka-dev gcc libc6-dev python3-protobuf redis-server redis-tools)
 missing=()
 for pkg in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
