@@ -15,7 +15,9 @@
  * through an agent, embedded and on Kafka, and the agent's check rate: bench/agents.ts), release
  * (time to release to 2, 8 and 32 agent processes, beside unpack-start-wait without msec: bench/release.ts), scale
  * (1 000 services × 20 hosts: replay, publishing one routing change, memory, route propagation
- * to SDK clients over ZooKeeper and the console's long poll: bench/scale.ts).
+ * to SDK clients over ZooKeeper and the console's long poll: bench/scale.ts), kv (the KV's
+ * expansion by one set, time per 100 000 keys moved, beside `redis-cli --cluster rebalance` on the
+ * same data; BENCH_KV_KEYS, default 300 000: bench/kv.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -156,6 +158,7 @@ const suites: Record<string, () => Promise<void>> = {
   metrics: async () => (await import('./metrics.ts')).benchMetrics(),
   release: async () => (await import('./release.ts')).benchRelease(),
   scale: async () => (await import('./scale.ts')).benchScale(),
+  kv: async () => (await import('./kv.ts')).benchKv(),
   rpc: async () => {
     const { benchRpc } = await import('./rpc.ts');
     await benchRpc();

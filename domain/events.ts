@@ -5,9 +5,10 @@ import type { AgentEvent, KeyringEvent } from './agents/events.ts';
 import type { LogSettingsEvent } from './logs/settings.ts';
 import type { MonitoringEvent } from './monitoring/events.ts';
 import type { ReleaseEvent } from './releases/events.ts';
+import type { KvEvent } from './kv/events.ts';
 
 /** Every domain event the control plane knows, as a discriminated union on `type`. */
-export type DomainEvent = ServiceEvent | UserEvent | AccessEvent | AgentEvent | KeyringEvent | LogSettingsEvent | MonitoringEvent | ReleaseEvent;
+export type DomainEvent = ServiceEvent | UserEvent | AccessEvent | AgentEvent | KeyringEvent | LogSettingsEvent | MonitoringEvent | ReleaseEvent | KvEvent;
 export type DomainEventType = DomainEvent['type'];
 
 /** An event as read back from the store: the envelope's metadata plus the typed payload. */

@@ -19,6 +19,8 @@ export const streams = {
   releases: (service: string) => `releases-${service}`,
   /** One release plan. */
   release: (planId: string) => `release-${planId}`,
+  /** One Redis cluster of the KV: its layout and its tasks. */
+  kvCluster: (name: string) => `kvcluster-${name}`,
   /** A second-level service's alarms, raised and resolved. */
   alarms: (service: string) => `alarms-${service}`,
 } as const;

@@ -1,5 +1,6 @@
 import type { DomainEvent, RecordedEvent } from '../domain/events.ts';
 import { describeGrant } from '../domain/access/roles.ts';
+import { formatBytes } from '../domain/kv/rules.ts';
 import { applyAuditContext, emptyAuditContext, priorValueOf, type AuditContext, type PriorValue } from './audit-context.ts';
 import { allDomainEventTypes } from './event-types.ts';
 import type { RowProjection } from './projection.ts';
@@ -229,6 +230,22 @@ export function summarize(event: DomainEvent, was?: PriorValue): string {
       return `release plan ${event.data.planId} rolling back ${event.data.ips.join(', ')}: ${oneLine(event.data.reason, 200)}`;
     case 'ReleaseFinished':
       return `release plan ${event.data.planId} ended: ${event.data.outcome.replace('_', ' ')} (${oneLine(event.data.detail, 200)})`;
+    case 'KvClusterCreated': {
+      const d = event.data;
+      return `KV cluster ${d.name} created: ${d.replicas} replica(s) per set, ${formatBytes(d.memoryBytes)} per instance (${d.maxmemoryPolicy}), ports from ${d.basePort}${d.appendonly ? ', AOF on' : ''}${memo(d.memo)}`;
+    }
+    case 'KvTaskStarted':
+      return `KV cluster ${event.data.name}: task ${event.data.kind} started: ${oneLine(event.data.summary, 200)}`;
+    case 'KvInstancePlaced':
+      return `KV cluster ${event.data.name}: ${event.data.role} of set ${event.data.setId} placed on ${event.data.ip}:${event.data.port}`;
+    case 'KvInstanceRemoved':
+      return `KV cluster ${event.data.name}: ${event.data.ip}:${event.data.port} removed (${oneLine(event.data.why, 160)})`;
+    case 'KvTaskStepped':
+      return `KV cluster ${event.data.name}: ${oneLine(event.data.step, 80)}${event.data.ok ? '' : ' FAILED'}: ${oneLine(event.data.detail, 160)}`;
+    case 'KvTaskEnded':
+      return `KV cluster ${event.data.name}: task ${event.data.outcome}${event.data.error ? `: ${oneLine(event.data.error, 200)}` : ''}`;
+    case 'KvClusterDeleted':
+      return `KV cluster ${event.data.name} deleted`;
     default: {
       const _exhaustive: never = event;
       // Only reachable with an event type newer than this code: still say something true.

@@ -72,6 +72,13 @@ const everyType: Record<DomainEventType, true> = {
   ReleaseHostFailed: true,
   ReleaseRollbackStarted: true,
   ReleaseFinished: true,
+  KvClusterCreated: true,
+  KvTaskStarted: true,
+  KvInstancePlaced: true,
+  KvInstanceRemoved: true,
+  KvTaskStepped: true,
+  KvTaskEnded: true,
+  KvClusterDeleted: true,
 };
 
 export const allDomainEventTypes: readonly DomainEventType[] = Object.keys(everyType) as DomainEventType[];

@@ -7,6 +7,7 @@ import { agentsProjection } from './agents.ts';
 import { logSettingsProjection } from './log-settings.ts';
 import { monitoringProjection } from './monitoring.ts';
 import { releasesProjection } from './releases.ts';
+import { kvProjection } from './kv.ts';
 
 /** The projections the projector runs by default, in the order their status is listed. */
 export const defaultProjections: readonly Projection[] = [
@@ -17,5 +18,6 @@ export const defaultProjections: readonly Projection[] = [
   logSettingsProjection as Projection,
   monitoringProjection as Projection,
   releasesProjection as Projection,
+  kvProjection as Projection,
   auditProjection,
 ];

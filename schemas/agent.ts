@@ -11,8 +11,8 @@ const root = protobuf.loadSync(`${here}agent.proto`);
 const type = (name: string) => root.lookupType(`msec.agent.${name}`);
 const toObject: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true, bytes: Buffer, oneofs: true };
 
-export type CommandAction = 'exec' | 'push_file' | 'pull_file' | 'ps' | 'release';
-export const commandActions: readonly CommandAction[] = ['exec', 'push_file', 'pull_file', 'ps', 'release'];
+export type CommandAction = 'exec' | 'push_file' | 'pull_file' | 'ps' | 'release' | 'kv';
+export const commandActions: readonly CommandAction[] = ['exec', 'push_file', 'pull_file', 'ps', 'release', 'kv'];
 
 export interface CommandBody {
   commandId: string;
@@ -52,14 +52,24 @@ export interface InstalledService {
   service: string; planId: string; versionsJson: string; artifactSha256: string; configSha256: string;
   state: 'running' | 'starting' | 'backoff' | 'stopped'; pid: number; restarts: number; port: number; sinceMs: number;
 }
+export const kvOperations = ['start', 'stop', 'remove'] as const;
+export type KvOperation = (typeof kvOperations)[number];
+export const kvMaxmemoryPolicies = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl'] as const;
+export type KvMaxmemoryPolicy = (typeof kvMaxmemoryPolicies)[number];
+/** A Redis cluster instance on the agent's host (apps/agent/kv/); the start-only fields are ignored by stop and remove. */
+export interface KvPayload {
+  cluster: string; operation: KvOperation; port: number; maxmemoryBytes: number; maxmemoryPolicy: KvMaxmemoryPolicy | '';
+  nodeTimeoutMs: number; appendonly: boolean; fresh: boolean; healthTimeoutMs: number; stopTimeoutMs: number;
+}
 export interface PayloadOf {
   exec: ExecPayload;
   push_file: PushFilePayload;
   pull_file: PullFilePayload;
   ps: PsPayload;
   release: ReleasePayload;
+  kv: KvPayload;
 }
-const payloadTypes: Record<CommandAction, string> = { exec: 'ExecPayload', push_file: 'PushFilePayload', pull_file: 'PullFilePayload', ps: 'PsPayload', release: 'ReleasePayload' };
+const payloadTypes: Record<CommandAction, string> = { exec: 'ExecPayload', push_file: 'PushFilePayload', pull_file: 'PullFilePayload', ps: 'PsPayload', release: 'ReleasePayload', kv: 'KvPayload' };
 
 export interface KeySuccession { previousKeyId: string; keyId: string; publicKey: Uint8Array; atMs: number }
 export interface KeyStatement { succession: Uint8Array; signature: Uint8Array }
@@ -70,6 +80,8 @@ export interface Heartbeat {
   trustedKeyId: string; cpus: number; hostname: string;
   /** Absent in heartbeats of agents older than releases. */
   services?: InstalledService[];
+  /** Redis instances the agent supervises (service "kv/<cluster>/<port>"); decoded as [] from agents older than the KV. */
+  kvInstances?: InstalledService[];
 }
 export interface CommandResult {
   commandId: string; sequence: number; action: string; exitCode: number; error: string; output: Uint8Array;

@@ -9,7 +9,7 @@ import type { DomainEvent, NewEvent, RecordedEvent } from '../domain/events.ts';
 import { upcast, currentSchemaVersion } from './upcasters.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const root = protobuf.loadSync([`${here}envelope.proto`, `${here}events/services.proto`, `${here}events/users.proto`, `${here}events/access.proto`, `${here}events/agents.proto`, `${here}events/logs.proto`, `${here}events/monitoring.proto`, `${here}events/releases.proto`]);
+const root = protobuf.loadSync([`${here}envelope.proto`, `${here}events/services.proto`, `${here}events/users.proto`, `${here}events/access.proto`, `${here}events/agents.proto`, `${here}events/logs.proto`, `${here}events/monitoring.proto`, `${here}events/releases.proto`, `${here}events/kv.proto`]);
 const Envelope = root.lookupType('msec.EventEnvelope');
 
 const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: true, bytes: Buffer };

@@ -4,8 +4,9 @@
  * sent), then takes signed commands — from the console's long-poll, or from msec.commands on
  * Kafka — and runs one only after checking it (verify-command.ts); every refusal is reported.
  * It reports a heartbeat with the host's load (and the services it runs) every interval, the
- * results of commands, serves MSEC's local route lookup over UDP (route-agent.ts), and installs
- * and supervises services for release plans (releases/release-host.ts).
+ * results of commands, serves MSEC's local route lookup over UDP (route-agent.ts), installs
+ * and supervises services for release plans (releases/release-host.ts), and starts and
+ * supervises the Redis instances of the KV (kv/kv-host.ts).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import { ConsoleError, ConsoleLink } from './console-link.ts';
 import { failed, readPulledFile, runExec, writePushedFile, type Outcome } from './executors.ts';
 import { HostLoadMeter } from './host-load.ts';
 import { HostMetrics, hostMetricsService } from './host-metrics.ts';
+import { KvHost } from './kv/kv-host.ts';
 import { encodeReport, reportTopics, type MetricsReport } from '../../schemas/reports.ts';
 import { listProcesses } from './processes.ts';
 import { RefusalLimiter } from './refusal-limiter.ts';
@@ -59,6 +61,7 @@ export class Agent {
   private routeAgent: RouteAgent | undefined;
   private lastForcedRefresh = -Infinity;
   private readonly releases: ReleaseHost;
+  private readonly kv: KvHost;
 
   private constructor(
     readonly options: AgentOptions,
@@ -74,6 +77,7 @@ export class Agent {
       root: options.root, ip: options.ip, logger: options.logger, fetchBlob: (sha256, size) => this.fetchBlob(sha256, size),
       ...(options.clock ? { clock: options.clock } : {}),
     });
+    this.kv = new KvHost({ root: options.root, ip: options.ip, logger: options.logger, ...(options.clock ? { clock: options.clock } : {}) });
   }
 
   /** Enrols when needed, then runs until stop(). */
@@ -131,7 +135,9 @@ export class Agent {
     await this.commandSub?.close();
     await this.routeAgent?.close();
     await Promise.allSettled(this.loops);
-    await this.releases.stop();
+    // Like released services, the Redis instances stop with the agent (SIGTERM: an AOF is
+    // flushed) and start with the next one; a killed agent leaves them running, to be adopted.
+    await Promise.all([this.releases.stop(), this.kv.stop()]);
     await this.reporter.flush();
   }
 
@@ -140,6 +146,7 @@ export class Agent {
     // previous agent's end is repaired and its command reported failed (it is not run again).
     const interrupted = await this.releases.start();
     if (interrupted) await this.reporter.send({ result: interrupted }, true);
+    await this.kv.start();
     await this.refreshKeys().catch((err) => this.options.logger.warn({ err }, 'cannot read the key chain from the console yet; trying again at the next heartbeat'));
     if (this.options.bus) {
       // Every agent reads the topic; the key (the target ip) says whose a command is.
@@ -252,6 +259,9 @@ export class Agent {
         await output.sent();
         return outcome;
       }
+      case 'kv':
+        // Refused (touching nothing) unless the signature binds exactly the instance's folder.
+        return this.kv.run(body, payload as PayloadOf['kv']);
       case 'ps': {
         const started = performance.now();
         const processes = listProcesses();
@@ -306,7 +316,7 @@ export class Agent {
         metricsDue = this.clock() + metricsEvery;
         await this.sendHostMetrics(hostMetrics.report(load)).catch((err) => this.options.logger.debug({ err }, 'host metrics were not delivered'));
       }
-      await this.reporter.send({ heartbeat: { agentVersion, intervalMs: interval, trustedKeyId: this.state.current.keyId, ...load, services: this.releases.installed() } }, false);
+      await this.reporter.send({ heartbeat: { agentVersion, intervalMs: interval, trustedKeyId: this.state.current.keyId, ...load, services: this.releases.installed(), kvInstances: this.kv.instances() } }, false);
       await this.reporter.flush();
       await this.refreshKeys().catch(() => undefined);
       await this.flushHeldRefusals().catch(() => undefined);

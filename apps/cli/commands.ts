@@ -12,6 +12,7 @@ import { userCommands } from './verbs/user.ts';
 import { tokenCommands } from './verbs/token.ts';
 import { agentCommands } from './verbs/agents.ts';
 import { releaseCommands } from './verbs/releases.ts';
+import { kvCommands } from './verbs/kv.ts';
 import { configCommands, idlCommands } from './verbs/versioned-files.ts';
 import { devPackageCommands } from './verbs/devpack.ts';
 import { logsCommands } from './verbs/logs.ts';
@@ -40,5 +41,6 @@ export const commands: readonly Command[] = [
   ...tokenCommands,
   ...agentCommands,
   ...releaseCommands,
+  ...kvCommands,
   ...resetPasswordCommands,
 ];

@@ -15,6 +15,7 @@ import type { LogSettingsView } from '../../projections/log-settings.ts';
 import { HttpProblem } from './problems.ts';
 import type { ConsoleMonitor } from '../monitor/console-monitor.ts';
 import type { PlanRunner } from './releases/plan-runner.ts';
+import type { KvTaskRunner } from './kv/task-runner.ts';
 
 export interface ConsoleContext {
   store: EventStore;
@@ -47,6 +48,8 @@ export interface ConsoleContext {
   logs?: ClickHouseLogStore;
   /** Carries out release plans (absent: plans are created and shown, and carried out by another console). */
   releases?: PlanRunner;
+  /** Carries out the KV's tasks (absent: tasks are recorded and carried out by another console). */
+  kv?: KvTaskRunner;
   /** The log-settings projection (level, coloring rules, custom fields per service). */
   logSettings?: () => LogSettingsView;
 }

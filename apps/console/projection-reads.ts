@@ -7,6 +7,7 @@ import { findTokenByHash, findUser, grantsOf, isSessionEnded, listUsers, userCou
 import type { UserDirectory } from './auth.ts';
 import type { AgentsState } from '../../projections/agents.ts';
 import type { ReleasesState } from '../../projections/releases.ts';
+import type { KvState } from '../../projections/kv.ts';
 import type { AuditFilter, ConsoleReads } from './reads.ts';
 
 export interface ReadModelSource {
@@ -32,6 +33,7 @@ export function projectionReads(source: ReadModelSource): ConsoleReads & UserDir
     users: () => listUsers(users()),
     agents: () => source.state<AgentsState>('agents'),
     releases: () => source.state<ReleasesState>('releases'),
+    kv: () => source.state<KvState>('kv'),
     userCount: () => userCount(users()),
     findUser: (name) => orUndefined(findUser(users(), name)),
     findByTokenHash: (hash) => {

@@ -4,6 +4,7 @@ import type { WaitScope } from '../projector/runner.ts';
 import type { AgentsState } from '../../projections/agents.ts';
 import type { MonitoringState } from '../../projections/monitoring.ts';
 import type { ReleasesState } from '../../projections/releases.ts';
+import type { KvState } from '../../projections/kv.ts';
 import type { RouteTable } from '../../schemas/route-table.ts';
 
 export type VersionKind = 'config' | 'idl';
@@ -34,6 +35,8 @@ export interface ConsoleReads {
   monitoring(): MonitoringState;
   /** Artifacts, library files and release plans (the releases projection). */
   releases(): ReleasesState;
+  /** The KV's clusters, their layout and tasks (the kv projection). */
+  kv(): KvState;
   /** IPs of a second-level service's hosts in the catalog ([] when unknown). */
   hostIps(service: string): string[];
 }

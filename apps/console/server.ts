@@ -22,6 +22,7 @@ import { logRoutes } from './routes/logs.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { releaseRoutes } from './routes/releases.ts';
+import { kvRoutes } from './routes/kv.ts';
 
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
@@ -103,6 +104,7 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     await app.register(agentRoutes(ctx, ctx.agents));
     await app.register(agentChannelRoutes(ctx, ctx.agents));
     await app.register(releaseRoutes(ctx, ctx.agents, ctx.releases));
+    await app.register(kvRoutes(ctx, ctx.kv));
   }
   await app.register(logRoutes(ctx));
   await app.register(metricRoutes(ctx));

@@ -36,6 +36,7 @@ import { startConsoleMonitor, type ConsoleMonitorOptions } from '../monitor/cons
 import { monitorSettings } from '../monitor/settings.ts';
 import { consoleAddress } from '../monitor/console-address.ts';
 import { PlanRunner } from './releases/plan-runner.ts';
+import { KvTaskRunner } from './kv/task-runner.ts';
 import { createCommandBus } from './command-bus.ts';
 
 export interface UpOptions {
@@ -161,6 +162,9 @@ export async function up(options: UpOptions): Promise<Running> {
   };
   const agentPlane = ctx.agents!;
   ctx.releases = new PlanRunner({ commands, reads, keys: agentPlane.keys, blobs: agentPlane.blobs, logger, clock });
+  const kvAgentTimeoutMs = Number(process.env.MSEC_KV_AGENT_TIMEOUT_MS || 60_000);
+  if (!Number.isInteger(kvAgentTimeoutMs) || kvAgentTimeoutMs < 1000) throw new Error(`MSEC_KV_AGENT_TIMEOUT_MS must be a whole number of ms, at least 1000 (not ${process.env.MSEC_KV_AGENT_TIMEOUT_MS})`);
+  ctx.kv = new KvTaskRunner({ commands, reads, keys: agentPlane.keys, logger, clock, agentTimeoutMs: kvAgentTimeoutMs });
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';
   stops.push(() => app.close());
@@ -172,6 +176,8 @@ export async function up(options: UpOptions): Promise<Running> {
     await ctx.agents!.keys.ensure();
     ctx.releases.start();
     stops.push(() => ctx.releases!.stop());
+    ctx.kv.start();
+    stops.push(() => ctx.kv!.stop());
   } catch (e) {
     await closeAll();
     throw e;

@@ -58,7 +58,7 @@ export function startUp(home: string, env: Record<string, string> = {}): Promise
  * NODE_OPTIONS refuses).
  */
 export async function startRole(role: 'up' | 'console' | 'projector', home: string, env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): Promise<Started> {
-  const port = role === 'projector' ? [] : ['--port', '0'];
+  const port = role === 'projector' || args.includes('--port') ? [] : ['--port', '0'];
   const proc = spawn(process.execPath, [...nodeArgs, bin, role, '--home', home, ...port, ...args], {
     env: { ...process.env, MSEC_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 /**
  * msec console web UI: bootstrap and hash router.
  * Routes: #/login  #/services  #/services/<First>  #/services/<First.Second>  #/services/<First.Second>/log-settings
- *         #/hosts  #/capacity  #/releases[?service=]  #/releases/<planId>  #/release/new?service=<First.Second>  #/routes  #/monitor[/<First.Second>]  #/alarms  #/logs  #/callgraph/<requestId>  #/audit  #/users
+ *         #/hosts  #/capacity  #/releases[?service=]  #/releases/<planId>  #/release/new?service=<First.Second>  #/routes  #/kv  #/kv/<name>  #/monitor[/<First.Second>]  #/alarms  #/logs  #/callgraph/<requestId>  #/audit  #/users
  */
 import { setUnauthorizedHandler } from './js/api.js';
 import { h } from './js/dom.js';
@@ -25,6 +25,8 @@ import { renderAlarms } from './js/page-alarms.js';
 import { renderReleases } from './js/page-releases.js';
 import { renderRelease } from './js/page-release.js';
 import { renderReleaseWizard } from './js/release-wizard.js';
+import { renderKvList } from './js/page-kv.js';
+import { renderKvCluster } from './js/page-kv-cluster.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -54,6 +56,11 @@ const pages = [
     return renderLogSettings(root, params);
   }],
   [/^\/routes$/, 'nav-routes', 'Routing', (root, params, signal) => renderRoutes(root, params, signal)],
+  [/^\/kv$/, 'nav-kv', 'KV', (root, params, signal) => renderKvList(root, params, signal)],
+  [/^\/kv\/([^/]+)$/, 'nav-kv', null, (root, params, signal) => {
+    highlight(null);
+    return renderKvCluster(root, params, signal);
+  }],
   [/^\/logs$/, 'nav-logs', 'Logs', (root, params, signal) => renderLogs(root, params, signal)],
   [/^\/callgraph\/([^/]+)$/, 'nav-logs', null, (root, params) => renderCallGraph(root, params)],
   [/^\/monitor$/, 'nav-monitor', 'Monitor', (root) => renderMonitorIndex(root)],

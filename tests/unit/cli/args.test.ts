@@ -126,6 +126,17 @@ const good: [string[], string, Record<string, string | undefined>, Record<string
   [['release', 'hosts', 'A.b'], 'release hosts', { SERVICE: 'A.b' }, {}],
   [['scale', 'A.b', '--add', '10.0.0.3', '--release', 'P', '--port', '7963', '--wait'], 'scale', { SERVICE: 'A.b' }, { add: '10.0.0.3', release: 'P', port: '7963', wait: true }],
   [['scale', 'A.b', '--drop', '10.0.0.3', '--drain', '5'], 'scale', { SERVICE: 'A.b' }, { drop: '10.0.0.3', drain: '5' }],
+  [['kv', 'list'], 'kv list', {}, {}],
+  [['kv', 'create', 'cache', '--sets', '3', '--replicas', '1', '--memory', '64mb', '--hosts', '10.0.0.1,10.0.0.2', '--port', '7000', '--policy', 'allkeys-lfu', '--node-timeout', '3000', '--no-aof', '--memo', 'm', '--wait'],
+    'kv create', { NAME: 'cache' }, { sets: '3', replicas: '1', memory: '64mb', hosts: '10.0.0.1,10.0.0.2', port: '7000', policy: 'allkeys-lfu', 'node-timeout': '3000', 'no-aof': true, memo: 'm', wait: true }],
+  [['kv', 'show', 'cache', '--json'], 'kv show', { NAME: 'cache' }, { json: true }],
+  [['kv', 'endpoints', 'cache'], 'kv endpoints', { NAME: 'cache' }, {}],
+  [['kv', 'expand', 'cache', '--sets', '1', '--hosts', '10.0.0.3', '--wait'], 'kv expand', { NAME: 'cache' }, { sets: '1', hosts: '10.0.0.3', wait: true }],
+  [['kv', 'shrink', 'cache', '--set', '4', '--wait'], 'kv shrink', { NAME: 'cache' }, { set: '4', wait: true }],
+  [['kv', 'recover', 'cache', '--wait'], 'kv recover', { NAME: 'cache' }, { wait: true }],
+  [['kv', 'failover', 'cache', '10.0.0.2:7001', '--wait'], 'kv failover', { NAME: 'cache', 'IP:PORT': '10.0.0.2:7001' }, { wait: true }],
+  [['kv', 'delete', 'cache', '--reason', 'unused'], 'kv delete', { NAME: 'cache' }, { reason: 'unused' }],
+  [['kv', 'wait', 'cache'], 'kv wait', { NAME: 'cache', TASK: undefined }, {}],
 ];
 
 test('every verb parses its documented form', () => {

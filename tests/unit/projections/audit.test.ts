@@ -8,6 +8,7 @@ import { agentEventTypes, keyringEventTypes } from '../../../domain/agents/event
 import { logSettingsEventTypes } from '../../../domain/logs/settings.ts';
 import { monitoringEventTypes } from '../../../domain/monitoring/events.ts';
 import { releaseEventTypes } from '../../../domain/releases/events.ts';
+import { kvEventTypes } from '../../../domain/kv/events.ts';
 import { auditProjection, auditRow, auditRowsOf, oneLine } from '../../../projections/audit.ts';
 import { applyAuditContext, emptyAuditContext, type AuditContext } from '../../../projections/audit-context.ts';
 import type { RecordedEvent } from '../../../domain/events.ts';
@@ -100,11 +101,19 @@ const everyType: [DomainEvent, string][] = [
   [{ type: 'ReleaseHostFailed', data: { planId: 'P', ip: '10.0.0.1', operation: 'install', error: 'exit 3', output: 'secret-ish output', atMs: 0 } }, 'release plan P: install failed on 10.0.0.1: exit 3'],
   [{ type: 'ReleaseRollbackStarted', data: { planId: 'P', reason: '10.0.0.1 failed', ips: ['10.0.0.1'] } }, 'release plan P rolling back 10.0.0.1: 10.0.0.1 failed'],
   [{ type: 'ReleaseFinished', data: { planId: 'P', outcome: 'partially_failed', failedIps: ['10.0.0.1'], detail: 'failed on 10.0.0.1' } }, 'release plan P ended: partially failed (failed on 10.0.0.1)'],
+  [{ type: 'KvClusterCreated', data: { name: 'c1', replicas: 1, memoryBytes: 64 * 1024 * 1024, maxmemoryPolicy: 'allkeys-lru', basePort: 7000, nodeTimeoutMs: 3000, appendonly: true, memo: '' } },
+    'KV cluster c1 created: 1 replica(s) per set, 64mb per instance (allkeys-lru), ports from 7000, AOF on'],
+  [{ type: 'KvTaskStarted', data: { name: 'c1', taskId: 'T', kind: 'expand', summary: 'expand by 1 set(s): set 4', setId: 0, instances: [], hosts: [], atMs: 0 } }, 'KV cluster c1: task expand started: expand by 1 set(s): set 4'],
+  [{ type: 'KvInstancePlaced', data: { name: 'c1', taskId: 'T', setId: 4, ip: '10.0.0.1', port: 7001, role: 'replica' } }, 'KV cluster c1: replica of set 4 placed on 10.0.0.1:7001'],
+  [{ type: 'KvInstanceRemoved', data: { name: 'c1', taskId: 'T', ip: '10.0.0.1', port: 7001, why: 'dead\nforged' } }, 'KV cluster c1: 10.0.0.1:7001 removed (dead forged)'],
+  [{ type: 'KvTaskStepped', data: { name: 'c1', taskId: 'T', step: 'migrate', ok: true, detail: '1365 slots', atMs: 0 } }, 'KV cluster c1: migrate: 1365 slots'],
+  [{ type: 'KvTaskEnded', data: { name: 'c1', taskId: 'T', outcome: 'failed', error: 'host down', atMs: 0 } }, 'KV cluster c1: task failed: host down'],
+  [{ type: 'KvClusterDeleted', data: { name: 'c1', taskId: 'T' } }, 'KV cluster c1 deleted'],
 ];
 
 describe('audit projection', () => {
   it('covers every domain event type', () => {
-    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes, ...monitoringEventTypes, ...releaseEventTypes]);
+    const all = new Set([...serviceEventTypes, ...userEventTypes, ...accessEventTypes, ...agentEventTypes, ...keyringEventTypes, ...logSettingsEventTypes, ...monitoringEventTypes, ...releaseEventTypes, ...kvEventTypes]);
     assert.deepEqual(new Set(everyType.map(([event]) => event.type)), all);
     assert.deepEqual(new Set(auditProjection.handles), all);
   });
