@@ -37,6 +37,7 @@ import { monitorSettings } from '../monitor/settings.ts';
 import { consoleAddress } from '../monitor/console-address.ts';
 import { PlanRunner } from './releases/plan-runner.ts';
 import { KvTaskRunner } from './kv/task-runner.ts';
+import { KvMetricsSampler } from './kv/metrics-sampler.ts';
 import { createCommandBus } from './command-bus.ts';
 
 export interface UpOptions {
@@ -178,6 +179,13 @@ export async function up(options: UpOptions): Promise<Running> {
     stops.push(() => ctx.releases!.stop());
     ctx.kv.start();
     stops.push(() => ctx.kv!.stop());
+    if (backends.bus) {
+      const everyMs = Number(process.env.MSEC_KV_METRICS_MS || 60_000);
+      if (!Number.isInteger(everyMs) || everyMs < 1000) throw new Error(`MSEC_KV_METRICS_MS must be a whole number of ms, at least 1000 (not ${process.env.MSEC_KV_METRICS_MS})`);
+      const sampler = new KvMetricsSampler({ reads, redis: ctx.kv.redis, bus: backends.bus, logger, clock, everyMs });
+      sampler.start();
+      stops.push(() => sampler.stop());
+    }
   } catch (e) {
     await closeAll();
     throw e;

@@ -7,7 +7,7 @@
  */
 import type { ConsumedMessage } from '../../adapters/bus/port.ts';
 import { DomainError } from '../../domain/decider.ts';
-import { checkMetricText, frameworkPrefix, frameworkViewName, hostMetricsService, hostPrefix, userPrefix } from '../../domain/monitoring/metric-names.ts';
+import { checkMetricText, frameworkPrefix, frameworkViewName, hostMetricsService, hostPrefix, kvMetricsService, kvPrefix, userPrefix } from '../../domain/monitoring/metric-names.ts';
 import { parseIpv4, parseSecondLevelName } from '../../domain/services/names.ts';
 import { decodeReport, type Metric, type MetricsReport } from '../../schemas/reports.ts';
 import { ReportRefused } from '../projector/report-ingest.ts';
@@ -52,7 +52,7 @@ export const metricsRefusalAdvice: Record<string, string> = {
   malformed: 'the message is not a MetricsReport (schemas/reports.proto): check who produces to msec.reports.metrics',
   'bad-field': 'a reporter, report id, kind or ip is malformed: check who produces to msec.reports.metrics (Kafka ACLs)',
   'bad-service': 'metrics name a service First.Second; sys.* come under RESERVED.monitor',
-  'bad-name': 'names are usr.*, sys.* (RESERVED.monitor) or the runtime\'s frm.* attributes, printable, at most 127 characters',
+  'bad-name': 'names are usr.*, sys.* (RESERVED.monitor), kv.* (RESERVED.kv) or the runtime\'s frm.* attributes, printable, at most 127 characters',
   'bad-time': 'minutes are whole minutes within the retention and not ahead of the clock (check the reporter\'s clock)',
   'bad-value': `values are finite numbers within ±${maxValue}`,
 };
@@ -126,8 +126,16 @@ function checkMetric(m: Metric, report: string, oldest: number, newest: number, 
       return refuse('bad-name', (err as DomainError).message);
     }
     if (attr.startsWith(hostPrefix) && service !== hostMetricsService) refuse('bad-service', `host metric ${attr.slice(0, 80)} under ${service}: sys.* come under ${hostMetricsService}`);
+  } else if (attr.startsWith(kvPrefix)) {
+    if (service !== kvMetricsService) refuse('bad-service', `KV metric ${attr.slice(0, 80)} under ${service}: kv.* come under ${kvMetricsService}`);
+    if (m.method || side) refuse('bad-field', `${attr.slice(0, 80)} carries a method or side (only frm.* do)`);
+    try {
+      name = checkMetricText(attr);
+    } catch (err) {
+      return refuse('bad-name', (err as DomainError).message);
+    }
   } else {
-    return refuse('bad-name', `${JSON.stringify(attr.slice(0, 80))} is neither usr.*, sys.* nor frm.*`);
+    return refuse('bad-name', `${JSON.stringify(attr.slice(0, 80))} is neither usr.*, sys.*, kv.* nor frm.*`);
   }
   const ip = m.ip ?? '';
   if (ip !== '' && !checked.ips.has(ip)) {

@@ -32,8 +32,12 @@ export type KvCommand =
   | { type: 'CreateKvCluster'; name: string; sets: number; replicas: number; memoryBytes: number; maxmemoryPolicy: string; basePort: number; nodeTimeoutMs: number; appendonly: boolean; hosts: string[]; avoid?: string[]; memo: string; taskId: string; atMs: number }
   | { type: 'ExpandKvCluster'; name: string; sets: number; hosts: string[]; avoid?: string[]; taskId: string; atMs: number }
   | { type: 'ShrinkKvCluster'; name: string; setId: number; taskId: string; atMs: number }
-  /** `dead`: instances the console found not answering; `avoid`: hosts whose agents are down. */
-  | { type: 'RecoverKvCluster'; name: string; dead: { ip: string; port: number }[]; avoid: string[]; taskId: string; atMs: number }
+  /**
+   * `dead`: instances the console found not answering; `avoid`: hosts whose agents are down;
+   * `abandon`: sets that never served a slot and have no live member (a failed expansion): their
+   * instances are removed, not replaced.
+   */
+  | { type: 'RecoverKvCluster'; name: string; dead: { ip: string; port: number }[]; avoid: string[]; abandon?: number[]; taskId: string; atMs: number }
   | { type: 'FailoverKvInstance'; name: string; ip: string; port: number; taskId: string; atMs: number }
   | { type: 'DeleteKvCluster'; name: string; taskId: string; atMs: number }
   | { type: 'RecordKvStep'; name: string; taskId: string; step: string; ok: boolean; detail: string; atMs: number }
@@ -168,7 +172,9 @@ function decide(command: KvCommand, state: KvClusterState): KvEvent[] {
       const avoidAll = [...new Set([...command.avoid, ...dead.map((d) => d.ip)])];
       let layout: Placed[] = state.instances.filter((i) => !dead.includes(i));
       const placed: Placed[] = [];
+      const abandon = new Set(command.abandon ?? []);
       for (const d of dead) {
+        if (abandon.has(d.setId)) continue;
         const avoid = state.hosts.some((h) => !avoidAll.includes(h)) ? avoidAll : command.avoid;
         const ip = placeReplacement({ hosts: state.hosts, existing: layout, setId: d.setId, avoid });
         const p: Placed = { setId: d.setId, ip, role: 'replica' };
@@ -176,7 +182,7 @@ function decide(command: KvCommand, state: KvClusterState): KvEvent[] {
         layout = [...layout, p];
       }
       return [
-        started(name, command.taskId, 'recover', `recover: replace ${dead.map(instanceName).join(', ')} with new replicas`, command.atMs, { instances: dead.map(instanceName) }),
+        started(name, command.taskId, 'recover', `recover: ${placed.length ? `replace ${dead.filter((d) => !abandon.has(d.setId)).map(instanceName).join(', ')} with new replicas` : ''}${placed.length && abandon.size ? '; ' : ''}${abandon.size ? `remove set(s) ${[...abandon].join(', ')}, which never served a slot` : ''}`, command.atMs, { instances: dead.map(instanceName) }),
         ...placedEvents(name, command.taskId, s.basePort, state, placed),
       ];
     }

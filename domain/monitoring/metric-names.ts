@@ -12,6 +12,9 @@ export const frameworkPrefix = 'frm.';
 export const hostPrefix = 'sys.';
 /** The odd service host metrics are reported under; the views show them for every service on that IP. */
 export const hostMetricsService = 'RESERVED.monitor';
+/** The KV's instance metrics (`kv.<cluster>.<port>.<what>`), sampled by the console, come under this odd service. */
+export const kvMetricsService = 'RESERVED.kv';
+export const kvPrefix = 'kv.';
 
 // Controls (C0, DEL, C1) and the line/paragraph separators would break a line of text or a terminal.
 // eslint-disable-next-line no-control-regex

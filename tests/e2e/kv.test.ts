@@ -50,7 +50,7 @@ function redisProcessesUnder(root: string): number {
 }
 
 test('a KV cluster: create 3×1, 100 000 keys, expand, shrink, kill -9 a host and recover, fail over; every key read back after each', { timeout: 900_000 }, async () => {
-  up = await startUp(join(home, 'console'), { MSEC_AGENT_HEARTBEAT_MS: '1000', MSEC_ADMIN_PASSWORD: 'kv-admin-pass' });
+  up = await startUp(join(home, 'console'), { MSEC_AGENT_HEARTBEAT_MS: '1000', MSEC_ADMIN_PASSWORD: 'kv-admin-pass', MSEC_KV_METRICS_MS: '2000' });
   const env = { MSEC_CONSOLE: up.url, MSEC_USER: 'admin', MSEC_PASSWORD: 'kv-admin-pass', MSEC_CONFIG_DIR: join(home, 'cli') };
   const ok = (args: string[]) => {
     const r = msec(args, env);
@@ -102,6 +102,16 @@ test('a KV cluster: create 3×1, 100 000 keys, expand, shrink, kill -9 a host an
   await writeKeys(client, KEYS);
   console.log(`# wrote ${KEYS} keys in ${Math.round(performance.now() - wrote)} ms`);
   await checkAll('after create');
+
+  // The instances' metrics reach the metric views, under RESERVED.kv (the console samples them).
+  const master1 = s.live.instances.find((i) => i.role === 'master')!;
+  const keysCurve = await eventually('the KV metrics are in the views', () => {
+    const r = msec(['metrics', 'RESERVED.kv', '--list', '--json'], env);
+    if (r.code !== 0) return false;
+    const names = (JSON.parse(r.stdout) as { names: string[] }).names;
+    return names.includes(`kv.cache.${master1.port}.keys`) && names.includes(`kv.cache.${master1.port}.ops_per_sec`) ? names : false;
+  }, 60_000);
+  console.log(`# KV metrics in the views: ${keysCurve.filter((n) => n.startsWith(`kv.cache.${master1.port}.`)).join(', ')} (and the same for every instance)`);
 
   // Expand to 4 sets while a reader keeps reading: keys move live, no read fails.
   let reading = true;

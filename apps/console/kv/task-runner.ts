@@ -253,7 +253,7 @@ class Task {
       await sleep(100);
     }
     if (this.r.isStopped) this.fail('the console is stopping');
-    return { ok: false, detail: '', error: `the agent of ${i.ip} did not answer in time (is it down? msec agent list)`, pending: true };
+    return { ok: false, detail: '', error: `the agent of ${i.ip} did not answer in time (is it down? msec agents)`, pending: true };
   }
 
   /** Every live instance of the layout knows every other (CLUSTER MEET), and none is still in handshake. */
@@ -450,6 +450,8 @@ class Task {
     const { byAddress } = staying.length ? await this.view(state) : { byAddress: new Map<string, ClusterNode>() };
     const ids = gone.map((g) => byAddress.get(addr(g))?.id).filter((x): x is string => !!x);
     for (const s of staying) {
+      // An instance not started yet (a replacement) has nothing to forget.
+      if (!(await this.redis.answers(s.ip, s.port))) continue;
       for (const id of ids) await this.redis.call(s.ip, s.port, 'CLUSTER', 'FORGET', id).catch(ignoreReply(/unknown node|can't forget my master/i));
     }
     const agents = this.r.options.reads.agents();

@@ -104,7 +104,7 @@ export class PlanRunner {
         case 'timeout':
           await this.record({
             type: 'RecordReleaseHostOutcome', planId, ip: action.ip, operation: action.operation, commandId: action.commandId, ok: false,
-            error: `the agent of ${action.ip} did not answer within ${Math.round(plan.hostTimeoutMs / 1000)} s (is it down? msec agent list)`, output: '', steps: [], atMs: this.clock(),
+            error: `the agent of ${action.ip} did not answer within ${Math.round(plan.hostTimeoutMs / 1000)} s (is it down? msec agents)`, output: '', steps: [], atMs: this.clock(),
           }, stepId(planId, action.ip, action.operation, 'timeout'));
           break;
         case 'pause-canary':

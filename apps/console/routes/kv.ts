@@ -6,10 +6,13 @@
  * before anything is written: a refused request writes nothing.
  */
 import type { FastifyInstance } from 'fastify';
-import { checkClusterName, kvClusterDecider, parseInstance, parseMemory, type KvClusterState, type KvCommand } from '../../../domain/kv/index.ts';
+import { checkClusterName, kvClusterDecider, MAX_INSTANCE_PORTS, parseInstance, parseMemory, type KvClusterState, type KvCommand } from '../../../domain/kv/index.ts';
 import { parseIpv4 } from '../../../domain/services/names.ts';
 import { streams } from '../../../domain/streams.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
+import { DomainError } from '../../../domain/decider.ts';
+import { kvMetricsService } from '../../../domain/monitoring/metric-names.ts';
+import { createService } from '../service-workflows.ts';
 import { findKvCluster, liveKvClusters, nextKvBasePort, type KvClusterView } from '../../../projections/kv.ts';
 import { findAgent } from '../../../projections/agents.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
@@ -41,6 +44,9 @@ const shrinkBody = { type: 'object', required: ['set'], additionalProperties: fa
 const failoverBody = { type: 'object', required: ['instance'], additionalProperties: false, properties: { instance: { type: 'string', maxLength: 21 }, reason: schemas.reason } } as const;
 const reasonOnly = { type: ['object', 'null'], properties: { reason: schemas.reason }, additionalProperties: false } as const;
 
+/** A cluster is no service: a user scoped to a service named like one gets nothing from it. */
+const noService = () => undefined;
+
 interface CreateRequest { name: string; sets: number; replicas?: number; memory: string; policy?: string; port?: number; nodeTimeoutMs?: number; appendonly?: boolean; hosts: string[]; memo?: string }
 
 export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) {
@@ -59,9 +65,23 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
       if (a.down) throw new HttpProblem(409, 'conflict', `the agent of ${ip} is down: bring it back or leave the host out`);
     }
   };
+  /** Checked before Redis is read (recover, failover), naming the task as the decider does. */
+  const idle = (c: KvClusterView) => {
+    if (!c.cluster.running) return;
+    const t = c.cluster.tasks.find((x) => x.taskId === c.cluster.running);
+    throw new HttpProblem(409, 'conflict', `task ${c.cluster.running}${t ? ` (${t.kind})` : ''} of KV cluster ${c.name} is under way: one task at a time; wait for it (msec kv show ${c.name})`);
+  };
   const downHosts = (cluster: KvClusterState) => cluster.hosts.filter((ip) => { const a = findAgent(ctx.reads.agents(), ip); return !a || a.down || a.revoked; });
   const execute = (name: string, command: KvCommand, request: Parameters<typeof commandMeta>[1]) =>
     ctx.commands.execute(streams.kvCluster(name), kvClusterDecider, command, commandMeta(ctx, request));
+  /** The odd service the KV's instance metrics come under (kv.*): made with the first cluster, so its curves have a page. */
+  const kvMetricsServiceExists = async (request: Parameters<typeof commandMeta>[1]) => {
+    if (ctx.reads.service(kvMetricsService)) return;
+    await createService(ctx.commands, { name: kvMetricsService, kind: 'odd', lang: '', port: 0, system: true }, { ...commandMeta(ctx, request), commandId: uuidv7(ctx.clock()), reason: 'the KV\'s instance metrics come under it' })
+      .catch((err) => {
+        if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
+      });
+  };
   const started = (name: string, taskId: string) => {
     runner?.nudge(name);
     return { name, taskId };
@@ -69,7 +89,7 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
 
   return async (app: FastifyInstance) => {
     app.get('/api/kv', {
-      config: { permission: 'read' }, schema: { tags: ['kv'], summary: 'KV clusters: sets, instances, the task under way' },
+      config: { permission: 'read', serviceOf: noService }, schema: { tags: ['kv'], summary: 'KV clusters: sets, instances, the task under way' },
     }, async () => ({
       clusters: liveKvClusters(ctx.reads.kv()).map((c) => ({
         name: c.name, createdAt: c.createdAt, createdBy: c.createdBy, settings: c.cluster.settings, hosts: c.cluster.hosts,
@@ -79,22 +99,28 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     }));
 
     app.post<{ Body: CreateRequest }>('/api/kv', {
-      config: { permission: 'agents.exec' }, schema: { tags: ['kv'], summary: 'Create a cluster: N sets of 1 + R instances placed on the hosts, started by their agents, joined, slots assigned', body: createBody },
+      config: { permission: 'agents.exec', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Create a cluster: N sets of 1 + R instances placed on the hosts, started by their agents, joined, slots assigned', body: createBody },
     }, async (request, reply) => {
       const b = request.body;
       const name = checkClusterName(b.name);
       const hosts = b.hosts.map((h) => parseIpv4(h));
       agentsUp(hosts);
+      const kv = ctx.reads.kv();
+      const basePort = b.port ?? nextKvBasePort(kv);
+      // Overlapping blocks would give two clusters the same ip:port: one's show, failover and delete would reach the other's instances.
+      const clash = liveKvClusters(kv).find((c) => c.name !== name && Math.abs(c.cluster.settings!.basePort - basePort) < MAX_INSTANCE_PORTS);
+      if (clash) throw new HttpProblem(409, 'conflict', `ports ${basePort} to ${basePort + MAX_INSTANCE_PORTS - 1} overlap those of KV cluster ${clash.name} (from ${clash.cluster.settings!.basePort}): leave the port out to take the next free block (${nextKvBasePort(kv)})`);
       const taskId = uuidv7(ctx.clock());
       const outcome = await execute(name, {
         type: 'CreateKvCluster', name, sets: b.sets, replicas: b.replicas ?? 1, memoryBytes: parseMemory(b.memory), maxmemoryPolicy: b.policy ?? 'allkeys-lru',
-        basePort: b.port ?? nextKvBasePort(ctx.reads.kv()), nodeTimeoutMs: b.nodeTimeoutMs ?? 5000, appendonly: b.appendonly ?? true, hosts, memo: b.memo ?? '', taskId, atMs: ctx.clock(),
+        basePort, nodeTimeoutMs: b.nodeTimeoutMs ?? 5000, appendonly: b.appendonly ?? true, hosts, memo: b.memo ?? '', taskId, atMs: ctx.clock(),
       }, request);
+      await kvMetricsServiceExists(request);
       return commandAnswer(ctx, reply, outcome, 201, started(name, taskId));
     });
 
     app.get<{ Params: { name: string }; Querystring: { live?: boolean } }>('/api/kv/:name', {
-      config: { permission: 'read' },
+      config: { permission: 'read', serviceOf: noService },
       schema: { tags: ['kv'], summary: 'A cluster: layout, live roles, slots, keys, memory, ops/s, hit ratio, lag, risk flags, tasks', params: nameParams, querystring: { type: 'object', additionalProperties: false, properties: { live: { type: 'boolean' } } } },
     }, async (request) => {
       const c = view(request.params.name);
@@ -108,7 +134,7 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     });
 
     app.get<{ Params: { name: string } }>('/api/kv/:name/endpoints', {
-      config: { permission: 'read' }, schema: { tags: ['kv'], summary: 'Seed nodes for a Redis cluster client (live masters first)', params: nameParams },
+      config: { permission: 'read', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Seed nodes for a Redis cluster client (live masters first)', params: nameParams },
     }, async (request) => {
       const c = view(request.params.name);
       const live = await readLive(redis, c.cluster);
@@ -118,7 +144,7 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     });
 
     app.get<{ Params: { name: string; task: string } }>('/api/kv/:name/tasks/:task', {
-      config: { permission: 'read' }, schema: { tags: ['kv'], summary: 'One task with its steps', params: { type: 'object', required: ['name', 'task'], properties: { name: nameParams.properties.name, task: { type: 'string', maxLength: 40 } } } },
+      config: { permission: 'read', serviceOf: noService }, schema: { tags: ['kv'], summary: 'One task with its steps', params: { type: 'object', required: ['name', 'task'], properties: { name: nameParams.properties.name, task: { type: 'string', maxLength: 40 } } } },
     }, async (request) => {
       const c = view(request.params.name, { deleted: true });
       const t = c.cluster.tasks.find((x) => x.taskId === request.params.task);
@@ -127,7 +153,7 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     });
 
     app.post<{ Params: { name: string }; Body: { sets: number; hosts?: string[] } }>('/api/kv/:name/expand', {
-      config: { permission: 'agents.exec' }, schema: { tags: ['kv'], summary: 'Add sets (on the cluster\'s hosts and any given); slots rebalanced live with the fewest moved', params: nameParams, body: expandBody },
+      config: { permission: 'agents.exec', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Add sets (on the cluster\'s hosts and any given); slots rebalanced live with the fewest moved', params: nameParams, body: expandBody },
     }, async (request, reply) => {
       const c = view(request.params.name);
       const hosts = (request.body.hosts ?? []).map((h) => parseIpv4(h));
@@ -138,7 +164,7 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     });
 
     app.post<{ Params: { name: string }; Body: { set: number } }>('/api/kv/:name/shrink', {
-      config: { permission: 'agents.exec' }, schema: { tags: ['kv'], summary: 'Remove a set after moving its slots (and keys) to the others', params: nameParams, body: shrinkBody },
+      config: { permission: 'agents.exec', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Remove a set after moving its slots (and keys) to the others', params: nameParams, body: shrinkBody },
     }, async (request, reply) => {
       const c = view(request.params.name);
       const taskId = uuidv7(ctx.clock());
@@ -147,24 +173,30 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     });
 
     app.post<{ Params: { name: string } }>('/api/kv/:name/recover', {
-      config: { permission: 'agents.exec' }, schema: { tags: ['kv'], summary: 'Replace dead instances (a dead master after its replica is promoted) on other hosts', params: nameParams, body: reasonOnly },
+      config: { permission: 'agents.exec', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Replace dead instances (a dead master after its replica is promoted) on other hosts', params: nameParams, body: reasonOnly },
     }, async (request, reply) => {
       const c = view(request.params.name);
-      if (c.cluster.running) throw new HttpProblem(409, 'conflict', `a task of ${c.name} is under way: one task at a time; wait for it (msec kv show ${c.name})`);
+      idle(c);
       const live = await readLive(redis, c.cluster);
       const dead = live.instances.filter((i) => i.role === 'down').map((i) => ({ ip: i.ip, port: i.port }));
+      // A set whose instances are all down and never held a slot (an expansion that failed before its move) is removed, not replaced.
+      const holding = new Set(live.nodes.filter((n) => n.slots.length > 0).map((n) => `${n.ip}:${n.port}`));
+      const abandon = [...new Set(c.cluster.instances.map((i) => i.setId))].filter((setId) => {
+        const members = live.instances.filter((i) => i.setId === setId);
+        return members.every((m) => m.role === 'down' && !holding.has(`${m.ip}:${m.port}`));
+      });
       const taskId = uuidv7(ctx.clock());
-      const outcome = await execute(c.name, { type: 'RecoverKvCluster', name: c.name, dead, avoid: downHosts(c.cluster), taskId, atMs: ctx.clock() }, request);
+      const outcome = await execute(c.name, { type: 'RecoverKvCluster', name: c.name, dead, avoid: downHosts(c.cluster), abandon, taskId, atMs: ctx.clock() }, request);
       return commandAnswer(ctx, reply, outcome, 202, { ...started(c.name, taskId), dead: dead.map((d) => `${d.ip}:${d.port}`) });
     });
 
     app.post<{ Params: { name: string }; Body: { instance: string } }>('/api/kv/:name/failover', {
-      config: { permission: 'agents.exec' }, schema: { tags: ['kv'], summary: 'Promote a replica to master of its set (CLUSTER FAILOVER; replicas only, as MSEC)', params: nameParams, body: failoverBody },
+      config: { permission: 'agents.exec', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Promote a replica to master of its set (CLUSTER FAILOVER; replicas only, as MSEC)', params: nameParams, body: failoverBody },
     }, async (request, reply) => {
       const c = view(request.params.name);
       const { ip, port } = parseInstance(request.body.instance);
       if (!c.cluster.instances.some((i) => i.ip === ip && i.port === port)) throw new HttpProblem(404, 'not_found', `${ip}:${port} is not an instance of ${c.name} (msec kv show ${c.name})`);
-      if (c.cluster.running) throw new HttpProblem(409, 'conflict', `a task of ${c.name} is under way: one task at a time; wait for it (msec kv show ${c.name})`);
+      idle(c);
       const live = (await readLive(redis, c.cluster)).instances.find((i) => i.ip === ip && i.port === port)!;
       if (live.role === 'down') throw new HttpProblem(409, 'conflict', `${ip}:${port} does not answer: recover the cluster instead (msec kv recover ${c.name})`);
       if (live.role === 'master') throw new HttpProblem(409, 'conflict', `${ip}:${port} is a master: fail over one of its replicas instead (as MSEC)`);
@@ -175,7 +207,7 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     });
 
     app.delete<{ Params: { name: string } }>('/api/kv/:name', {
-      config: { permission: 'agents.exec' }, schema: { tags: ['kv'], summary: 'Delete a cluster: every instance stopped and removed by its agent', params: nameParams, body: reasonOnly },
+      config: { permission: 'agents.exec', serviceOf: noService }, schema: { tags: ['kv'], summary: 'Delete a cluster: every instance stopped and removed by its agent', params: nameParams, body: reasonOnly },
     }, async (request, reply) => {
       const c = view(request.params.name);
       const taskId = uuidv7(ctx.clock());

@@ -65,7 +65,7 @@ test('forged or broken reports are refused whole, with a reason', () => {
   refused(report([metric({ service: 'Flight' })]), 'bad-service', /only a first level/);
   refused(report([metric({ service: "A.b' OR 1=1" })]), 'bad-service', /letter/);
   refused(report([metric({ attr: 'sys.cpu' })]), 'bad-service', /come under RESERVED.monitor/);
-  refused(report([metric({ attr: 'orders' })]), 'bad-name', /neither usr\.\*, sys\.\* nor frm\.\*/);
+  refused(report([metric({ attr: 'orders' })]), 'bad-name', /neither usr\.\*, sys\.\*, kv\.\* nor frm\.\*/);
   refused(report([metric({ attr: 'usr.a\u0000b' })]), 'bad-name', /control character/);
   refused(report([metric({ attr: `usr.${'x'.repeat(200)}` })]), 'bad-name', /at most 127/);
   refused(report([metric({ attr: 'frm.anything', method: 'a.B.c', side: 'server' })]), 'bad-name', /not an attribute the RPC runtime reports/);
@@ -92,4 +92,13 @@ test('a minute a few minutes ahead (clock skew) and one from the retention\'s fi
   const firstKept = Math.floor(now / 86_400_000 - 29) * 86_400;
   assert.equal(accept(report([metric({ minute: firstKept })])).length, 1);
   refused(report([metric({ minute: firstKept - 60 })]), 'bad-time', /older than the retention/);
+});
+
+test('the KV\'s instance metrics (kv.*) pass under RESERVED.kv only, without a method or side', () => {
+  const items = accept(report([metric({ service: 'RESERVED.kv', attr: 'kv.cache.7000.used_memory_mb', kind: 'set', atMs: minute * 1000, value: 12.5, ip: '10.0.0.2' })]));
+  assert.deepEqual(items.map((i) => [i.service, i.name, i.ip, i.kind, i.value]), [['RESERVED.kv', 'kv.cache.7000.used_memory_mb', '10.0.0.2', 'set', 12.5]]);
+  refused(report([metric({ attr: 'kv.cache.7000.keys' })]), 'bad-service', /kv\.\* come under RESERVED\.kv/);
+  refused(report([metric({ service: 'RESERVED.monitor', attr: 'kv.cache.7000.keys' })]), 'bad-service', /come under RESERVED\.kv/);
+  refused(report([metric({ service: 'RESERVED.kv', attr: 'kv.cache.7000.keys', method: 'a.B.c' })]), 'bad-field', /method or side/);
+  refused(report([metric({ service: 'RESERVED.kv', attr: 'kv.cache\n.keys' })]), 'bad-name', /control character/);
 });
