@@ -82,6 +82,25 @@ test('a KV cluster: create 3×1, 100 000 keys, expand, shrink, kill -9 a host an
   }
   const base = await freePortBlock(ips);
 
+  // Bad input: one line on stderr, a non-zero exit, nothing written.
+  const auditCount = () => msecJson<{ entries: unknown[] }>(['audit', '--limit', '1000'], env).entries.length;
+  const before = auditCount();
+  const refusedLine = (args: string[], pattern: RegExp) => {
+    const r = msec(['kv', ...args], env);
+    assert.notEqual(r.code, 0, `msec kv ${args.join(' ')} must fail`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('usage: ')).length, 1, `one line: ${r.stderr}`);
+  };
+  const good = ['--sets', '3', '--memory', '64mb', '--hosts', ips.join(','), '--port', String(base)];
+  refusedLine(['create', 'Bad/Name', ...good], /lowercase letter/);
+  refusedLine(['create', 'cache', ...good.slice(0, 2), '--memory', '64xb', ...good.slice(4)], /64mb or 1gb/);
+  refusedLine(['create', 'cache', ...good, '--policy', 'lru\nslaveof x'], /maxmemory policy must be one of/);
+  refusedLine(['create', 'cache', '--sets', '3', '--memory', '64mb', '--hosts', '127.0.0.39', '--port', String(base)], /127\.0\.0\.39 has no enrolled agent/);
+  refusedLine(['create', 'cache', '--sets', 'x', '--memory', '64mb', '--hosts', ips[0]!], /--sets/);
+  refusedLine(['show', 'nosuch'], /no KV cluster nosuch/);
+  refusedLine(['expand', 'nosuch', '--sets', '1'], /no KV cluster nosuch/);
+  assert.equal(auditCount(), before, 'refused requests write nothing');
+
   // Create: 3 sets of a master and a replica on 3 hosts; never two of a set on one host, one master per host.
   await task(['create', 'cache', '--sets', '3', '--replicas', '1', '--memory', '64mb', '--hosts', ips.join(','), '--port', String(base), '--node-timeout', '2000']);
   let s = show();
