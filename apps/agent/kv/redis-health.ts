@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import { logTails } from '../releases/health.ts';
+import { waitForAnswer } from '../wait-for-answer.ts';
 
 export interface RedisHealthCheck {
   ip: string;
@@ -26,31 +27,23 @@ export type PingAnswer =
 const maxAnswerBytes = 64 * 1024;
 
 /** Resolves with the ms it took to answer; throws with the reason and redis's last log lines otherwise. */
-export async function waitForRedis(h: RedisHealthCheck): Promise<number> {
-  const started = performance.now();
-  const deadline = started + h.timeoutMs;
-  let lastError = 'not tried';
-  while (!h.signal?.aborted) {
-    if (!h.alive()) {
-      // A moment for the exit to be noticed, so the reason names how it ended.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      throw new Error(`redis-server ${h.howItEnded() || 'ended'} before ${h.ip}:${h.port} answered PING${logTails(h.installDir)}`);
-    }
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    const answer = await pingRedis(h.ip, h.port, Math.min(left, 1000));
-    if (answer.ok) {
+export function waitForRedis(h: RedisHealthCheck): Promise<number> {
+  return waitForAnswer({
+    timeoutMs: h.timeoutMs,
+    alive: () => h.alive(),
+    probe: async (timeoutMs) => {
+      const answer = await pingRedis(h.ip, h.port, timeoutMs);
+      if (!answer.ok) return answer.why;
       if (answer.processId !== undefined && answer.processId !== h.pid) {
         throw new Error(`another redis-server (pid ${answer.processId}) answers on ${h.ip}:${h.port}, not the one started (pid ${h.pid})${logTails(h.installDir)}`);
       }
-      if (h.alive()) return Math.round(performance.now() - started);
-      continue;
-    }
-    lastError = answer.why;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(50, deadline - performance.now()))));
-  }
-  if (h.signal?.aborted) throw new Error('the health check was cut short: the agent is stopping');
-  throw new Error(`${h.ip}:${h.port} did not answer PING within ${h.timeoutMs} ms (${lastError})${logTails(h.installDir)}`);
+      return undefined;
+    },
+    retryPauseMs: 50,
+    endedBefore: () => `redis-server ${h.howItEnded() || 'ended'} before ${h.ip}:${h.port} answered PING${logTails(h.installDir)}`,
+    noAnswer: (lastError) => `${h.ip}:${h.port} did not answer PING within ${h.timeoutMs} ms (${lastError})${logTails(h.installDir)}`,
+    signal: h.signal,
+  });
 }
 
 /** One PING (and INFO server, for the pid) on a connection of its own. */

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { waitForAnswer } from '../wait-for-answer.ts';
 
 export interface HealthCheck {
   ip: string;
@@ -23,27 +24,16 @@ const tailBytes = 2048;
 
 /** Resolves with the detail of a healthy service; throws with the reason and the logs' tails otherwise. */
 export async function checkHealth(h: HealthCheck): Promise<string> {
-  const started = performance.now();
-  const deadline = started + h.timeoutMs;
-  let lastError = 'not tried';
-  while (!h.signal?.aborted) {
-    if (!h.alive()) {
-      // A moment for the exit to be noticed, so the reason names how it ended.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      throw new Error(`the service ${h.howItEnded() || 'ended'} before its port ${h.ip}:${h.port} answered${logTails(h.installDir)}`);
-    }
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    const error = await tryConnect(h.ip, h.port, Math.min(left, 1000));
-    if (!error) {
-      if (!h.alive()) continue;
-      return `${h.ip}:${h.port} answers (after ${Math.round(performance.now() - started)} ms)`;
-    }
-    lastError = error;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(100, deadline - performance.now()))));
-  }
-  if (h.signal?.aborted) throw new Error('the health check was cut short: the agent is stopping');
-  throw new Error(`the port ${h.ip}:${h.port} did not answer within ${h.timeoutMs} ms (${lastError})${logTails(h.installDir)}`);
+  const ms = await waitForAnswer({
+    timeoutMs: h.timeoutMs,
+    alive: () => h.alive(),
+    probe: (timeoutMs) => tryConnect(h.ip, h.port, timeoutMs),
+    retryPauseMs: 100,
+    endedBefore: () => `the service ${h.howItEnded() || 'ended'} before its port ${h.ip}:${h.port} answered${logTails(h.installDir)}`,
+    noAnswer: (lastError) => `the port ${h.ip}:${h.port} did not answer within ${h.timeoutMs} ms (${lastError})${logTails(h.installDir)}`,
+    signal: h.signal,
+  });
+  return `${h.ip}:${h.port} answers (after ${ms} ms)`;
 }
 
 /** undefined when a connection was made, else why not. */

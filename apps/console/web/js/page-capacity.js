@@ -7,6 +7,7 @@ import { api } from './api.js';
 import { h, replace, formatTime } from './dom.js';
 import { agentState } from './agent-state.js';
 import { serviceHref } from './services-data.js';
+import { refreshEvery } from './timers.js';
 
 const REFRESH_MS = 5000;
 const pct = (n) => (typeof n === 'number' ? `${n.toFixed(1)} %` : '—');
@@ -44,16 +45,5 @@ export async function renderCapacity(root, _params, signal) {
       h('thead', {}, h('tr', {}, ['Service', 'Hosts', 'Enabled', 'With agent', 'Alive', 'Down', 'Avg CPU', 'Avg memory', 'Hosts and agents']
         .map((t) => h('th', {}, t)))), body)));
 
-  const tick = async () => {
-    if (signal.aborted) return;
-    try {
-      await refresh();
-    } catch (err) {
-      if (signal.aborted) return;
-      state.textContent = `refresh failed: ${err.message} (trying again)`;
-    }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  let timer = setTimeout(tick, REFRESH_MS);
-  signal.addEventListener('abort', () => window.clearTimeout(timer), { once: true });
+  refreshEvery(REFRESH_MS, signal, refresh, state, { stale: false });
 }

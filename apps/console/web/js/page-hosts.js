@@ -9,6 +9,7 @@ import { guarded } from './forms.js';
 import { showNotice } from './banner.js';
 import { ask } from './dialogs.js';
 import { canRunCommands, isAdmin } from './session.js';
+import { refreshEvery } from './timers.js';
 import { agentPath } from './agent-commands.js';
 import { agentTable } from './agent-table.js';
 import { tokenSection } from './agent-token.js';
@@ -66,28 +67,6 @@ export async function renderHosts(root, _params, signal) {
     refreshState.classList.remove('stale');
   };
 
-  // One refresh at a time, every REFRESH_MS after the previous one ends; a failure is shown in
-  // place (not in the banner every few seconds) and the next round tries again.
-  const loop = async () => {
-    while (!signal.aborted) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, REFRESH_MS);
-        signal.addEventListener('abort', () => {
-          window.clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
-      if (signal.aborted) return;
-      try {
-        await refresh();
-      } catch (err) {
-        if (signal.aborted) return;
-        refreshState.textContent = `refresh failed: ${err.message} (trying again)`;
-        refreshState.classList.add('stale');
-      }
-    }
-  };
-
   await refresh();
   append(root, [
     h('div', { class: 'section-head' }, h('h1', {}, 'Hosts'), summary, refreshState),
@@ -100,5 +79,5 @@ export async function renderHosts(root, _params, signal) {
     keys.el,
     h('p', { class: 'links' }, h('a', { href: '#/capacity' }, 'Capacity per service'), ' · ',
       h('a', { href: `#/audit?type=${encodeURIComponent('AgentCommandIssued')}` }, 'Commands in the audit'))]);
-  loop();
+  refreshEvery(REFRESH_MS, signal, refresh, refreshState);
 }

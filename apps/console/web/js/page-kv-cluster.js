@@ -8,6 +8,7 @@ import { api, seg } from './api.js';
 import { h, replace, formatTime } from './dom.js';
 import { showNotice } from './banner.js';
 import { canRunCommands } from './session.js';
+import { refreshEvery, sleep } from './timers.js';
 import { layoutView } from './kv-layout.js';
 import { operationsView } from './kv-operations.js';
 import { currentTaskView, taskHistory } from './kv-tasks.js';
@@ -16,14 +17,6 @@ import { bytesText, clusterStateBadge, KV_SLOTS, kvPath, loadAgents, plural } fr
 const REFRESH_MS = 5000;
 const TASK_POLL_MS = 500;
 const RETRY_MS = 2000;
-
-const sleep = (ms, signal) => new Promise((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => {
-    window.clearTimeout(timer);
-    resolve();
-  }, { once: true });
-});
 
 export async function renderKvCluster(root, { match }, signal) {
   const name = decodeURIComponent(match[1]);
@@ -153,22 +146,7 @@ export async function renderKvCluster(root, { match }, signal) {
   show(...first);
   live.textContent = `updated ${formatTime(new Date().toISOString())}`;
 
-  const tick = async () => {
-    if (signal.aborted) return;
-    try {
-      await refresh();
-    } catch (err) {
-      if (signal.aborted) return;
-      if (err.status === 404 && !following) {
-        live.textContent = 'this cluster no longer exists';
-        live.classList.add('stale');
-        return;
-      }
-      live.textContent = `refresh failed: ${err.message} (trying again)`;
-      live.classList.add('stale');
-    }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  let timer = setTimeout(tick, REFRESH_MS);
-  signal.addEventListener('abort', () => window.clearTimeout(timer), { once: true });
+  refreshEvery(REFRESH_MS, signal, refresh, live, {
+    finalFailure: (err) => (err.status === 404 && !following ? 'this cluster no longer exists' : undefined),
+  });
 }

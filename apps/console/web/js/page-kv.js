@@ -6,6 +6,7 @@
 import { api } from './api.js';
 import { h, replace, formatTime } from './dom.js';
 import { canRunCommands } from './session.js';
+import { refreshEvery } from './timers.js';
 import { createClusterForm } from './kv-create-form.js';
 import { bytesText, kvHref, loadAgents, outcomeBadge, plural } from './kv-data.js';
 
@@ -52,17 +53,5 @@ export async function renderKvList(root, _params, signal) {
       h('thead', {}, h('tr', {}, COLUMNS.map((t) => h('th', {}, t)))), body)),
     create?.el);
 
-  const tick = async () => {
-    if (signal.aborted) return;
-    try {
-      await refresh();
-    } catch (err) {
-      if (signal.aborted) return;
-      state.textContent = `refresh failed: ${err.message} (trying again)`;
-      state.classList.add('stale');
-    }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  let timer = setTimeout(tick, REFRESH_MS);
-  signal.addEventListener('abort', () => window.clearTimeout(timer), { once: true });
+  refreshEvery(REFRESH_MS, signal, refresh, state);
 }

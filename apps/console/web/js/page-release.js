@@ -10,20 +10,13 @@ import { guarded } from './forms.js';
 import { showNotice } from './banner.js';
 import { ask } from './dialogs.js';
 import { canRunCommands } from './session.js';
+import { sleep } from './timers.js';
 import { agentPath } from './agent-commands.js';
 import { serviceHref } from './services-data.js';
 import { FINAL, planPath, releasesHref, stateBadge, typeLabel } from './releases-data.js';
 
 const WAIT_SECONDS = 25;
 const RETRY_MS = 2000;
-
-const sleep = (ms, signal) => new Promise((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => {
-    window.clearTimeout(timer);
-    resolve();
-  }, { once: true });
-});
 
 export async function renderRelease(root, { match }, signal) {
   const id = decodeURIComponent(match[1]);

@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { h, replace, formatTime } from './dom.js';
 import { canRunCommands } from './session.js';
+import { refreshEvery } from './timers.js';
 import { loadTree, serviceHref } from './services-data.js';
 import { planHref, releasesHref, stateBadge, typeLabel, versionsText, wizardHref, words } from './releases-data.js';
 
@@ -56,17 +57,5 @@ export async function renderReleases(root, { query }, signal) {
       h('thead', {}, h('tr', {}, ['Plan', 'Service', 'Type', 'State', 'Hosts', 'Versions', 'Memo', 'Created', 'By', 'Failed'].map((t) => h('th', {}, t)))),
       body)));
 
-  const tick = async () => {
-    if (signal.aborted) return;
-    try {
-      await refresh();
-    } catch (err) {
-      if (signal.aborted) return;
-      state.textContent = `refresh failed: ${err.message} (trying again)`;
-      state.classList.add('stale');
-    }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  let timer = setTimeout(tick, REFRESH_MS);
-  signal.addEventListener('abort', () => window.clearTimeout(timer), { once: true });
+  refreshEvery(REFRESH_MS, signal, refresh, state);
 }

@@ -4,31 +4,16 @@
  * client to talk to the real redis-server, and a teardown that kills every redis any of them
  * started (found by their working folder in /proc, so a detached host's instances go too).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { KvHost, type KvHostOptions } from '../../../../apps/agent/kv/kv-host.ts';
 import type { KvPayload } from '../../../../schemas/agent.ts';
+import { agentRoots, waitFor } from '../host-fixtures.ts';
 
-export const base = realpathSync(mkdtempSync(join(tmpdir(), 'msec-kv-')));
-let roots = 0;
-
-/** A fresh agent root (with its agent/ folder, as an enrolled agent has). */
-export function agentRoot(): string {
-  const root = join(base, `host-${++roots}`);
-  mkdirSync(join(root, 'agent'), { recursive: true, mode: 0o700 });
-  return root;
-}
-
-/** A loopback address per test host, from this process's pid (test files run side by side never share one). */
-let ips = 0;
-export function hostIp(): string {
-  ips++;
-  if (ips > 250) throw new Error('more than 250 test hosts in one file');
-  return `127.${(process.pid >> 8) & 255}.${process.pid & 255}.${ips + 2}`;
-}
+export { hostIp, waitFor } from '../host-fixtures.ts';
+export const { base, agentRoot, removeBase } = agentRoots('msec-kv-');
 
 function canListen(ip: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -80,10 +65,6 @@ export async function teardown(): Promise<void> {
   await waitFor('the tests\' redis-servers gone', () => redisPids().length === 0);
 }
 
-export function removeBase(): void {
-  rmSync(base, { recursive: true, force: true });
-}
-
 /**
  * redis-servers started by the tests' hosts, by their working folder (redis moves to its data/;
  * its environment cannot tell: redis writes its process title over it): under the temp folder,
@@ -132,16 +113,6 @@ export function redis(ip: string, port: number, ...args: string[]): Promise<stri
     });
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
   });
-}
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Every file and folder under `dir` (folders end in /), for "nothing was written" checks. */

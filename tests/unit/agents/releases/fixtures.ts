@@ -4,36 +4,18 @@
  * ReleaseHosts fed from a map of blobs, and a teardown that kills every process any of them
  * started (found by MSEC_INSTALL_DIR in /proc, so even a detached host's services go).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { sha256Hex } from '../../../../adapters/signing/ed25519.ts';
 import { ReleaseHost, type ReleaseHostOptions } from '../../../../apps/agent/releases/release-host.ts';
 import type { ReleaseFile, ReleasePayload } from '../../../../schemas/agent.ts';
+import { agentRoots } from '../host-fixtures.ts';
 
-export const base = mkdtempSync(join(tmpdir(), 'msec-releases-'));
-let roots = 0;
-
-/** A fresh agent root (with its agent/ folder, as an enrolled agent has). */
-export function agentRoot(): string {
-  const root = join(base, `host-${++roots}`);
-  mkdirSync(join(root, 'agent'), { recursive: true, mode: 0o700 });
-  return root;
-}
-
-/**
- * A loopback address of its own per test host (several hosts side by side on one machine): the
- * middle two parts from this process's pid, so test files running side by side never share one.
- */
-let ips = 0;
-export function hostIp(): string {
-  ips++;
-  if (ips > 250) throw new Error('more than 250 test hosts in one file');
-  return `127.${(process.pid >> 8) & 255}.${process.pid & 255}.${ips + 2}`;
-}
+export { hostIp, waitFor } from '../host-fixtures.ts';
+export const { base, agentRoot, removeBase } = agentRoots('msec-releases-');
 
 // ---- tar -------------------------------------------------------------------------------
 
@@ -154,10 +136,6 @@ export async function teardown(): Promise<void> {
   }
 }
 
-export function removeBase(): void {
-  rmSync(base, { recursive: true, force: true });
-}
-
 /** Processes started by the tests' hosts: their MSEC_INSTALL_DIR is under the temp folder. */
 export function servicePids(): number[] {
   const pids: number[] = [];
@@ -185,16 +163,6 @@ export function answer(ip: string, port: number): Promise<string> {
     socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
   });
-}
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Every file under `dir` with its content (symlinks as "-> target"), for "nothing changed" checks. */
