@@ -20,6 +20,7 @@ import type { CommandBus, CommandMeta } from '../command-bus.ts';
 import { issueCommand } from '../agents/command-issuer.ts';
 import type { CommandKeys } from '../agents/command-keys.ts';
 import type { ConsoleReads } from '../reads.ts';
+import { KeyedDriver } from '../keyed-driver.ts';
 import type { KvPayload } from '../../../schemas/agent.ts';
 import { stepId } from '../releases/plan-runner.ts';
 import { isFailing, isMaster, nodeAddress, type ClusterNode } from './cluster-nodes.ts';
@@ -56,43 +57,36 @@ const removeTtlMs = 24 * 3600_000;
 export class KvTaskRunner {
   readonly redis: RedisAdmin;
   private readonly clock: () => number;
-  private readonly busy = new Set<string>();
   private readonly tries = new Map<string, number>();
-  private readonly running = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly driver: KeyedDriver;
 
   constructor(private readonly o: KvTaskRunnerOptions) {
     this.clock = o.clock ?? Date.now;
     this.redis = o.redis ?? new RedisAdmin();
+    this.driver = new KeyedDriver({
+      keys: () => busyKvClusters(this.o.reads.kv()).map((c) => c.name),
+      drive: (name) => this.drive(name),
+      failed: (name, err) => this.o.logger.warn({ err, cluster: name }, `KV cluster ${name}: ${err.message}; trying again`),
+      pollMs: o.pollMs ?? 250,
+    });
   }
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      for (const c of busyKvClusters(this.o.reads.kv())) this.nudge(c.name);
-      this.timer = setTimeout(tick, this.o.pollMs ?? 250);
-    };
-    tick();
+    this.driver.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await Promise.allSettled([...this.running]);
+    await this.driver.stop();
     this.redis.close();
   }
 
+  /** Drives the cluster's task now (a no-op while it is being driven). */
   nudge(name: string): void {
-    if (this.stopped || this.busy.has(name)) return;
-    this.busy.add(name);
-    const work = this.drive(name)
-      .catch((err) => this.o.logger.warn({ err, cluster: name }, `KV cluster ${name}: ${(err as Error).message}; trying again`))
-      .finally(() => {
-        this.busy.delete(name);
-        this.running.delete(work);
-      });
-    this.running.add(work);
+    this.driver.nudge(name);
+  }
+
+  private get stopped(): boolean {
+    return this.driver.isStopped;
   }
 
   private async state(name: string): Promise<KvClusterState> {

@@ -23,6 +23,7 @@ import type { CommandBus, CommandMeta } from '../command-bus.ts';
 import { issueCommand } from '../agents/command-issuer.ts';
 import type { CommandKeys } from '../agents/command-keys.ts';
 import type { ConsoleReads } from '../reads.ts';
+import { KeyedDriver } from '../keyed-driver.ts';
 
 export interface PlanRunnerOptions {
   commands: CommandBus;
@@ -45,43 +46,35 @@ export function stepId(planId: string, ...parts: string[]): string {
 
 export class PlanRunner {
   private readonly clock: () => number;
-  private readonly busy = new Set<string>();
   /** Plans this process has re-sent its in-flight commands for (once per plan after a start). */
   private readonly resumed = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly running = new Set<Promise<void>>();
+  private readonly driver: KeyedDriver;
 
   constructor(private readonly o: PlanRunnerOptions) {
     this.clock = o.clock ?? Date.now;
+    this.driver = new KeyedDriver({
+      keys: () => activePlans(this.o.reads.releases()).map((p) => p.planId),
+      drive: (planId) => this.drive(planId),
+      failed: (planId, err) => this.o.logger.warn({ err, planId }, `release plan ${planId}: ${err.message}; trying again`),
+      pollMs: o.pollMs ?? 200,
+    });
   }
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      for (const plan of activePlans(this.o.reads.releases())) this.nudge(plan.planId);
-      this.timer = setTimeout(tick, this.o.pollMs ?? 200);
-    };
-    tick();
+    this.driver.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await Promise.allSettled([...this.running]);
+  stop(): Promise<void> {
+    return this.driver.stop();
   }
 
   /** Drives one plan now (a no-op while it is being driven). */
   nudge(planId: string): void {
-    if (this.stopped || this.busy.has(planId)) return;
-    this.busy.add(planId);
-    const work = this.drive(planId)
-      .catch((err) => this.o.logger.warn({ err, planId }, `release plan ${planId}: ${(err as Error).message}; trying again`))
-      .finally(() => {
-        this.busy.delete(planId);
-        this.running.delete(work);
-      });
-    this.running.add(work);
+    this.driver.nudge(planId);
+  }
+
+  private get stopped(): boolean {
+    return this.driver.isStopped;
   }
 
   private async drive(planId: string): Promise<void> {
