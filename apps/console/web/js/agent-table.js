@@ -3,7 +3,7 @@
  * IP, action buttons rebuilt only when the state changes) so a click never lands on a row that
  * was just replaced.
  */
-import { h, replace, badge, formatTime, formatSize } from './dom.js';
+import { h, replace, badge, formatTime, formatSize, syncKeyed } from './dom.js';
 
 const COLUMNS = ['IP', 'Host name', 'State', 'Last seen', 'CPU', 'Memory', 'Load 1 5 15', 'Procs', 'Disk free', 'Agent', ''];
 
@@ -74,32 +74,8 @@ export function agentTable({ actions }) {
     }
   };
 
-  const update = (agents) => {
-    const seen = new Set();
-    for (const a of agents) {
-      seen.add(a.ip);
-      let row = rows.get(a.ip);
-      if (!row) {
-        row = makeRow(a.ip);
-        rows.set(a.ip, row);
-      }
-      fill(row, a);
-    }
-    for (const [ip, row] of rows) {
-      if (!seen.has(ip)) {
-        row.tr.remove();
-        rows.delete(ip);
-      }
-    }
-    if (!agents.length) {
-      replace(body, empty);
-      return;
-    }
-    empty.remove();
-    // The server's order (by IP); rows are moved only when it changed, so focus and clicks stay put.
-    const wanted = agents.map((a) => rows.get(a.ip).tr);
-    if (wanted.some((tr, i) => body.children[i] !== tr)) for (const tr of wanted) body.append(tr);
-  };
+  // The server's order (by IP); rows are moved only when it changed, so focus and clicks stay put.
+  const update = (agents) => syncKeyed(body, rows, agents, { keyOf: (a) => a.ip, make: makeRow, fill, elementOf: (row) => row.tr, empty });
 
   const el = h('table', { class: 'grid', id: 'agents-table' },
     h('thead', {}, h('tr', {}, COLUMNS.map((t) => h('th', {}, t)))), body);

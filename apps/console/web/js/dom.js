@@ -70,3 +70,37 @@ export function formatSize(bytes) {
 export function badge(text, testid) {
   return h('span', { class: `badge badge-${String(text).replace(/[^a-z0-9-]/gi, '')}`, 'data-testid': testid }, text);
 }
+
+/**
+ * Keeps `container`'s children one per item, in the items' order, updated in place: `rows`
+ * (a Map by key, owned by the caller) keeps each item's row across calls; `make(key)` makes a
+ * new row, `fill(row, item)` updates it, `elementOf(row)` is what goes into the container.
+ * Rows of items that are gone are removed; with no item, `empty` is shown. Rows move only when
+ * the order changed, so focus, ticks and clicks stay put.
+ */
+export function syncKeyed(container, rows, items, { keyOf, make, fill, elementOf, empty }) {
+  const seen = new Set();
+  for (const item of items) {
+    const key = keyOf(item);
+    seen.add(key);
+    let row = rows.get(key);
+    if (!row) {
+      row = make(key);
+      rows.set(key, row);
+    }
+    fill(row, item);
+  }
+  for (const [key, row] of rows) {
+    if (!seen.has(key)) {
+      elementOf(row).remove();
+      rows.delete(key);
+    }
+  }
+  if (!items.length) {
+    replace(container, empty);
+    return;
+  }
+  empty.remove();
+  const wanted = items.map((item) => elementOf(rows.get(keyOf(item))));
+  if (wanted.some((el, i) => container.children[i] !== el)) for (const el of wanted) container.append(el);
+}
