@@ -41,7 +41,7 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return sendProblem(reply, 413, 'too-large', 'request body too large: configs and IDL files are limited to 1 MiB');
+      return sendProblem(reply, 413, 'too-large', `request body too large: this request takes at most ${bytesText(request.routeOptions.bodyLimit)}`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendProblem(reply, 415, 'media-type', 'send JSON with Content-Type: application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -61,4 +61,10 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, 500, 'internal', 'internal error: see the console log for details');
+}
+
+/** 2097152 → "2 MiB" (the body limits are whole KiB or MiB). */
+function bytesText(n: number | undefined): string {
+  if (!n) return 'the console\'s limit';
+  return n >= 1 << 20 ? `${Math.round((n / (1 << 20)) * 10) / 10} MiB` : `${Math.round(n / 1024)} KiB`;
 }

@@ -142,6 +142,7 @@ function decide(command: KvCommand, state: KvClusterState): KvEvent[] {
       const s = existing(state, name);
       idle(state, name);
       const setCount = new Set(state.instances.map((i) => i.setId)).size;
+      if (setCount >= MAX_SETS) refuse('conflict', `KV cluster ${name} has ${setCount} sets, the most a cluster may have: create another cluster`);
       const sets = checkCount(command.sets, '--sets', 1, MAX_SETS - setCount);
       const extra = checkHosts(command.hosts ?? [], false);
       const hosts = [...new Set([...state.hosts, ...extra])];

@@ -153,6 +153,11 @@ describe('expanding and shrinking', () => {
     kv.given(ready).when({ type: 'ExpandKvCluster', name, sets: 62, hosts: [], taskId: task(2), atMs: 2000 }).thenFails('invalid', /--sets must be a whole number from 1 to 61/);
   });
 
+  test('given 64 sets, when expanded, then it is refused: the most a cluster may have', () => {
+    const full = [...kvClusterDecider.decide(create({ sets: 64, replicas: 0 }), kvClusterDecider.initialState()), ended(task(1))];
+    kv.given(full).when({ type: 'ExpandKvCluster', name, sets: 1, hosts: [], taskId: task(2), atMs: 2000 }).thenFails('conflict', /has 64 sets, the most a cluster may have/);
+  });
+
   test('given the cluster, when a set is shrunk away, then the task names it', () => {
     kv.given(ready).when({ type: 'ShrinkKvCluster', name, setId: 2, taskId: task(2), atMs: 2000 })
       .then([started(task(2), 'shrink', 'shrink: move the slots of set 2 to the other sets and remove its instances', { setId: 2 })]);
