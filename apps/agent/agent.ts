@@ -135,8 +135,8 @@ export class Agent {
     await this.commandSub?.close();
     await this.routeAgent?.close();
     await Promise.allSettled(this.loops);
-    // Like released services, the Redis instances stop with the agent (SIGTERM: an AOF is
-    // flushed) and start with the next one; a killed agent leaves them running, to be adopted.
+    // Released services stop with the agent and start with the next one; the Redis instances keep
+    // serving (a cache must not fail over because its agent restarts) and the next agent adopts them.
     await Promise.all([this.releases.stop(), this.kv.stop()]);
     await this.reporter.flush();
   }

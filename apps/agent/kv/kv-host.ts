@@ -6,9 +6,8 @@
  * The instances have a Supervisor of their own (recorded in `<root>/agent/kv.json`, apart from
  * the releases' services.json), so they get what released services get: restarts with backoff,
  * adoption by the next agent (never a second process), and a start of those recorded but not
- * running when the agent starts. Like releases, a graceful stop of the agent stops them too
- * (SIGTERM: redis flushes its AOF) and the next agent starts them again; an agent that is killed
- * or detached leaves them running, and the next one adopts them.
+ * running when the agent starts. Unlike released services, they keep serving when the agent
+ * stops, gracefully or not: the next agent adopts them.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -33,8 +32,6 @@ export interface KvHostOptions {
   backoff?: BackoffPolicy;
   /** How often an adopted instance is looked at (default 500 ms). */
   watchEveryMs?: number;
-  /** How long a graceful stop of the agent gives each instance (default 10 s). */
-  stopTimeoutMs?: number;
   /** Where redis-server is looked for (default: the PATH the instances run with). */
   searchPath?: string;
 }
@@ -82,10 +79,14 @@ export class KvHost {
   }
 
   /** The agent stops gracefully: operations under way end, then the instances stop (they stay recorded, and start with the next agent). */
+  /**
+   * The agent stops (an upgrade, a restart): commands under way finish, then the instances are
+   * left serving — a cache must not go down, nor its masters fail over, because its agent
+   * restarts — and the next agent adopts them.
+   */
   async stop(): Promise<void> {
     await Promise.all(this.queues.values());
-    this.stopping.abort();
-    await this.supervisor.stopAll(this.options.stopTimeoutMs ?? defaultKvStopTimeoutMs);
+    this.detach();
   }
 
   /** Stops at once and leaves the instances running, as a killed agent would: the next agent adopts them. */

@@ -47,7 +47,7 @@ export const quick: Partial<KvHostOptions> = { backoff: { firstMs: 200, maxMs: 8
 const hosts: KvHost[] = [];
 
 export function kvHost(root: string, ip: string, o: Partial<KvHostOptions> = quick): KvHost {
-  const host = new KvHost({ root, ip, logger: pino({ level: 'silent' }), stopTimeoutMs: 5000, ...o });
+  const host = new KvHost({ root, ip, logger: pino({ level: 'silent' }), ...o });
   hosts.push(host);
   return host;
 }

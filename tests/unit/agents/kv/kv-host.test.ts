@@ -172,14 +172,15 @@ describe('agent restarts', () => {
     assert.deepEqual(redisPids(installDir), [next.instances()[0]!.pid]);
   });
 
-  test('given it runs, when the agent stops gracefully, then redis stops, and the next agent starts it again', async () => {
-    const { root, ip, port, host, installDir } = await started();
+  test('given it runs, when the agent stops gracefully (an upgrade), then redis keeps serving, and the next agent adopts it', async () => {
+    const { root, ip, port, host, installDir, pid } = await started();
     await host.stop();
-    assert.deepEqual(redisPids(installDir), []);
-    assert.equal(host.instances()[0]!.state, 'stopped');
+    assert.deepEqual(redisPids(installDir), [pid], 'the same process still runs');
+    assert.equal(await redis(ip, port, 'PING'), '+PONG');
     const next = kvHost(root, ip);
     await next.start();
-    assert.equal(await waitFor('PONG', async () => (await redis(ip, port, 'PING')) === '+PONG' && '+PONG'), '+PONG');
+    assert.equal(next.instances()[0]!.pid, pid, 'adopted, not started again');
+    assert.deepEqual(redisPids(installDir), [pid]);
   });
 });
 
