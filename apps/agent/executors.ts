@@ -4,10 +4,11 @@
  * checked before it is written, read a file back, list processes.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { sha256Hex } from '../../adapters/signing/ed25519.ts';
 import type { ExecPayload, PullFilePayload, PushFilePayload } from '../../schemas/agent.ts';
+import { makeFoldersStepwise } from './stepwise-folders.ts';
 
 export interface Outcome {
   exitCode: number;
@@ -52,22 +53,12 @@ export function insideRoot(root: string, path: string, options: { createParents?
  * known to be inside the root: `mkdir -p` would follow a symlink out and create folders there.
  */
 function makeParents(realRoot: string, rel: string, path: string): void {
-  let at = realRoot;
-  for (const part of rel.split(sep).filter(Boolean)) {
-    at = join(at, part);
-    let st;
-    try {
-      st = lstatSync(at);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(at, { mode: 0o755 });
-      continue;
-    }
+  makeFoldersStepwise(realRoot, rel.split(sep).filter(Boolean), (at, st) => {
     if (st.isSymbolicLink()) {
       const real = relative(realRoot, realpathSync.native(at));
       if (real.startsWith('..') || isAbsolute(real)) throw new PathOutsideRoot(path);
     }
-  }
+  });
 }
 
 /** Environment for commands and supervised services: the agent's own, minus its secrets. */

@@ -6,10 +6,11 @@
  * the staging folder and is refused whole. Symlinks are made last, once every file is written,
  * so no entry can be written through one; each is then checked where it really leads.
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readlinkSync, realpathSync, symlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { makeFoldersStepwise } from '../stepwise-folders.ts';
 
 export interface ArchiveLimits {
   /** Sum of the files' sizes. */
@@ -121,20 +122,9 @@ function safeParts(name: string): string[] {
 
 /** Makes the folders of `parts` one by one; anything in the way that is not a real folder is refused. */
 function makeFolders(staging: string, parts: string[]): string {
-  let at = staging;
-  for (const part of parts) {
-    at = join(at, part);
-    let st;
-    try {
-      st = lstatSync(at);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(at, { mode: 0o755 });
-      continue;
-    }
+  return makeFoldersStepwise(staging, parts, (_at, st) => {
     if (!st.isDirectory()) throw new ArchiveRefused(`${parts.join('/')} is both a folder and a file in the archive`);
-  }
-  return at;
+  });
 }
 
 async function writeEntry(input: ByteReader, staging: string, parts: string[], size: number, mode: number): Promise<void> {
