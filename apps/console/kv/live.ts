@@ -30,6 +30,10 @@ export interface LiveInstance {
   /** Bytes the replica is behind its master (-1 for a master). */
   lagBytes: number;
   linkUp: boolean;
+  /** cluster_state as this instance says it ("" when down). */
+  clusterState: string;
+  /** Nodes this instance's own view holds that are not failing (0 when down). */
+  knownLive: number;
   error: string;
 }
 
@@ -84,7 +88,8 @@ export async function readLive(redis: RedisAdmin, cluster: KvClusterState): Prom
       setId: i.setId, ip: i.ip, port: i.port, placedRole: i.role, role, nodeId: self?.id ?? ids.get(nodeAddress(i)) ?? '',
       master: masterNode ? nodeAddress(masterNode) : '', slots: slots.length, ranges: formatRanges(slots), keys: keysOf(info),
       memoryBytes: num(info.get('used_memory')), maxmemoryBytes: num(info.get('maxmemory')), opsPerSec: num(info.get('instantaneous_ops_per_sec')),
-      hitRatio: hits + misses > 0 ? hits / (hits + misses) : -1, lagBytes, linkUp: role === 'replica' ? info.get('master_link_status') === 'up' : role === 'master', error,
+      hitRatio: hits + misses > 0 ? hits / (hits + misses) : -1, lagBytes, linkUp: role === 'replica' ? info.get('master_link_status') === 'up' : role === 'master',
+      clusterState: info.get('cluster_state') ?? '', knownLive: own.filter((n) => !isFailing(n)).length, error,
     };
   });
   const covered = new Set<number>();

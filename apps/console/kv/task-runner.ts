@@ -24,7 +24,7 @@ import { KeyedDriver } from '../keyed-driver.ts';
 import type { KvPayload } from '../../../schemas/agent.ts';
 import { stepId } from '../releases/plan-runner.ts';
 import { isFailing, isMaster, nodeAddress, type ClusterNode } from './cluster-nodes.ts';
-import { RedisAdmin } from './redis-admin.ts';
+import { RedisAdmin, RedisUnreachable } from './redis-admin.ts';
 import { readLive } from './live.ts';
 
 export interface KvTaskRunnerOptions {
@@ -334,8 +334,13 @@ class Task {
   private async clusterOk(state: KvClusterState): Promise<void> {
     await this.until('every instance sees the cluster ok', async () => {
       for (const i of state.instances) {
-        if (!(await this.redis.answers(i.ip, i.port))) continue;
-        const s = (await this.redis.clusterInfo(i.ip, i.port)).get('cluster_state');
+        let s: string | undefined;
+        try {
+          s = (await this.redis.clusterInfo(i.ip, i.port)).get('cluster_state');
+        } catch (err) {
+          if (err instanceof RedisUnreachable) continue;
+          throw err;
+        }
         if (s !== 'ok') return `${addr(i)} says cluster_state:${s}`;
       }
       return true;
@@ -517,12 +522,11 @@ class Task {
       if (live.slotsCovered < KV_SLOTS) return `${KV_SLOTS - live.slotsCovered} slots uncovered`;
       if (live.strangers.length) return `${live.strangers.join(', ')} still in the cluster`;
       for (const i of live.instances) {
-        const info = await this.redis.clusterInfo(i.ip, i.port);
-        if (info.get('cluster_state') !== 'ok') return `${addr(i)} says cluster_state:${info.get('cluster_state')}`;
+        if (i.clusterState !== 'ok') return `${addr(i)} says cluster_state:${i.clusterState}`;
         if (i.role === 'replica' && !i.linkUp) return `${addr(i)} is not in sync with its master yet`;
       }
-      const nodes = await this.redis.nodes(state.instances[0]!.ip, state.instances[0]!.port);
-      const known = nodes.filter((n) => !isFailing(n)).length;
+      // readLive keeps the layout's order: the first instance's own view.
+      const known = live.instances[0]!.knownLive;
       return known === state.instances.length || `${addr(state.instances[0]!)} knows ${known} live nodes, not ${state.instances.length}`;
     });
     await this.step('settled', `the cluster is ok: ${setsOf(state).length} set(s), ${state.instances.length} instance(s), all 16384 slots covered`);

@@ -71,7 +71,10 @@ export function kvRoutes(ctx: ConsoleContext, runner: KvTaskRunner | undefined) 
     const t = c.cluster.tasks.find((x) => x.taskId === c.cluster.running);
     throw new HttpProblem(409, 'conflict', `task ${c.cluster.running}${t ? ` (${t.kind})` : ''} of KV cluster ${c.name} is under way: one task at a time; wait for it (msec kv show ${c.name})`);
   };
-  const downHosts = (cluster: KvClusterState) => cluster.hosts.filter((ip) => { const a = findAgent(ctx.reads.agents(), ip); return !a || a.down || a.revoked; });
+  const downHosts = (cluster: KvClusterState) => {
+    const agents = ctx.reads.agents();
+    return cluster.hosts.filter((ip) => { const a = findAgent(agents, ip); return !a || a.down || a.revoked; });
+  };
   const execute = (name: string, command: KvCommand, request: Parameters<typeof commandMeta>[1]) =>
     ctx.commands.execute(streams.kvCluster(name), kvClusterDecider, command, commandMeta(ctx, request));
   /** The odd service the KV's instance metrics come under (kv.*): made with the first cluster, so its curves have a page. */

@@ -227,7 +227,7 @@ describe('risk flags', () => {
   /** Every instance as Redis reports it when all is well: roles as placed, replicas in sync. */
   const healthy = (): LiveInstance[] => cluster.instances.map((i) => ({
     setId: i.setId, ip: i.ip, port: i.port, placedRole: i.role, role: i.role, nodeId: `${i.ip}:${i.port}`, master: '', slots: i.role === 'master' ? slotsOf[i.setId]! : 0,
-    ranges: '', keys: 0, memoryBytes: 0, maxmemoryBytes: 0, opsPerSec: 0, hitRatio: -1, lagBytes: i.role === 'master' ? -1 : 0, linkUp: true, error: '',
+    ranges: '', keys: 0, memoryBytes: 0, maxmemoryBytes: 0, opsPerSec: 0, hitRatio: -1, lagBytes: i.role === 'master' ? -1 : 0, linkUp: true, clusterState: 'ok', knownLive: 6, error: '',
   }));
   const find = (instances: LiveInstance[], address: string) => instances.find((i) => `${i.ip}:${i.port}` === address)!;
   const flags = (instances: LiveInstance[], o: { slotsCovered?: number; strangers?: string[] } = {}) =>

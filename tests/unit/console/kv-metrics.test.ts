@@ -10,7 +10,7 @@ import type { LiveInstance } from '../../../apps/console/kv/live.ts';
 
 const base: LiveInstance = {
   setId: 1, ip: '10.0.0.2', port: 7001, placedRole: 'replica', role: 'replica', nodeId: 'n', master: '10.0.0.1:7000', slots: 0, ranges: '', keys: 120,
-  memoryBytes: 3 * 2 ** 20, maxmemoryBytes: 64 * 2 ** 20, opsPerSec: 42, hitRatio: 0.875, lagBytes: 16, linkUp: true, error: '',
+  memoryBytes: 3 * 2 ** 20, maxmemoryBytes: 64 * 2 ** 20, opsPerSec: 42, hitRatio: 0.875, lagBytes: 16, linkUp: true, clusterState: 'ok', knownLive: 6, error: '',
 };
 
 test('given a replica that answers, when sampled, then its gauges are reported under RESERVED.kv with its host as the ip', () => {
