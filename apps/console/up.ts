@@ -162,7 +162,7 @@ export async function up(options: UpOptions): Promise<Running> {
     logSettings: () => source.state<LogSettingsView>(logSettingsProjection.name),
   };
   const agentPlane = ctx.agents!;
-  ctx.releases = new PlanRunner({ commands, reads, keys: agentPlane.keys, blobs: agentPlane.blobs, logger, clock });
+  ctx.releases = new PlanRunner({ commands, reads, projections: runner, keys: agentPlane.keys, blobs: agentPlane.blobs, logger, clock });
   const kvAgentTimeoutMs = Number(process.env.MSEC_KV_AGENT_TIMEOUT_MS || 60_000);
   if (!Number.isInteger(kvAgentTimeoutMs) || kvAgentTimeoutMs < 1000) throw new Error(`MSEC_KV_AGENT_TIMEOUT_MS must be a whole number of ms, at least 1000 (not ${process.env.MSEC_KV_AGENT_TIMEOUT_MS})`);
   ctx.kv = new KvTaskRunner({ commands, reads, keys: agentPlane.keys, logger, clock, agentTimeoutMs: kvAgentTimeoutMs });

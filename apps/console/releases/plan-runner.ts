@@ -22,12 +22,15 @@ import { firedSince } from '../../../projections/monitoring-queries.ts';
 import type { CommandBus, CommandMeta } from '../command-bus.ts';
 import { issueCommand } from '../agents/command-issuer.ts';
 import type { CommandKeys } from '../agents/command-keys.ts';
-import type { ConsoleReads } from '../reads.ts';
+import type { ConsoleReads, ProjectionControl } from '../reads.ts';
+import { routingProjection } from '../../../projections/routing.ts';
 import { KeyedDriver } from '../keyed-driver.ts';
 
 export interface PlanRunnerOptions {
   commands: CommandBus;
   reads: ConsoleReads;
+  /** Waits for the routing view to have a change (the drain starts then). */
+  projections: Pick<ProjectionControl, 'waitFor'>;
   keys: CommandKeys;
   blobs: BlobStore;
   logger: Logger;
@@ -180,13 +183,16 @@ export class PlanRunner {
     return { ok, error: ok ? '' : outcome.error || `exit code ${outcome.exitCode}`, output, steps };
   }
 
-  private async setEnabled(service: string, planId: string, ip: string, port: number, enabled: boolean, operation: HostOperation): Promise<void> {
+  /** Answers the position of the change in the log (0 when there was none to make). */
+  private async setEnabled(service: string, planId: string, ip: string, port: number, enabled: boolean, operation: HostOperation): Promise<number> {
     try {
-      await this.o.commands.execute(streams.service(service), serviceDecider,
+      const outcome = await this.o.commands.execute(streams.service(service), serviceDecider,
         { type: enabled ? 'EnableHost' : 'DisableHost', service, ip, port }, this.meta(planId, stepId(planId, ip, operation, enabled ? 'enable' : 'disable')));
+      return outcome.position;
     } catch (err) {
       // A host removed from the service meanwhile is not routed anyway.
       if (!(err instanceof DomainError && err.code === 'not_found')) throw err;
+      return 0;
     }
   }
 
@@ -196,10 +202,11 @@ export class PlanRunner {
     if (plan.enable) {
       const routed = new Set((this.o.reads.route(plan.service)?.instances ?? []).map((i) => `${i.ip}:${i.port}`));
       const leaving = hosts.filter((h) => routed.has(`${h.ip}:${h.port}`));
-      for (const h of leaving) await this.setEnabled(plan.service, plan.planId, h.ip, h.port, false, operation);
+      let upTo = 0;
+      for (const h of leaving) upTo = Math.max(upTo, await this.setEnabled(plan.service, plan.planId, h.ip, h.port, false, operation));
       // Clients learn of the change (ZooKeeper or the console's watch) before the process stops:
       // the drain counts from when the routing view has it (a busy projector may lag the write).
-      if (leaving.length) await this.untilUnrouted(plan.service, leaving.map((h) => `${h.ip}:${h.port}`));
+      if (upTo > 0) await this.o.projections.waitFor(upTo, 30_000, { projections: [routingProjection.name] });
       if (leaving.length && plan.drainSeconds > 0) await (this.o.sleep ?? sleep)(plan.drainSeconds * 1000);
     }
     for (const h of hosts) {
@@ -210,13 +217,6 @@ export class PlanRunner {
       const run = fresh.hosts.find((x) => x.ip === h.ip)?.[operation];
       if (run) await this.send(fresh, h.ip, operation, run.commandId);
     }
-  }
-
-  /** Waits (up to 30 s) until the routing view no longer routes any of `instances`. */
-  private async untilUnrouted(service: string, instances: string[]): Promise<void> {
-    const deadline = performance.now() + 30_000;
-    const routed = () => (this.o.reads.route(service)?.instances ?? []).some((i) => instances.includes(`${i.ip}:${i.port}`));
-    while (routed() && performance.now() < deadline && !this.stopped) await sleep(50);
   }
 
   /** After a console restart: commands recorded as sent may not have been signed yet; sending again is absorbed by their id. */

@@ -37,7 +37,7 @@ before(async () => {
   }
   const up = await h.call({ method: 'PUT', url: `/api/services/${service}/artifacts/v1`, headers: { 'content-type': 'application/octet-stream' }, payload: gzipSync(Buffer.from('build')) });
   assert.equal(up.statusCode, 201, up.body);
-  runner = new PlanRunner({ commands: h.ctx.commands, reads: h.ctx.reads, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
+  runner = new PlanRunner({ commands: h.ctx.commands, reads: h.ctx.reads, projections: h.ctx.projections, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
   runner.start();
 });
 after(async () => {
@@ -122,7 +122,7 @@ describe('plan runner', () => {
     const commandId = uuidv7(h.now());
     await h.ctx.commands.execute(streams.release(id), releasePlanDecider, { type: 'DispatchReleaseHost', planId: id, ip: '10.0.0.8', operation: 'install', commandId, atMs: h.now() },
       { commandId: stepId(id, 'test-dispatch'), actor: 'admin', reason: '', at: h.now() }).catch(() => undefined);
-    runner = new PlanRunner({ commands: h.ctx.commands, reads: h.ctx.reads, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
+    runner = new PlanRunner({ commands: h.ctx.commands, reads: h.ctx.reads, projections: h.ctx.projections, keys: h.ctx.agents!.keys, blobs: h.ctx.agents!.blobs, logger: pino({ level: 'silent' }), clock: h.now, pollMs: 20 });
     runner.start();
     const sent = plan(id).hosts[1]!.installCommand;
     await until('the recorded command sent', () => findAgent(h.ctx.reads.agents(), '10.0.0.8')?.pending.some((p) => p.commandId === sent));
