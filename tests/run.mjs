@@ -25,5 +25,13 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`MSEC_TEST_CONCURRENCY must be a whole number of at least 1, not ${process.env.MSEC_TEST_CONCURRENCY}`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Each file gets at most 15 minutes (MSEC_TEST_FILE_TIMEOUT_S): a file that hangs, or whose
+// process cannot exit because something it started still runs, is cancelled and reported as
+// failed with its name, instead of holding the whole run until CI gives up on it.
+const fileTimeoutS = Number(process.env.MSEC_TEST_FILE_TIMEOUT_S ?? 900);
+if (!Number.isInteger(fileTimeoutS) || fileTimeoutS < 1) {
+  console.error(`MSEC_TEST_FILE_TIMEOUT_S must be a whole number of seconds, at least 1, not ${process.env.MSEC_TEST_FILE_TIMEOUT_S}`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileTimeoutS * 1000}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

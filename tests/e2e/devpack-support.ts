@@ -30,7 +30,11 @@ export class Children {
     return child;
   }
 
-  /** Runs a command to its end without blocking the event loop; answers code and output. */
+  /**
+   * Runs a command to its end without blocking the event loop; answers code and output. Ends
+   * at the command's exit: whatever it left running in its group is killed then, and the
+   * output pipes are let go a second later, so nothing it left behind keeps a test waiting.
+   */
   run(cmd: string, args: string[], o: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<{ code: number | null; out: string }> {
     return new Promise((resolve) => {
       const child = this.spawn(cmd, args, o);
@@ -38,15 +42,38 @@ export class Children {
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
       const timer = setTimeout(() => kill(child, 'SIGKILL'), o.timeoutMs ?? 120_000);
-      child.on('close', (code) => {
+      let done = false;
+      const finish = (code: number | null) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         resolve({ code, out });
+      };
+      child.on('close', finish);
+      child.on('exit', (code) => {
+        killGroup(child, 'SIGKILL');
+        setTimeout(() => {
+          child.stdout!.destroy();
+          child.stderr!.destroy();
+          finish(code);
+        }, 1000).unref();
       });
     });
   }
 
+  /** Every group started here, killed: also what a leader that already exited left running. */
   killAll(): void {
-    for (const child of this.list) kill(child, 'SIGKILL');
+    for (const child of this.list) killGroup(child, 'SIGKILL');
+  }
+}
+
+/** Signals a process group even when its leader is gone (its pid is the group's id). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // no process left in the group
   }
 }
 
@@ -127,6 +154,7 @@ export async function apiToken(consoleUrl: string, password: string): Promise<st
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
     body: JSON.stringify({ label: 'e2e service', scope: 'routes' }),
+    signal: AbortSignal.timeout(30_000),
   });
   assert.ok(answer.ok, `token: ${answer.status}`);
   return ((await answer.json()) as { token: string }).token;

@@ -1,5 +1,6 @@
 /** Runs the real `msec` entry point as a child process, as a user would. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const bin = fileURLToPath(new URL('../../apps/cli/bin.mjs', import.meta.url));
@@ -39,6 +40,19 @@ export function msecJson<T = unknown>(args: string[], env: Record<string, string
   return JSON.parse(r.stdout) as T;
 }
 
+/**
+ * Consoles and projectors started here that still run when the test file ends (a test that
+ * failed or timed out before stopping them) are killed then: a live child's pipes would keep
+ * the file's process, and so the whole run, waiting forever. Only under the test runner
+ * (benchmarks import this module too).
+ */
+const running = new Set<ChildProcess>();
+if (process.env.NODE_TEST_CONTEXT) {
+  after(() => {
+    for (const proc of running) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+}
+
 export interface Started {
   proc: ChildProcess;
   /** The console URL ('' for a projector). */
@@ -62,6 +76,8 @@ export async function startRole(role: 'up' | 'console' | 'projector', home: stri
   const proc = spawn(process.execPath, [...nodeArgs, bin, role, '--home', home, ...port, ...args], {
     env: { ...process.env, MSEC_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -95,7 +111,19 @@ export async function eventually<T>(what: string, check: () => T | undefined | f
   }
 }
 
-export async function exited(proc: ChildProcess): Promise<void> {
+/**
+ * Resolves when `proc` has exited. One that is still running after `ms` (a stop that hangs)
+ * is killed with SIGKILL and the wait fails, saying so: a test never waits forever.
+ */
+export async function exited(proc: ChildProcess, ms = 60_000): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise((r) => proc.once('exit', r));
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<boolean>((r) => proc.once('exit', () => r(true)));
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  const inTime = await Promise.race([gone, late]);
+  clearTimeout(timer);
+  if (inTime) return;
+  proc.kill('SIGKILL');
+  await gone;
+  throw new Error(`process ${proc.pid} (${proc.spawnargs.slice(1, 4).join(' ')}…) had not exited ${ms / 1000} s after it was told to stop: killed with SIGKILL`);
 }
