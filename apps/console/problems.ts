@@ -14,7 +14,7 @@ const domainStatus: Record<DomainErrorCode, number> = { invalid: 400, not_found:
 
 const titles: Record<number, string> = {
   400: 'Bad request', 401: 'Not authenticated', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict',
-  413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests', 500: 'Internal error', 503: 'Unavailable',
+  413: 'Payload too large', 414: 'URI too long', 415: 'Unsupported media type', 429: 'Too many requests', 500: 'Internal error', 503: 'Unavailable',
 };
 
 export const problemSchema = {
@@ -27,6 +27,18 @@ export function sendProblem(reply: FastifyReply, status: number, code: string, d
     .code(status)
     .type('application/problem+json')
     .send({ type: `https://msec.dev/problems/${code}`, title: titles[status] ?? 'Error', status, detail });
+}
+
+/** What fastify's router refuses before any route or hook runs. */
+export function routerProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return sendProblem(reply, 414, 'too-long', 'a name in the path is over 100 characters, longer than any name msec gives or takes: check the path');
+    case 'FST_ERR_BAD_URL':
+      return sendProblem(reply, 400, 'invalid', 'the path is not valid percent-encoding (a stray % or a cut-off UTF-8 sequence): encode names with encodeURIComponent');
+    default:
+      return problemHandler(error, request, reply);
+  }
 }
 
 /** Maps every error the API can meet to a problem; unknown errors are logged, not leaked. */

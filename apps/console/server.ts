@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { authenticate } from './auth.ts';
 import { demand, RefusalLog, serviceParam } from './authorize.ts';
 import type { ConsoleContext } from './context.ts';
-import { HttpProblem, problemHandler, sendProblem } from './problems.ts';
+import { HttpProblem, problemHandler, routerProblem, sendProblem } from './problems.ts';
 import { loadStaticFiles } from './static-files.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
@@ -39,6 +39,9 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
     // else anyone could pick the address the password throttle counts, or fake https.
     ...(ctx.trustProxy !== undefined ? { trustProxy: ctx.trustProxy } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // What the router refuses before any route runs (a stray %, a path name past 100
+    // characters) is a problem too, like every other refusal.
+    frameworkErrors: routerProblem,
   });
   app.setErrorHandler(problemHandler);
   const closing = new AbortController();

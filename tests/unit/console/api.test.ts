@@ -290,3 +290,17 @@ test('a session key shorter than 32 bytes is refused (an empty key file would le
   const { SessionKeys } = await import('../../../apps/console/auth.ts');
   assert.throws(() => new SessionKeys(Buffer.alloc(0)), /session.key/);
 });
+
+test('what the router refuses before any route (a stray %, a path name over 100 characters) is a problem too; nothing written', async () => {
+  const at = await head();
+  for (const url of ['/api/services/Flight.%E0%A4%A', '/api/services/%zz/hosts', `/api/services/${'A'.repeat(60)}.${'b'.repeat(60)}`]) {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const r = await h.call({ method, url });
+      assert.ok(r.statusCode === 400 || r.statusCode === 414, `${method} ${url}: ${r.statusCode} ${r.body}`);
+      const body = problem(r);
+      assert.equal(body.status, r.statusCode);
+      assert.match(body.detail, r.statusCode === 414 ? /over 100 characters/ : /percent-encoding/);
+    }
+  }
+  assert.equal(await head(), at);
+});
