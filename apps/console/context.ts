@@ -38,6 +38,8 @@ export interface ConsoleContext {
   agents?: ConsoleAgentPlane;
   /** How long a command's answer waits for the console's own projections (ms). */
   readYourWritesMs: number;
+  /** How long a stopping console lets requests under way finish before it cuts their connections (default 10 s). */
+  drainMs?: number;
   /** The bus, for tailing report topics (absent in tests that do not need it). */
   bus?: MessageBus;
   /** Metric views, alarm evaluation and webhooks (absent in tests that do not need them). */

@@ -1,4 +1,5 @@
 /** The console's HTTP server: JSON API under /api, OpenAPI at /docs, the web UI at /. */
+import type { Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -24,6 +25,32 @@ import { alarmRoutes } from './routes/alarms.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { kvRoutes } from './routes/kv.ts';
 
+/** How long a stopping console lets requests under way finish before it cuts their connections. */
+const defaultDrainMs = 10_000;
+
+/**
+ * A stopping server waits for its connections to end, and Node closes only those idle at that
+ * moment: a keep-alive connection whose request (a long poll answered on closing) ends a moment
+ * later would hold the stop for the keep-alive timeout (72 s), or for good while its client keeps
+ * it busy. So connections are closed as soon as they are idle, and whatever is still open after
+ * `drainMs` is cut.
+ */
+function drainConnections(server: Server, logger: ConsoleContext['logger'], drainMs: number): void {
+  const reap = setInterval(() => server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => {
+    server.getConnections((_err, open) => {
+      if (open > 0) logger.warn({ connections: open }, `stopping: ${open} connection(s) still busy after ${drainMs / 1000} s are cut`);
+      server.closeAllConnections();
+    });
+  }, drainMs);
+  reap.unref();
+  cut.unref();
+  server.once('close', () => {
+    clearInterval(reap);
+    clearTimeout(cut);
+  });
+}
+
 /** Bodies carry at most a 1 MiB config or IDL text, JSON-escaped. */
 export const bodyLimit = 2 * 1024 * 1024;
 
@@ -46,7 +73,10 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   app.setErrorHandler(problemHandler);
   const closing = new AbortController();
   app.decorate('closing', closing.signal);
-  app.addHook('preClose', async () => closing.abort());
+  app.addHook('preClose', async () => {
+    closing.abort();
+    drainConnections(app.server, ctx.logger, ctx.drainMs ?? defaultDrainMs);
+  });
   // Mutations without parameters (enable, delete, …) take an optional body: an empty JSON body is no body.
   app.removeContentTypeParser('application/json');
   app.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is 415

@@ -90,10 +90,21 @@ export async function up(options: UpOptions): Promise<Running> {
 
   let projector: Projector | undefined;
   let runner: ProjectionRunner | undefined;
-  const stops: (() => Promise<void>)[] = [];
+  const stops: [what: string, stop: () => Promise<void>][] = [];
+  // Each part stops in turn, the last started first; one that takes long is named in the log.
+  const stopPart = async (what: string, stop: () => Promise<void>) => {
+    const slow = setTimeout(() => logger.warn({ stopping: what }, `stopping: ${what} has taken more than 5 s`), 5000);
+    try {
+      await stop();
+    } catch (err) {
+      logger.warn({ err, stopping: what }, `stopping ${what} failed`);
+    } finally {
+      clearTimeout(slow);
+    }
+  };
   const closeAll = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((err) => logger.warn({ err }, 'stopping failed'));
-    await backends.close();
+    for (const [what, stop] of stops.splice(0).reverse()) await stopPart(what, stop);
+    await stopPart('the backends', () => backends.close());
   };
   try {
     if (roles.projector) {
@@ -102,7 +113,7 @@ export async function up(options: UpOptions): Promise<Running> {
         projections: roles.console ? defaultProjections : [routingProjection, agentsProjection, auditProjection],
         statusEveryMs: roles.console ? 0 : 2000, commands,
       });
-      stops.push(() => projector!.stop());
+      stops.push(['the projector', () => projector!.stop()]);
       runner = roles.console ? projector.runner : undefined;
     }
     if (!roles.console) {
@@ -113,7 +124,7 @@ export async function up(options: UpOptions): Promise<Running> {
     if (!runner) {
       const consoleRunner = new ProjectionRunner({ store, views: backends.stateViews, logger, projections: defaultProjections.filter((p) => p.kind === 'state') });
       await consoleRunner.start();
-      stops.push(() => consoleRunner.stop());
+      stops.push(['the projections', () => consoleRunner.stop()]);
       runner = consoleRunner;
     }
     await runner.waitFor(await store.headPosition(), 60_000);
@@ -132,7 +143,7 @@ export async function up(options: UpOptions): Promise<Running> {
   let monitor;
   try {
     monitor = await startConsoleMonitor({ backends, commands, reads, projections: runner, settings, logger, clock, ...options.monitoring });
-    stops.push(() => monitor!.stop());
+    stops.push(['the monitor', () => monitor!.stop()]);
   } catch (e) {
     await closeAll();
     throw e;
@@ -168,7 +179,7 @@ export async function up(options: UpOptions): Promise<Running> {
   ctx.kv = new KvTaskRunner({ commands, reads, keys: agentPlane.keys, logger, clock, agentTimeoutMs: kvAgentTimeoutMs });
   const app = await buildConsole(ctx);
   const host = options.host ?? '127.0.0.1';
-  stops.push(() => app.close());
+  stops.push(['the HTTP server', () => app.close()]);
   let adminPassword: string | undefined;
   try {
     // Listen first: a first admin password is only generated once the console can be reached.
@@ -176,15 +187,15 @@ export async function up(options: UpOptions): Promise<Running> {
     ({ adminPassword } = await bootstrap(ctx, process.env.MSEC_ADMIN_PASSWORD || undefined));
     await ctx.agents!.keys.ensure();
     ctx.releases.start();
-    stops.push(() => ctx.releases!.stop());
+    stops.push(['the release runner', () => ctx.releases!.stop()]);
     ctx.kv.start();
-    stops.push(() => ctx.kv!.stop());
+    stops.push(['the KV task runner', () => ctx.kv!.stop()]);
     if (backends.bus) {
       const everyMs = Number(process.env.MSEC_KV_METRICS_MS || 60_000);
       if (!Number.isInteger(everyMs) || everyMs < 1000) throw new Error(`MSEC_KV_METRICS_MS must be a whole number of ms, at least 1000 (not ${process.env.MSEC_KV_METRICS_MS})`);
       const sampler = new KvMetricsSampler({ reads, redis: ctx.kv.redis, bus: backends.bus, logger, clock, everyMs });
       sampler.start();
-      stops.push(() => sampler.stop());
+      stops.push(['the KV metrics sampler', () => sampler.stop()]);
     }
   } catch (e) {
     await closeAll();

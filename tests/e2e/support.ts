@@ -115,7 +115,7 @@ export async function eventually<T>(what: string, check: () => T | undefined | f
  * Resolves when `proc` has exited. One that is still running after `ms` (a stop that hangs)
  * is killed with SIGKILL and the wait fails, saying so: a test never waits forever.
  */
-export async function exited(proc: ChildProcess, ms = 60_000): Promise<void> {
+export async function exited(proc: ChildProcess, ms = 60_000, output?: () => string): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   let timer: NodeJS.Timeout | undefined;
   const gone = new Promise<boolean>((r) => proc.once('exit', () => r(true)));
@@ -125,5 +125,5 @@ export async function exited(proc: ChildProcess, ms = 60_000): Promise<void> {
   if (inTime) return;
   proc.kill('SIGKILL');
   await gone;
-  throw new Error(`process ${proc.pid} (${proc.spawnargs.slice(1, 4).join(' ')}…) had not exited ${ms / 1000} s after it was told to stop: killed with SIGKILL`);
+  throw new Error(`process ${proc.pid} (${proc.spawnargs.slice(1, 4).join(' ')}…) had not exited ${ms / 1000} s after it was told to stop: killed with SIGKILL${output ? `; its last output:\n${output().slice(-4000)}` : ''}`);
 }
