@@ -113,6 +113,17 @@ test('a KV cluster: create 3×1, 100 000 keys, expand, shrink, kill -9 a host an
   assert.deepEqual(s.live.instances.filter((i) => i.role === 'master').map((i) => i.ip).sort(), [...ips].sort(), 'one master per host');
   assert.deepEqual(s.live.instances.filter((i) => i.role === 'master').map((i) => i.slots).sort(), [5461, 5461, 5462]);
   assert.deepEqual(s.live.risks, []);
+  // The hosts view shows what each agent supervises, from its heartbeats: two instances each, running.
+  const supervised = await eventually('every agent reports its two instances', () => {
+    const hosts = msecJson<{ agents: { ip: string; kvInstances: { cluster: string; port: number; state: string }[] }[] }>(['agents'], env).agents;
+    const byIp = new Map(hosts.map((a) => [a.ip, a.kvInstances.filter((i) => i.cluster === 'cache' && i.state === 'running').map((i) => i.port).sort()]));
+    return ips.every((ip) => byIp.get(ip)?.join() === s.live.instances.filter((i) => i.ip === ip).map((i) => i.port).sort().join()) && byIp;
+  }, 15_000);
+  console.log(`# msec agents: ${[...supervised].map(([ip, ports]) => `${ip} supervises cache:${ports.join(', cache:')}`).join('; ')}`);
+  // The table's KV column (aligned under its heading) counts them.
+  const [heading, ...rows] = ok(['agents']).stdout.split('\n');
+  const at = heading!.search(/\bKV\b/);
+  for (const ip of ips) assert.equal(rows.find((r) => r.startsWith(ip))?.slice(at).split(/\s+/)[0], '2', `${ip}: 2 under KV in\n${heading}\n${rows.join('\n')}`);
 
   const seeds = ok(['kv', 'endpoints', 'cache']).stdout.trim().split('\n');
   assert.equal(seeds.length, 6);

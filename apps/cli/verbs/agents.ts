@@ -17,6 +17,15 @@ interface AgentView {
   ip: string; state: string; hostname: string; agentVersion: string; agentKeyId: string; trustedKeyId: string; lastSeenAt: string | null;
   secondsSinceSeen: number | null;
   load: { cpuPercent: number; cpus: number; memUsedPercent: number | null; memTotalBytes: number; load1: number; processes: number; diskFreeBytes: number } | null;
+  kvInstances?: { cluster: string; port: number; state: string }[];
+}
+
+/** "3" when every instance runs, "3 (1 backoff)" when some do not; "" without any. */
+export function kvColumn(instances: { state: string }[] = []): string {
+  if (!instances.length) return '';
+  const other = new Map<string, number>();
+  for (const i of instances) if (i.state !== 'running') other.set(i.state, (other.get(i.state) ?? 0) + 1);
+  return other.size ? `${instances.length} (${[...other].map(([state, n]) => `${n} ${state}`).join(', ')})` : String(instances.length);
 }
 
 interface CommandStatus {
@@ -106,7 +115,7 @@ const revoke: Command = {
 
 const list: Command = {
   path: ['agents'],
-  summary: 'the hosts view: every agent, alive or down, last seen, load, version, key',
+  summary: 'the hosts view: every agent, alive or down, last seen, load, KV instances, version, key',
   kind: 'query',
   positionals: [],
   async run(ctx, line) {
@@ -114,11 +123,11 @@ const list: Command = {
     const answer = await client.get<{ agents: AgentView[] }>('/api/agents');
     if (line.opts.json === true) return printJson(ctx, answer);
     if (answer.agents.length === 0) return ctx.out('no agents: make a token (msec agent token --ip IP) and start one\n');
-    ctx.out(formatTable(['IP', 'STATE', 'LAST SEEN', 'CPU%', 'MEM%', 'LOAD1', 'PROCS', 'DISK FREE', 'VERSION', 'HOST', 'KEY'],
+    ctx.out(formatTable(['IP', 'STATE', 'LAST SEEN', 'CPU%', 'MEM%', 'LOAD1', 'PROCS', 'DISK FREE', 'KV', 'VERSION', 'HOST', 'KEY'],
       answer.agents.map((a) => [
         a.ip, a.state, a.lastSeenAt ? `${shortTime(a.lastSeenAt)}${a.secondsSinceSeen !== null ? ` (${a.secondsSinceSeen}s)` : ''}` : '-',
         a.load?.cpuPercent ?? '', a.load?.memUsedPercent ?? '', a.load?.load1 ?? '', a.load?.processes ?? '', a.load ? gib(a.load.diskFreeBytes) : '',
-        a.agentVersion, a.hostname, a.agentKeyId,
+        kvColumn(a.kvInstances), a.agentVersion, a.hostname, a.agentKeyId,
       ]), { color: ctx.color }));
   },
 };

@@ -11,7 +11,7 @@ import { streams } from '../../../domain/streams.ts';
 import { uuidv7 } from '../../../domain/event-ids.ts';
 import { sha256Hex } from '../../../adapters/signing/ed25519.ts';
 import { BlobStore } from '../../../adapters/blobs/filesystem.ts';
-import { decodeProcessList } from '../../../schemas/agent.ts';
+import { decodeProcessList, type InstalledService } from '../../../schemas/agent.ts';
 import { agentsProjection, currentKey, findAgent, listAgents, outcomeOf, type AgentRecord, type AgentsState } from '../../../projections/agents.ts';
 import type { LiveHost } from '../../projector/agent-live.ts';
 import { commandAnswer, commandMeta, schemas, type ConsoleContext } from '../context.ts';
@@ -46,6 +46,17 @@ export function agentView(a: AgentRecord, live: LiveHost | undefined, nowMs: num
       processes: hb.processes,
     } : null,
     pendingCommands: a.pending.length,
+    /** The Redis instances the agent supervises (its last heartbeat), whatever the KV view says. */
+    kvInstances: (hb?.kvInstances ?? []).map(kvInstanceView),
+  };
+}
+
+/** `kv/<cluster>/<port>` as the agent reports it, for people: cluster, port, process state. */
+function kvInstanceView(i: InstalledService) {
+  const [, cluster = '', port = ''] = /^kv\/([^/]*)\/(\d+)$/.exec(i.service) ?? [];
+  return {
+    cluster, port: Number(port) || i.port, state: i.state, pid: i.pid, restarts: i.restarts,
+    since: i.sinceMs ? new Date(i.sinceMs).toISOString() : null,
   };
 }
 
@@ -73,7 +84,7 @@ export function agentRoutes(ctx: ConsoleContext, plane: ConsoleAgentPlane) {
   return async (app: FastifyInstance) => {
     app.get('/api/agents', {
       config: { permission: 'read', serviceOf: noService },
-      schema: { tags: ['agents'], summary: 'Every enrolled agent: alive, down or revoked, last seen, load, version, key' },
+      schema: { tags: ['agents'], summary: 'Every enrolled agent: alive, down or revoked, last seen, load, version, key, the KV instances it supervises' },
     }, async () => ({ agents: await views() }));
 
     app.post<{ Body: { ip: string; ttlSeconds?: number; reason?: string } }>('/api/agents/tokens', {

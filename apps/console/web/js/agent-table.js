@@ -5,7 +5,7 @@
  */
 import { h, replace, badge, formatTime, formatSize, syncKeyed } from './dom.js';
 
-const COLUMNS = ['IP', 'Host name', 'State', 'Last seen', 'CPU', 'Memory', 'Load 1 5 15', 'Procs', 'Disk free', 'Agent', ''];
+const COLUMNS = ['IP', 'Host name', 'State', 'Last seen', 'CPU', 'Memory', 'Load 1 5 15', 'Procs', 'Disk free', 'KV', 'Agent', ''];
 
 const percent = (n) => (typeof n === 'number' ? `${n.toFixed(1)} %` : '—');
 const loadText = (l) => `${l.load1.toFixed(2)} ${l.load5.toFixed(2)} ${l.load15.toFixed(2)}`;
@@ -28,6 +28,15 @@ function lastSeen(a) {
   return `${Math.round(s / 3600)} h ago`;
 }
 
+/** The Redis instances the agent supervises: cluster:port each, marked when not running. */
+function kvInstances(list = []) {
+  if (!list.length) return h('span', { class: 'muted' }, '—');
+  return list.map((i) => h('span', {
+    class: `mono kv-instance${i.state === 'running' ? '' : ' hot'}`, 'data-testid': 'agent-kv', 'data-state': i.state,
+    title: `${i.state}${i.pid ? `, pid ${i.pid}` : ''}, ${i.restarts} restart${i.restarts === 1 ? '' : 's'}${i.since ? `, since ${formatTime(i.since)}` : ''}`,
+  }, `${i.cluster}:${i.port}${i.state === 'running' ? '' : ` ${i.state}`} `));
+}
+
 /**
  * agentTable({ actions(agent) → nodes }) → { el, update(agents) }.
  * `actions` is called when a row appears and whenever its state changes.
@@ -39,7 +48,7 @@ export function agentTable({ actions }) {
     'No agents yet: make an enrolment token and start msec agent on the host with it.'));
 
   const makeRow = (ip) => {
-    const cells = Object.fromEntries(['ip', 'hostname', 'state', 'seen', 'cpu', 'mem', 'load', 'procs', 'disk', 'agent', 'actions']
+    const cells = Object.fromEntries(['ip', 'hostname', 'state', 'seen', 'cpu', 'mem', 'load', 'procs', 'disk', 'kv', 'agent', 'actions']
       .map((col) => [col, h('td', { 'data-col': col })]));
     cells.ip.className = 'mono';
     cells.actions.className = 'actions';
@@ -65,6 +74,7 @@ export function agentTable({ actions }) {
     cells.load.textContent = l ? loadText(l) : '—';
     cells.procs.textContent = l ? String(l.processes) : '—';
     cells.disk.textContent = l ? formatSize(l.diskFreeBytes) : '—';
+    replace(cells.kv, kvInstances(a.kvInstances));
     replace(cells.agent, h('span', { 'data-testid': 'agent-version' }, a.agentVersion || '—'), ' ',
       h('span', { class: 'mono muted', 'data-testid': 'agent-key', title: `agent key ${a.agentKeyId}; trusts command key ${a.trustedKeyId || 'none yet'}` },
         (a.agentKeyId || '').slice(0, 8)));
