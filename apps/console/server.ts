@@ -1,5 +1,6 @@
 /** The console's HTTP server: JSON API under /api, OpenAPI at /docs, the web UI at /. */
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -35,13 +36,17 @@ const defaultDrainMs = 10_000;
  * it busy. So connections are closed as soon as they are idle, and whatever is still open after
  * `drainMs` is cut.
  */
-function drainConnections(server: Server, logger: ConsoleContext['logger'], drainMs: number): void {
+function drainConnections(server: Server, logger: ConsoleContext['logger'], drainMs: number, busy: () => string[], sockets: ReadonlySet<Socket>): void {
   const reap = setInterval(() => server.closeIdleConnections(), 100);
   const cut = setTimeout(() => {
-    server.getConnections((_err, open) => {
-      if (open > 0) logger.warn({ connections: open }, `stopping: ${open} connection(s) still busy after ${drainMs / 1000} s are cut`);
-      server.closeAllConnections();
-    });
+    const open = [...sockets].filter((s) => !s.destroyed);
+    if (open.length > 0) {
+      const requests = busy();
+      const peers = open.map((s) => `${s.remoteAddress}:${s.remotePort} (${s.bytesRead} B in, ${s.bytesWritten} B out)`);
+      logger.warn({ connections: open.length, requests, peers }, `stopping: ${open.length} connection(s) still busy after ${drainMs / 1000} s are cut`
+        + (requests.length ? `: ${requests.join(', ')}` : ''));
+    }
+    server.closeAllConnections();
   }, drainMs);
   reap.unref();
   cut.unref();
@@ -75,7 +80,21 @@ export async function buildConsole(ctx: ConsoleContext): Promise<FastifyInstance
   app.decorate('closing', closing.signal);
   app.addHook('preClose', async () => {
     closing.abort();
-    drainConnections(app.server, ctx.logger, ctx.drainMs ?? defaultDrainMs);
+    drainConnections(app.server, ctx.logger, ctx.drainMs ?? defaultDrainMs, () => [...underWay.values()], sockets);
+  });
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // Requests under way, for the log of a stop that has to cut them.
+  const underWay = new Map<object, string>();
+  app.addHook('onRequest', async (request) => {
+    underWay.set(request, `${request.method} ${request.url.split('?')[0]}`);
+    request.raw.once('close', () => underWay.delete(request));
+  });
+  app.addHook('onResponse', async (request) => {
+    underWay.delete(request);
   });
   // Mutations without parameters (enable, delete, …) take an optional body: an empty JSON body is no body.
   app.removeContentTypeParser('application/json');

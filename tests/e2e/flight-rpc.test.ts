@@ -157,7 +157,10 @@ test('Flight.mod_flight over RPC: two instances, load spread, kill -9 with no fa
       `msec events tail --topic msec.reports.calls shows the call edges:\n${tailed.slice(0, 2000)}`);
   } finally {
     await client.close();
+    const stopping = performance.now();
     up.proc.kill('SIGTERM');
     await exited(up.proc, 60_000, up.output);
+    const slowParts = up.output().split('\n').filter((l) => /"stopping"|still busy/.test(l));
+    t.diagnostic(`the console stopped ${Math.round(performance.now() - stopping)} ms after SIGTERM${slowParts.length ? `:\n${slowParts.join('\n')}` : ''}`);
   }
 });
