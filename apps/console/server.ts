@@ -31,10 +31,11 @@ const defaultDrainMs = 10_000;
 
 /**
  * A stopping server waits for its connections to end, and Node closes only those idle at that
- * moment: a keep-alive connection whose request (a long poll answered on closing) ends a moment
- * later would hold the stop for the keep-alive timeout (72 s), or for good while its client keeps
- * it busy. So connections are closed as soon as they are idle, and whatever is still open after
- * `drainMs` is cut.
+ * moment. A keep-alive connection whose request (a long poll answered on closing) ends a moment
+ * later would hold the stop for the keep-alive timeout (72 s); one that never sends a byte (a
+ * silent client, a TCP health check) for good, since Node stops checking header timeouts once
+ * the server closes. So connections are closed as soon as they are idle, and whatever is still
+ * open after `drainMs` is cut, and named in the log.
  */
 function drainConnections(server: Server, logger: ConsoleContext['logger'], drainMs: number, busy: () => string[], sockets: ReadonlySet<Socket>): void {
   const reap = setInterval(() => server.closeIdleConnections(), 100);
