@@ -121,7 +121,13 @@ test('two dev-package services: headers, custom fields, call graph, coloring, [C
       assert.equal(answer.ret, 0, `order ${requestId}: ${answer.errmsg}\nfront:\n${frontServer.output()}`);
       assert.deepEqual(answer.resultObj, { accepted: true, note: 'ok' });
     };
-    const recordsOf = (requestId: string) => msecJson<{ records: Record_[] }>(['logs', '--request-id', requestId], env).records;
+    // A request's records come in time order. Two services report apart, so records of both in
+    // the same millisecond may come in either order: each service's own order is compared.
+    const recordsOf = (requestId: string) => {
+      const records = msecJson<{ records: (Record_ & { timeMs: number })[] }>(['logs', '--request-id', requestId], env).records;
+      records.forEach((r, i) => assert.ok(i === 0 || records[i - 1]!.timeMs <= r.timeMs, `records in time order: ${JSON.stringify(records)}`));
+      return ['Shop.front', 'Shop.back'].flatMap((service) => records.filter((r) => r.service === service));
+    };
     const settle = (requestId: string, count: number) => eventually(`${count} records of request ${requestId}`, () => {
       const found = recordsOf(requestId);
       return found.length >= count ? found : undefined;
