@@ -77,14 +77,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Signals the child's whole process group. */
+/** Signals the child's whole process group, while its leader runs. */
 export function kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  killGroup(child, signal);
 }
 
 /** `msec dev-package`, the seed's logic filled in, `npm install`: a project ready for `npm start`. */

@@ -78,7 +78,6 @@ export class KvHost {
     return this.supervisor.list();
   }
 
-  /** The agent stops gracefully: operations under way end, then the instances stop (they stay recorded, and start with the next agent). */
   /**
    * The agent stops (an upgrade, a restart): commands under way finish, then the instances are
    * left serving — a cache must not go down, nor its masters fail over, because its agent
